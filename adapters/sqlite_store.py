@@ -1,0 +1,134 @@
+"""SQLite event store with the coordinator's ledger, written in the same transaction as the events."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+
+from domain.alerts import Quarantined
+from domain.ledger import LedgerBatch
+
+_LOOKUP_CHUNK = 500
+
+LEDGER_TABLES = [
+    "CREATE TABLE IF NOT EXISTS alerts_seen ("
+    " fingerprint TEXT PRIMARY KEY, alert_type TEXT NOT NULL, timestamp TEXT NOT NULL,"
+    " source TEXT NOT NULL, line INTEGER, recorded_at TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS quarantine ("
+    " id INTEGER PRIMARY KEY, source TEXT NOT NULL, line INTEGER, item_index INTEGER,"
+    " raw TEXT NOT NULL, reason TEXT NOT NULL, recorded_at TEXT NOT NULL, digest TEXT NOT NULL UNIQUE)",
+    "CREATE TABLE IF NOT EXISTS task_index ("
+    " task_id TEXT PRIMARY KEY, agent_id TEXT, open INTEGER NOT NULL, next_due TEXT) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS task_index_agent ON task_index (agent_id) WHERE open = 1",
+    "CREATE INDEX IF NOT EXISTS task_index_due ON task_index (next_due) WHERE next_due IS NOT NULL",
+    "CREATE TABLE IF NOT EXISTS agent_index (agent_id TEXT PRIMARY KEY, next_due TEXT) WITHOUT ROWID",
+]
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A sortable UTC ISO 8601 text with microseconds (None stays None)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _digest(item: Quarantined) -> str:
+    """Identity of a quarantined item: the same bad item read again is not recorded twice."""
+    key = f"{item.source}\0{item.line}\0{item.index}\0{item.raw}"
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class LedgerRecorder(SQLiteApplicationRecorder):
+    """Application recorder that also keeps the ledger (see `domain.ledger`)."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *LEDGER_TABLES]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        notification_ids = self._insert_event_rows(c, stored_events)
+        batch = kwargs.get("ledger")
+        if isinstance(batch, LedgerBatch):
+            self._insert_ledger(c, batch)
+        return notification_ids
+
+    def _insert_event_rows(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
+        if not stored_events:
+            return []
+        c.execute(f"SELECT IFNULL(MAX(rowid), 0) FROM {self.events_table_name}")
+        first = int(c.fetchone()[0]) + 1
+        c.executemany(
+            self.insert_events_statement,
+            [
+                (s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+                 s.originator_version, s.topic, s.state)
+                for s in stored_events
+            ],
+        )
+        return list(range(first, first + len(stored_events)))
+
+    def _insert_ledger(self, c: SQLiteCursor, batch: LedgerBatch) -> None:
+        now = iso(datetime.now(UTC))
+        if batch.accepted:
+            c.executemany(
+                "INSERT INTO alerts_seen VALUES (?,?,?,?,?,?)",
+                [(a.fingerprint, a.alert_type, iso(a.timestamp), a.source, a.line, now) for a in batch.accepted],
+            )
+        if batch.quarantined:
+            c.executemany(
+                "INSERT OR IGNORE INTO quarantine (source, line, item_index, raw, reason, recorded_at, digest)"
+                " VALUES (?,?,?,?,?,?,?)",
+                [(q.source, q.line, q.index, q.raw, q.reason, now, _digest(q)) for q in batch.quarantined],
+            )
+        if batch.tasks:
+            c.executemany(
+                "INSERT OR REPLACE INTO task_index VALUES (?,?,?,?)",
+                [(e.task_id, e.agent_id, int(e.open), iso(e.next_due)) for e in batch.tasks.values()],
+            )
+        if batch.agents:
+            c.executemany(
+                "INSERT OR REPLACE INTO agent_index VALUES (?,?)",
+                [(agent_id, iso(due)) for agent_id, due in batch.agents.items()],
+            )
+
+    # Ledger (read side) -------------------------------------------------------------------------
+
+    def known_fingerprints(self, fingerprints: Collection[str]) -> set[str]:
+        wanted = list(fingerprints)
+        known: set[str] = set()
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(wanted), _LOOKUP_CHUNK):
+                chunk = wanted[start : start + _LOOKUP_CHUNK]
+                c.execute(
+                    f"SELECT fingerprint FROM alerts_seen WHERE fingerprint IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                known.update(row[0] for row in c.fetchall())
+        return known
+
+    def open_tasks_of(self, agent_id: str) -> list[str]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT task_id FROM task_index WHERE agent_id = ? AND open = 1", (agent_id,))
+            return [row[0] for row in c.fetchall()]
+
+    def due(self, as_of: datetime) -> tuple[list[str], list[str]]:
+        moment = iso(as_of)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT task_id FROM task_index WHERE next_due IS NOT NULL AND next_due <= ?", (moment,))
+            tasks = [row[0] for row in c.fetchall()]
+            c.execute("SELECT agent_id FROM agent_index WHERE next_due IS NOT NULL AND next_due <= ?", (moment,))
+            agents = [row[0] for row in c.fetchall()]
+        return tasks, agents
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        """Every quarantined item, oldest first."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT source, line, item_index, reason, raw, recorded_at FROM quarantine ORDER BY id")
+            return [dict(row) for row in c.fetchall()]

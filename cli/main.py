@@ -1,0 +1,23 @@
+"""The `coordinator` command."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import agent_commands, task_commands
+from cli.quarantine_command import quarantine
+from cli.run_commands import run, tick
+
+app = typer.Typer(
+    name="coordinator",
+    help="Escalate tasks and agents from an accountability system's alerts, "
+    "GREEN -> YELLOW -> ORANGE -> RED (EMERGENCY), with a replayable event-sourced audit trail.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command()(run)
+app.command()(tick)
+app.command()(quarantine)
+app.add_typer(task_commands.app, name="task")
+app.add_typer(agent_commands.app, name="agent")

@@ -1,0 +1,50 @@
+"""Options shared by every command, and the helpers that turn them into settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from adapters.timeparse import parse_timestamp
+from cli.settings import Settings
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        envvar="COORDINATOR_HOME",
+        help="Directory holding the coordinator's state (event store, read models). [default: ./.coordinator]",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print stable machine-readable JSON instead of a table.")]
+
+EXIT_NOT_FOUND = 1
+EXIT_USAGE = 2
+
+
+def settings_for(home: Path | None) -> Settings:
+    """Settings from the environment, with `--home` taking precedence."""
+    settings = Settings()
+    if home is not None:
+        settings = settings.model_copy(update={"home": home})
+    return settings
+
+
+def as_of_moment(value: str | None, option: str = "--as-of") -> datetime:
+    """Parse an `--as-of` value (ISO 8601; naive means UTC); now when absent."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        return parse_timestamp(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint=option) from None
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    """Print `message` to stderr and return the Exit to raise."""
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(code)

@@ -1,0 +1,98 @@
+"""`coordinator run` and `coordinator tick`: feed alerts and time into the coordinator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from adapters.alert_file import read_alerts
+from cli.bootstrap import Services, services
+from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, JsonOption, as_of_moment, fail, settings_for
+from cli.render import level_text, print_json, show, table, timestamp
+from projections import queries
+
+TABLE_ROWS = 40
+
+
+def run(
+    once: Annotated[bool, typer.Option("--once", help="Ingest the file once, evaluate time rules, and exit.")] = False,
+    alerts_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--alerts-file", envvar="COORDINATOR_ALERTS_FILE",
+            help="Alerts file to read (JSON Lines, JSON array, or a document with an 'alerts'/'events' list). "
+            "[default: ./coordination_alerts.json]",
+            show_default=False,
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Evaluate deadlines and silences as of this ISO 8601 time. [default: now]",
+                     show_default=False),
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any input was quarantined.")] = False,
+    json_output: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Ingest the alerts file and escalate tasks and agents.
+
+    Bad input never stops the run: it is quarantined (see `coordinator quarantine`) and
+    the valid alerts around it are processed. Alerts already seen are skipped, so running
+    again on the same (or a grown) file only applies what is new.
+    """
+    if not once:
+        raise fail("following the alerts file is not available yet; use --once", EXIT_USAGE)
+    settings = settings_for(home)
+    path = alerts_file or settings.alerts_file
+    moment = as_of_moment(as_of)
+    if not path.is_file():
+        raise fail(f"alerts file not found: {path}", EXIT_USAGE)
+    with services(settings) as built:
+        report = built.coordinator.ingest(read_alerts(path), batch_size=settings.batch_size)
+        built.coordinator.tick(moment)
+        built.views.catch_up()
+        if json_output:
+            print_json(report.as_dict())
+        else:
+            typer.echo(
+                f"{path}: {report.processed} processed, {report.duplicates} duplicates, "
+                f"{report.quarantined} quarantined (as of {timestamp(moment)})"
+            )
+            _print_escalations(built)
+    if strict and report.quarantined:
+        raise fail(f"{report.quarantined} item(s) quarantined; see `coordinator quarantine`", EXIT_NOT_FOUND)
+
+
+def tick(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="ISO 8601 time to evaluate at. [default: now]",
+                                              show_default=False)] = None,
+    json_output: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Evaluate time rules only: record every deadline and silence threshold crossed by `--as-of`."""
+    moment = as_of_moment(as_of)
+    with services(settings_for(home)) as built:
+        moved = built.coordinator.tick(moment)
+        built.views.catch_up()
+        if json_output:
+            print_json({"as_of": timestamp(moment), "changed": moved})
+        else:
+            typer.echo(f"{moved} task(s)/agent(s) changed level as of {timestamp(moment)}")
+
+
+def _print_escalations(built: Services) -> None:
+    rows = queries.tasks(built.views.db)
+    escalated = [row for row in rows if row["level"] != "GREEN"]
+    shown = escalated[:TABLE_ROWS]
+    show(
+        table(
+            f"Escalations: {len(escalated)} of {len(rows)} task(s) above GREEN",
+            ["task", "agent", "level", "status", "deadline"],
+            [(r["task_id"], r["agent_id"], level_text(r["level"], r["emergency"]), r["status"], r["deadline"])
+             for r in shown],
+        )
+    )
+    if len(escalated) > len(shown):
+        typer.echo(f"... and {len(escalated) - len(shown)} more: coordinator task list")

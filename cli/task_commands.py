@@ -1,0 +1,67 @@
+"""`coordinator task ...`: what a task's level is, and how it got there."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.bootstrap import services
+from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, fail, settings_for
+from cli.render import level_text, print_json, show, table, task_document
+from domain.coordinator import UnknownTask
+from domain.stages import Stage
+from projections import queries
+
+app = typer.Typer(help="Inspect tasks: their level, agent, deadline and escalation history.", no_args_is_help=True)
+
+LEVELS = [stage.level for stage in Stage if stage is not Stage.EMERGENCY]
+
+
+@app.command("show")
+def show_task(
+    task_id: Annotated[str, typer.Argument(help="The task id as the alerts name it, e.g. task-123.")],
+    json_output: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Show one task with its escalation history (exit 1 if no alert named it)."""
+    with services(settings_for(home)) as built:
+        try:
+            task = built.coordinator.get_task(task_id)
+        except UnknownTask:
+            raise fail(f"unknown task '{task_id}': no alert has named it", EXIT_NOT_FOUND) from None
+    document = task_document(task)
+    if json_output:
+        print_json(document)
+        return
+    typer.echo(f"task {document['task_id']}  agent {document['agent_id'] or '-'}  status {document['status']}")
+    typer.echo(f"level {document['level']}{' (EMERGENCY)' if document['emergency'] else ''}"
+               f"  deadline {document['deadline'] or '-'}")
+    show(table("History", ["at", "from", "to", "reason"],
+               [(h["at"], h["from"], level_text(h["to"], h["emergency"]), h["reason"]) for h in document["history"]]))
+
+
+@app.command("list")
+def list_tasks(
+    level: Annotated[
+        str | None, typer.Option("--level", help=f"Only tasks at this level ({', '.join(LEVELS)}; any case).")
+    ] = None,
+    json_output: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """List tasks, most severe first."""
+    wanted = None
+    if level is not None:
+        wanted = level.strip().upper()
+        if wanted not in LEVELS:
+            raise typer.BadParameter(f"'{level}' is not one of {', '.join(LEVELS)}", param_hint="--level")
+    with services(settings_for(home)) as built:
+        built.views.catch_up()
+        rows = queries.tasks(built.views.db, level=wanted)
+    if json_output:
+        print_json([{"task_id": r["task_id"], "agent_id": r["agent_id"], "level": r["level"],
+                     "emergency": bool(r["emergency"])} for r in rows])
+        return
+    show(table(f"{len(rows)} task(s)", ["task", "agent", "level", "status", "deadline"],
+               [(r["task_id"], r["agent_id"], level_text(r["level"], r["emergency"]), r["status"], r["deadline"])
+                for r in rows]))

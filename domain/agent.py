@@ -1,0 +1,98 @@
+"""The Agent aggregate: whether an agent is responsive, and how worried to be if not."""
+
+from __future__ import annotations
+
+import uuid
+from functools import lru_cache
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from domain.escalation import Escalating
+from domain.rules import AgentView, Demand, silence_crossings, silence_demand
+
+AGENT_NAMESPACE = uuid.UUID("6f0e4a52-36b5-4b8e-9a57-0a8f1f3c2d41")
+
+
+class Agent(Escalating):
+    """An agent known to the coordinator."""
+
+    def __init__(self, agent_id: str) -> None:
+        super().__init__()
+        self.agent_id = agent_id
+        self.unresponsive = False
+        self.last_activity: datetime | None = None
+        self.status_since: datetime | None = None
+
+    @staticmethod
+    @lru_cache(maxsize=65_536)
+    def id_for(agent_id: str) -> uuid.UUID:
+        """The aggregate id of the agent named `agent_id`."""
+        return uuid.uuid5(AGENT_NAMESPACE, agent_id)
+
+    class Registered(Aggregate.Created):
+        """The coordinator first heard of the agent."""
+
+        agent_id: str
+
+    @classmethod
+    def register(cls, agent_id: str) -> Agent:
+        """Start tracking the agent named `agent_id`."""
+        return cls._create(cls.Registered, id=cls.id_for(agent_id), agent_id=agent_id)
+
+    class MarkedUnresponsive(Aggregate.Event):
+        """An alert said the agent has been silent since `last_activity`."""
+
+        at: datetime
+        last_activity: datetime | None
+        fingerprint: str
+        alert: Mapping[str, Any]
+
+        def apply(self, agent: Agent) -> None:
+            agent.unresponsive = True
+            agent.last_activity = self.last_activity
+            agent.status_since = self.at
+            agent.evaluated_at = self.at
+
+    class ActivitySeen(Aggregate.Event):
+        """The agent was seen at work at `at`."""
+
+        at: datetime
+        fingerprint: str
+
+        def apply(self, agent: Agent) -> None:
+            if agent.unresponsive:
+                agent.status_since = self.at
+            agent.unresponsive = False
+            agent.last_activity = self.at
+            agent.evaluated_at = self.at
+
+    def mark_unresponsive(
+        self, at: datetime, last_activity: datetime | None, fingerprint: str, alert: Mapping[str, Any]
+    ) -> None:
+        """Flag the agent as silent since `last_activity` and re-judge it at `at`."""
+        at = self.clamp(at)
+        self.advance(at)
+        self.trigger_event(
+            self.MarkedUnresponsive, at=at, last_activity=last_activity, fingerprint=fingerprint, alert=alert
+        )
+        self.move_to(self.judge(at), at)
+
+    def see_activity(self, at: datetime, fingerprint: str) -> None:
+        """Record that the agent was active at `at`, clearing any unresponsive flag."""
+        at = self.clamp(at)
+        self.advance(at)
+        self.trigger_event(self.ActivitySeen, at=at, fingerprint=fingerprint)
+        self.move_to(self.judge(at), at)
+
+    def view(self) -> AgentView:
+        """What tasks need to know about this agent."""
+        return AgentView(self.agent_id, self.unresponsive, self.last_activity, self.status_since)
+
+    def judge(self, now: datetime, agent: AgentView | None = None) -> Demand:
+        return silence_demand(now, self.view())
+
+    def crossings(self, agent: AgentView | None = None) -> list[datetime]:
+        return silence_crossings(self.view())

@@ -1,0 +1,79 @@
+"""Alerts as the domain sees them: validated facts with a time and a fingerprint."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from domain.stages import Stage
+
+
+class AlertType(StrEnum):
+    """Every alert type the accountability system writes."""
+
+    COORDINATION_CRISIS = "COORDINATION_CRISIS"
+    DEADLINE_WARNING = "DEADLINE_WARNING"
+    AGENT_UNRESPONSIVE = "AGENT_UNRESPONSIVE"
+    TASK_REASSIGNMENT = "TASK_REASSIGNMENT"
+    PHASE1_MILESTONE = "PHASE1_MILESTONE"
+    TASK_ASSIGNED = "TASK_ASSIGNED"
+    TASK_COMPLETED = "TASK_COMPLETED"
+    AGENT_HEARTBEAT = "AGENT_HEARTBEAT"
+
+
+TASK_ALERTS = frozenset(
+    {
+        AlertType.COORDINATION_CRISIS,
+        AlertType.DEADLINE_WARNING,
+        AlertType.TASK_REASSIGNMENT,
+        AlertType.PHASE1_MILESTONE,
+        AlertType.TASK_ASSIGNED,
+        AlertType.TASK_COMPLETED,
+    }
+)
+
+# Alerts whose named agent is evidently active: they clear an unresponsive flag.
+ACTIVITY_ALERTS = frozenset({AlertType.AGENT_HEARTBEAT, AlertType.TASK_ASSIGNED, AlertType.TASK_REASSIGNMENT})
+
+MILESTONE_PREFIX = "milestone:"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One validated alert. `agent_id` is the agent the alert puts in charge or speaks of
+    (the new agent of a reassignment, the assigned agent of a milestone)."""
+
+    type: AlertType
+    timestamp: datetime
+    fingerprint: str
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    task_id: str | None = None
+    agent_id: str | None = None
+    old_agent: str | None = None
+    crisis_stage: Stage | None = None
+    deadline: datetime | None = None
+    time_remaining: timedelta | None = None
+    last_activity: datetime | None = None
+    milestone_status: str | None = None
+    note: str | None = None
+    source: str = field(default="", compare=False)
+    line: int | None = field(default=None, compare=False)
+
+    @property
+    def names_agent_active(self) -> bool:
+        """True when the alert shows its agent is at work."""
+        return self.type in ACTIVITY_ALERTS and self.agent_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """Input that could not be accepted, kept with where it came from and why."""
+
+    source: str
+    line: int | None
+    index: int | None
+    raw: str
+    reason: str

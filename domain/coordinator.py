@@ -1,0 +1,203 @@
+"""The coordinator application: turns alerts and the passing of time into recorded escalations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from domain.agent import Agent
+from domain.alerts import TASK_ALERTS, Alert, AlertType, Quarantined
+from domain.ledger import AcceptedAlert, Ledger
+from domain.stages import Stage
+from domain.task import Task
+from domain.workspace import Workspace
+
+DEFAULT_BATCH_SIZE = 2_000
+
+
+class StageAsName(Transcoding):
+    """Stores a `Stage` as its name."""
+
+    type = Stage
+    name = "stage"
+
+    def encode(self, obj: Stage) -> str:
+        return obj.value
+
+    def decode(self, data: str) -> Stage:
+        return Stage(data)
+
+
+class UnknownTask(LookupError):
+    """No alert ever named this task."""
+
+
+class UnknownAgent(LookupError):
+    """No alert ever named this agent."""
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What one ingest did with its input."""
+
+    processed: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The machine-readable summary."""
+        return {"processed": self.processed, "duplicates": self.duplicates, "quarantined": self.quarantined}
+
+
+class Coordinator(Application[UUID]):
+    """Event-sourced coordinator of tasks and agents.
+
+    Alerts are applied in batches: each batch loads the aggregates it touches once,
+    runs their commands, and saves all their events with the ledger rows in one transaction.
+    """
+
+    name = "coordinator"
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        if not isinstance(self.recorder, Ledger):
+            raise TypeError(f"the event store recorder {type(self.recorder).__name__} keeps no ledger")
+        self.ledger: Ledger = self.recorder
+        self.workspace = Workspace(self.repository, self.ledger)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(StageAsName())
+
+    # Commands -------------------------------------------------------------------------------
+
+    def ingest(self, items: Iterable[Alert | Quarantined], batch_size: int = DEFAULT_BATCH_SIZE) -> IngestReport:
+        """Apply alerts in order, quarantine the rejects; duplicates (by fingerprint) change nothing."""
+        report = IngestReport()
+        for chunk in _chunks(items, batch_size):
+            alerts = [item for item in chunk if isinstance(item, Alert)]
+            known = self.ledger.known_fingerprints({alert.fingerprint for alert in alerts})
+            for item in chunk:
+                if isinstance(item, Quarantined):
+                    self.workspace.batch.quarantined.append(item)
+                    report.quarantined += 1
+                elif item.fingerprint in known:
+                    report.duplicates += 1
+                else:
+                    known.add(item.fingerprint)
+                    self._apply(item)
+                    self.workspace.batch.accepted.append(
+                        AcceptedAlert(item.fingerprint, item.type.value, item.timestamp, item.source, item.line)
+                    )
+                    report.processed += 1
+            self._commit()
+        return report
+
+    def tick(self, now: datetime) -> int:
+        """Record every crossing that time alone has caused up to `now`; returns how many aggregates moved."""
+        task_ids, agent_ids = self.ledger.due(now)
+        moved = 0
+        for agent_id in agent_ids:
+            agent = self.workspace.agent(agent_id)
+            agent.advance(agent.clamp(now))
+            moved += bool(agent.pending_events)
+            self.workspace.note_agent(agent, now)
+        for task_id in task_ids:
+            task = self.workspace.task(task_id)
+            task.tick(now, self.workspace.view(task.agent_id))
+            moved += bool(task.pending_events)
+            self.workspace.note_task(task, now)
+        self._commit()
+        return moved
+
+    # Queries --------------------------------------------------------------------------------
+
+    def get_task(self, task_id: str, at: int | None = None) -> Task:
+        """The task as recorded (optionally at aggregate version `at`)."""
+        try:
+            task = self.repository.get(Task.id_for(task_id), version=at)
+        except AggregateNotFoundError:
+            raise UnknownTask(task_id) from None
+        assert isinstance(task, Task)
+        return task
+
+    def get_agent(self, agent_id: str) -> Agent:
+        """The agent as recorded."""
+        try:
+            agent = self.repository.get(Agent.id_for(agent_id))
+        except AggregateNotFoundError:
+            raise UnknownAgent(agent_id) from None
+        assert isinstance(agent, Agent)
+        return agent
+
+    # Internals ------------------------------------------------------------------------------
+
+    def _apply(self, alert: Alert) -> None:
+        if alert.type in TASK_ALERTS:
+            self._apply_to_task(alert)
+        else:
+            self._apply_to_agent(alert)
+
+    def _apply_to_task(self, alert: Alert) -> None:
+        assert alert.task_id is not None
+        workspace = self.workspace
+        task = workspace.task(alert.task_id)
+        if alert.old_agent:
+            workspace.agent(alert.old_agent)
+        before = workspace.view(task.agent_id)
+        if alert.agent_id and alert.names_agent_active:
+            agent = workspace.agent(alert.agent_id)
+            if agent.unresponsive:
+                self._change_agent(agent, alert, skip=task.task_id)
+        after = workspace.view(alert.agent_id or task.agent_id)
+        task.receive(alert, before, after)
+        workspace.note_task(task, alert.timestamp, after)
+
+    def _apply_to_agent(self, alert: Alert) -> None:
+        assert alert.agent_id is not None
+        self._change_agent(self.workspace.agent(alert.agent_id), alert)
+
+    def _change_agent(self, agent: Agent, alert: Alert, skip: str | None = None) -> None:
+        before = agent.view()
+        if alert.type is AlertType.AGENT_UNRESPONSIVE:
+            agent.mark_unresponsive(alert.timestamp, alert.last_activity, alert.fingerprint, alert.raw)
+        else:
+            agent.see_activity(alert.timestamp, alert.fingerprint)
+        self.workspace.note_agent(agent, alert.timestamp)
+        after = agent.view()
+        if (before.unresponsive, before.last_activity) == (after.unresponsive, after.last_activity):
+            return
+        for task_id in self.workspace.open_tasks_of(agent.agent_id):
+            if task_id == skip:
+                continue
+            task = self.workspace.task(task_id)
+            if task.reconsider(alert.timestamp, before, after):
+                self.workspace.note_task(task, alert.timestamp, after)
+
+    def _commit(self) -> None:
+        changed, batch = self.workspace.take()
+        if not changed and not batch:
+            return
+        try:
+            self.save(*changed, ledger=batch)
+        except BaseException:
+            self.workspace.forget()
+            raise
+        self.workspace.trim()
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,105 @@
+"""State and events shared by every aggregate that moves on the escalation ladder."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from domain import rulebook
+from domain.rules import AgentView, Demand
+from domain.stages import Stage
+
+TICK = timedelta(microseconds=1)
+
+
+class Escalating(Aggregate):
+    """An aggregate with a stage, a history of stage changes and the time it was last judged.
+
+    Commands decide with the rulebook; events only assign what was decided.
+    """
+
+    def __init__(self) -> None:
+        self.stage = Stage.GREEN
+        self.resolved = False
+        self.evaluated_at: datetime | None = None
+        self.history: list[dict[str, Any]] = []
+
+    class Escalated(Aggregate.Event):
+        """The stage went up at `at` because of `reason`."""
+
+        from_stage: Stage
+        to_stage: Stage
+        at: datetime
+        reason: str
+
+        def apply(self, aggregate: Escalating) -> None:
+            aggregate.record_move(self.from_stage, self.to_stage, self.at, self.reason)
+
+    class DeEscalated(Escalated):
+        """The stage went down at `at` because of `reason`."""
+
+    @property
+    def rulebook_state(self) -> str:
+        """The state name the rulebook knows this aggregate by."""
+        return rulebook.RESOLVED if self.resolved else self.stage.value
+
+    def record_move(self, from_stage: Stage, to_stage: Stage, at: datetime, reason: str) -> None:
+        """Assign a decided stage change (called from event handlers only)."""
+        self.stage = to_stage
+        self.evaluated_at = at
+        self.history.append(
+            {
+                "at": at,
+                "from": from_stage.level,
+                "to": to_stage.level,
+                "emergency": to_stage.emergency,
+                "reason": reason,
+            }
+        )
+
+    def clamp(self, at: datetime) -> datetime:
+        """`at`, or the last time this aggregate was judged if that is later (history never runs backwards)."""
+        if self.evaluated_at is not None and at < self.evaluated_at:
+            return self.evaluated_at
+        return at
+
+    def move_to(self, demand: Demand, at: datetime) -> None:
+        """Record a stage change to what `demand` asks for, if it differs."""
+        trigger = rulebook.trigger_for(self.stage, demand.stage)
+        if trigger is None:
+            return
+        event_class = self.Escalated if trigger == rulebook.ESCALATE else self.DeEscalated
+        self.trigger_event(event_class, from_stage=self.stage, to_stage=demand.stage, at=at, reason=demand.reason)
+
+    def judge(self, now: datetime, agent: AgentView | None = None) -> Demand:
+        """The stage the rules demand at `now`, given the agent in charge (if any)."""
+        raise NotImplementedError
+
+    def crossings(self, agent: AgentView | None = None) -> list[datetime]:
+        """Instants at which the rules' answer may change by time alone."""
+        return []
+
+    def advance(self, to: datetime, agent: AgentView | None = None) -> None:
+        """Record every threshold crossed up to `to` at the exact instant it was crossed.
+
+        Crossings before the agent's last status change were settled when it was applied.
+        """
+        if self.resolved:
+            return
+        floor = self.evaluated_at
+        since = agent.status_since if agent is not None else None
+        if since is not None and (floor is None or since > floor):
+            floor = since
+        for instant in sorted(self.crossings(agent)):
+            if instant < to and (floor is None or instant >= floor):
+                self.move_to(self.judge(instant + TICK, agent), instant)
+        self.move_to(self.judge(to, agent), to)
+
+    def next_crossing(self, after: datetime, agent: AgentView | None = None) -> datetime | None:
+        """The first instant after `after` at which the stage may change by time alone."""
+        if self.resolved:
+            return None
+        upcoming = [instant for instant in self.crossings(agent) if instant >= after]
+        return min(upcoming) + TICK if upcoming else None

@@ -1,0 +1,61 @@
+"""The escalation rulebook: one shared, model-less `transitions` Machine.
+
+The machine holds no aggregate. Aggregates ask it which trigger moves them from
+one state to another and whether that move is legal; they then record what was
+decided as an event. Replaying events never consults the machine.
+"""
+
+from __future__ import annotations
+
+from transitions import Machine
+
+from domain.stages import Stage
+
+RESOLVED = "RESOLVED"
+ESCALATE = "escalate"
+DE_ESCALATE = "de_escalate"
+RESOLVE = "resolve"
+REOPEN = "reopen"
+
+_STAGES = [stage.value for stage in Stage]
+
+
+class IllegalTransition(Exception):
+    """A move the rulebook does not allow, e.g. escalating to a lower stage."""
+
+
+def _transitions() -> list[dict[str, str]]:
+    moves: list[dict[str, str]] = []
+    for source in Stage:
+        for dest in Stage:
+            if dest.rank > source.rank:
+                moves.append({"trigger": ESCALATE, "source": source.value, "dest": dest.value})
+            elif dest.rank < source.rank:
+                moves.append({"trigger": DE_ESCALATE, "source": source.value, "dest": dest.value})
+        moves.append({"trigger": RESOLVE, "source": source.value, "dest": RESOLVED})
+        moves.append({"trigger": REOPEN, "source": RESOLVED, "dest": source.value})
+    return moves
+
+
+RULEBOOK = Machine(
+    model=None,
+    states=[*_STAGES, RESOLVED],
+    transitions=_transitions(),
+    initial=Stage.GREEN.value,
+    auto_transitions=False,
+)
+
+
+def check(trigger: str, source: str, dest: str) -> None:
+    """Raise `IllegalTransition` unless `trigger` may move `source` to `dest`."""
+    if not RULEBOOK.get_transitions(trigger=trigger, source=source, dest=dest):
+        raise IllegalTransition(f"cannot {trigger.replace('_', '-')} from {source} to {dest}")
+
+
+def trigger_for(source: Stage, dest: Stage) -> str | None:
+    """The legal trigger between two stages, or None when they are the same."""
+    if source is dest:
+        return None
+    trigger = ESCALATE if dest.rank > source.rank else DE_ESCALATE
+    check(trigger, source.value, dest.value)
+    return trigger

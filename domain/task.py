@@ -1,0 +1,219 @@
+"""The Task aggregate: a unit of work with an agent, maybe a deadline, and an escalation stage."""
+
+from __future__ import annotations
+
+import uuid
+from functools import lru_cache
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from domain import rulebook
+from domain.alerts import Alert, AlertType
+from domain.escalation import Escalating
+from domain.rules import (
+    AgentView,
+    Demand,
+    deadline_crossings,
+    deadline_demand,
+    highest,
+    silence_crossings,
+    silence_demand,
+)
+from domain.stages import Stage
+
+TASK_NAMESPACE = uuid.UUID("0b5d8f3e-7c1a-4f55-8e8c-5b3a9d2e6c17")
+RECENT_ALERTS_KEPT = 5
+MILESTONE_FAILING = frozenset({"failing", "failed", "blocked", "red"})
+MILESTONE_DONE = frozenset({"passing", "passed", "complete", "completed", "done", "green"})
+
+
+class Task(Escalating):
+    """A task (or Phase 1 milestone) the coordinator watches."""
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__()
+        self.task_id = task_id
+        self.agent_id: str | None = None
+        self.start: datetime | None = None
+        self.deadline: datetime | None = None
+        self.warned_at: datetime | None = None
+        self.crisis: Stage | None = None
+        self.crisis_note: str | None = None
+        self.milestone_failing = False
+        self.recent_alerts: list[dict[str, Any]] = []
+
+    @property
+    def status(self) -> str:
+        """`open` or `completed`."""
+        return "completed" if self.resolved else "open"
+
+    @staticmethod
+    @lru_cache(maxsize=65_536)
+    def id_for(task_id: str) -> uuid.UUID:
+        """The aggregate id of the task named `task_id`."""
+        return uuid.uuid5(TASK_NAMESPACE, task_id)
+
+    class Registered(Aggregate.Created):
+        """The coordinator first heard of the task."""
+
+        task_id: str
+
+    @classmethod
+    def register(cls, task_id: str) -> Task:
+        """Start tracking the task named `task_id`."""
+        return cls._create(cls.Registered, id=cls.id_for(task_id), task_id=task_id)
+
+    class AlertReceived(Aggregate.Event):
+        """An alert about the task was accepted; carries the facts it established."""
+
+        at: datetime
+        alert_type: str
+        fingerprint: str
+        alert: dict[str, Any]
+        agent_id: str | None
+        start: datetime | None
+        deadline: datetime | None
+        warned_at: datetime | None
+        crisis: Stage | None
+        crisis_note: str | None
+        milestone_failing: bool
+
+        def apply(self, task: Task) -> None:
+            task.agent_id = self.agent_id
+            task.start = self.start
+            task.deadline = self.deadline
+            task.warned_at = self.warned_at
+            task.crisis = self.crisis
+            task.crisis_note = self.crisis_note
+            task.milestone_failing = self.milestone_failing
+            task.evaluated_at = self.at
+            task.recent_alerts = [*task.recent_alerts[1 - RECENT_ALERTS_KEPT :], self.alert]
+
+    class Resolved(Aggregate.Event):
+        """The task was completed (or the milestone passed) at `at`."""
+
+        from_stage: Stage
+        at: datetime
+        reason: str
+
+        def apply(self, task: Task) -> None:
+            task.record_move(self.from_stage, Stage.GREEN, self.at, self.reason)
+            task.resolved = True
+            task.crisis = None
+            task.crisis_note = None
+            task.milestone_failing = False
+
+    class Reopened(Aggregate.Event):
+        """A completed task was assigned again at `at`."""
+
+        at: datetime
+        reason: str
+
+        def apply(self, task: Task) -> None:
+            task.resolved = False
+            task.evaluated_at = self.at
+
+    def receive(self, alert: Alert, agent_before: AgentView | None, agent_after: AgentView | None) -> None:
+        """Apply an alert: settle crossings up to its time, record its facts, re-judge.
+
+        `agent_before` is the current agent as it stands; `agent_after` is the agent the
+        alert leaves in charge (they differ when the alert names another agent).
+        """
+        at = self.clamp(alert.timestamp)
+        self.advance(at, agent_before)
+        if self.resolved and alert.type in (AlertType.TASK_ASSIGNED, AlertType.PHASE1_MILESTONE):
+            if alert.type is AlertType.TASK_ASSIGNED or (alert.milestone_status or "").lower() in MILESTONE_FAILING:
+                rulebook.check(rulebook.REOPEN, rulebook.RESOLVED, Stage.GREEN.value)
+                self.trigger_event(self.Reopened, at=at, reason=f"{alert.type.value} at {alert.timestamp:%Y-%m-%d %H:%M:%S}")
+        self.trigger_event(self.AlertReceived, at=at, **self._facts_after(alert))
+        if alert.type is AlertType.TASK_COMPLETED or (
+            alert.type is AlertType.PHASE1_MILESTONE and (alert.milestone_status or "").lower() in MILESTONE_DONE
+        ):
+            self.resolve(at, f"{alert.type.value}: {alert.milestone_status or 'completed'}")
+            return
+        if not self.resolved:
+            self.move_to(self.judge(at, agent_after), at)
+
+    def resolve(self, at: datetime, reason: str) -> None:
+        """Close the task: GREEN, status completed."""
+        if self.resolved:
+            return
+        rulebook.check(rulebook.RESOLVE, self.rulebook_state, rulebook.RESOLVED)
+        self.trigger_event(self.Resolved, from_stage=self.stage, at=at, reason=reason)
+
+    def reconsider(self, at: datetime, agent_before: AgentView | None, agent_after: AgentView | None) -> bool:
+        """Re-judge the task because its agent's status changed at `at`. Returns False if nothing could change."""
+        at = self.clamp(at)
+        if self.overdue_at(at) and self.stage is Stage.EMERGENCY:
+            return False
+        self.advance(at, agent_before)
+        if not self.resolved:
+            self.move_to(self.judge(at, agent_after), at)
+        return True
+
+    def overdue_at(self, now: datetime) -> bool:
+        """True when the deadline has passed: the task is at EMERGENCY whatever else happens."""
+        return self.deadline is not None and now >= self.deadline and not self.resolved
+
+    def tick(self, now: datetime, agent: AgentView | None) -> None:
+        """Record the crossings time alone has caused up to `now`."""
+        now = self.clamp(now)
+        self.advance(now, agent)
+
+    def _facts_after(self, alert: Alert) -> dict[str, Any]:
+        facts: dict[str, Any] = {
+            "alert_type": alert.type.value,
+            "fingerprint": alert.fingerprint,
+            "alert": dict(alert.raw),
+            "agent_id": alert.agent_id or self.agent_id,
+            "start": self.start,
+            "deadline": self.deadline,
+            "warned_at": self.warned_at,
+            "crisis": self.crisis,
+            "crisis_note": self.crisis_note,
+            "milestone_failing": self.milestone_failing,
+        }
+        if alert.type is AlertType.TASK_ASSIGNED:
+            facts["start"] = alert.timestamp
+            if alert.deadline is not None:
+                facts["deadline"] = alert.deadline
+        elif alert.type is AlertType.DEADLINE_WARNING and alert.time_remaining is not None:
+            if self.warned_at is None or alert.timestamp >= self.warned_at:
+                facts["deadline"] = alert.timestamp + alert.time_remaining
+                facts["warned_at"] = alert.timestamp
+            if self.start is None:
+                facts["start"] = alert.timestamp - alert.time_remaining
+        elif alert.type is AlertType.COORDINATION_CRISIS:
+            if alert.crisis_stage is Stage.GREEN:
+                facts["crisis"], facts["crisis_note"] = None, None
+            elif alert.crisis_stage is not None and (
+                self.crisis is None or alert.crisis_stage.rank >= self.crisis.rank
+            ):
+                facts["crisis"], facts["crisis_note"] = alert.crisis_stage, alert.note
+        elif alert.type is AlertType.TASK_REASSIGNMENT:
+            facts["crisis"], facts["crisis_note"] = None, None
+        elif alert.type is AlertType.PHASE1_MILESTONE:
+            facts["milestone_failing"] = (alert.milestone_status or "").lower() in MILESTONE_FAILING
+        return facts
+
+    def judge(self, now: datetime, agent: AgentView | None = None) -> Demand:
+        demands = [deadline_demand(now, self.start, self.deadline)]
+        if self.warned_at is not None and demands[0].stage is Stage.GREEN:
+            quiet = demands[0]
+            demands[0] = Demand(Stage.YELLOW, lambda: f"deadline warning: {quiet.reason}")
+        demands.append(silence_demand(now, agent))
+        if self.crisis is not None:
+            note = f" ({self.crisis_note})" if self.crisis_note else ""
+            demands.append(Demand(self.crisis, f"coordination crisis: {self.crisis.level.lower()}{note}"))
+        if self.milestone_failing:
+            demands.append(Demand(Stage.ORANGE, "milestone failing"))
+        return highest(demands)
+
+    def crossings(self, agent: AgentView | None = None) -> list[datetime]:
+        deadline = deadline_crossings(self.start, self.deadline)
+        if self.stage is Stage.EMERGENCY and self.deadline is not None and self.evaluated_at is not None \
+                and self.evaluated_at >= self.deadline:
+            return []
+        return deadline + silence_crossings(agent)

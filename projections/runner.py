@@ -1,0 +1,116 @@
+"""Pull-based projection runner: pages the notification log, applies events, stores its position.
+
+Each page's rows and the new position are committed in one transaction, so every event is
+applied exactly once, a crash loses nothing, and the runner may live in another process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import sqlite_utils
+from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
+
+DEFAULT_PAGE_SIZE = 5_000
+POSITIONS = "projection_positions"
+
+
+class Projection:
+    """A read model: creates its tables and applies pages of domain events to them."""
+
+    name: ClassVar[str] = ""
+    version: ClassVar[int] = 1
+    tables: ClassVar[tuple[str, ...]] = ()
+
+    def create_tables(self, db: sqlite_utils.Database) -> None:
+        """Create the tables (idempotent)."""
+        raise NotImplementedError
+
+    def apply(self, db: sqlite_utils.Database, events: Sequence[Any]) -> None:
+        """Apply a page of domain events, in notification order."""
+        raise NotImplementedError
+
+
+class ProjectionRunner:
+    """Keeps projections in a SQLite file up to date with an application's notification log."""
+
+    def __init__(
+        self,
+        path: Path,
+        recorder: ApplicationRecorder,
+        mapper: Mapper[Any],
+        projections: Sequence[Projection],
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> None:
+        self.db = sqlite_utils.Database(path)
+        self.db.conn.execute("PRAGMA journal_mode=WAL")
+        self.recorder = recorder
+        self.mapper = mapper
+        self.projections = list(projections)
+        self.page_size = page_size
+        self.db[POSITIONS].create(  # type: ignore[union-attr]
+            {"name": str, "version": int, "position": int}, pk="name", if_not_exists=True
+        )
+        for projection in self.projections:
+            self._prepare(projection)
+
+    def position(self, projection: Projection) -> int:
+        """Notification id of the last event the projection applied (0 before the first)."""
+        row = self.db.execute(f"SELECT position FROM {POSITIONS} WHERE name = ?", [projection.name]).fetchone()
+        return int(row[0]) if row else 0
+
+    def lag(self) -> int:
+        """Events recorded but not yet applied by the slowest projection."""
+        head = self.recorder.max_notification_id() or 0
+        return max((head - self.position(p) for p in self.projections), default=0)
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Apply every event recorded since each projection's position; returns events applied."""
+        applied = 0
+        for projection in self.projections:
+            applied += self._catch_up(projection, progress)
+        return applied
+
+    def rebuild(self, projection: Projection) -> None:
+        """Drop the projection's tables and position; the next catch-up starts from the beginning."""
+        with self.db.atomic():
+            for table in projection.tables:
+                self.db.conn.execute(f"DROP TABLE IF EXISTS {table}")
+            self.db.conn.execute(f"DELETE FROM {POSITIONS} WHERE name = ?", [projection.name])
+        self._prepare(projection)
+
+    def close(self) -> None:
+        """Close the read-model database."""
+        self.db.conn.close()
+
+    def _prepare(self, projection: Projection) -> None:
+        row = self.db.execute(f"SELECT version FROM {POSITIONS} WHERE name = ?", [projection.name]).fetchone()
+        if row is not None and int(row[0]) != projection.version:
+            self.rebuild(projection)
+            return
+        with self.db.atomic():
+            projection.create_tables(self.db)
+            self.db.conn.execute(
+                f"INSERT OR IGNORE INTO {POSITIONS} (name, version, position) VALUES (?, ?, 0)",
+                [projection.name, projection.version],
+            )
+
+    def _catch_up(self, projection: Projection, progress: Callable[[int], None] | None) -> int:
+        applied = 0
+        position = self.position(projection)
+        while True:
+            page: Sequence[Notification] = self.recorder.select_notifications(
+                start=position, limit=self.page_size, inclusive_of_start=False
+            )
+            if not page:
+                return applied
+            events = [self.mapper.to_domain_event(notification) for notification in page]
+            position = page[-1].id
+            with self.db.atomic():
+                projection.apply(self.db, events)
+                self.db.conn.execute(f"UPDATE {POSITIONS} SET position = ? WHERE name = ?", [position, projection.name])
+            applied += len(page)
+            if progress is not None:
+                progress(len(page))
