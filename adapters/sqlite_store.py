@@ -24,8 +24,9 @@ LEDGER_TABLES = [
     " id INTEGER PRIMARY KEY, source TEXT NOT NULL, line INTEGER, item_index INTEGER,"
     " raw TEXT NOT NULL, reason TEXT NOT NULL, recorded_at TEXT NOT NULL, digest TEXT NOT NULL UNIQUE)",
     "CREATE TABLE IF NOT EXISTS task_index ("
-    " task_id TEXT PRIMARY KEY, agent_id TEXT, open INTEGER NOT NULL, next_due TEXT) WITHOUT ROWID",
-    "CREATE INDEX IF NOT EXISTS task_index_agent ON task_index (agent_id) WHERE open = 1",
+    " task_id TEXT PRIMARY KEY, agent_id TEXT, open INTEGER NOT NULL, next_due TEXT, pinned INTEGER NOT NULL)"
+    " WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS task_index_agent ON task_index (agent_id) WHERE open = 1 AND pinned = 0",
     "CREATE INDEX IF NOT EXISTS task_index_due ON task_index (next_due) WHERE next_due IS NOT NULL",
     "CREATE TABLE IF NOT EXISTS agent_index (agent_id TEXT PRIMARY KEY, next_due TEXT) WITHOUT ROWID",
 ]
@@ -89,8 +90,8 @@ class LedgerRecorder(SQLiteApplicationRecorder):
             )
         if batch.tasks:
             c.executemany(
-                "INSERT OR REPLACE INTO task_index VALUES (?,?,?,?)",
-                [(e.task_id, e.agent_id, int(e.open), iso(e.next_due)) for e in batch.tasks.values()],
+                "INSERT OR REPLACE INTO task_index VALUES (?,?,?,?,?)",
+                [(e.task_id, e.agent_id, int(e.open), iso(e.next_due), int(e.pinned)) for e in batch.tasks.values()],
             )
         if batch.agents:
             c.executemany(
@@ -113,9 +114,9 @@ class LedgerRecorder(SQLiteApplicationRecorder):
                 known.update(row[0] for row in c.fetchall())
         return known
 
-    def open_tasks_of(self, agent_id: str) -> list[str]:
+    def tasks_swayed_by(self, agent_id: str) -> list[str]:
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT task_id FROM task_index WHERE agent_id = ? AND open = 1", (agent_id,))
+            c.execute("SELECT task_id FROM task_index WHERE agent_id = ? AND open = 1 AND pinned = 0", (agent_id,))
             return [row[0] for row in c.fetchall()]
 
     def due(self, as_of: datetime) -> tuple[list[str], list[str]]:

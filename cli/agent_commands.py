@@ -17,7 +17,7 @@ app = typer.Typer(help="Inspect agents: responsiveness, level and the tasks they
 
 @app.command("show")
 def show_agent(
-    agent_id: Annotated[str, typer.Argument(help="The agent id as the alerts name it.")],
+    agent_id: Annotated[str, typer.Argument(metavar="AGENT_ID", help="The agent id as the alerts name it.")],
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:

@@ -20,7 +20,9 @@ LEVELS = [stage.level for stage in Stage if stage is not Stage.EMERGENCY]
 
 @app.command("show")
 def show_task(
-    task_id: Annotated[str, typer.Argument(help="The task id as the alerts name it, e.g. task-123.")],
+    task_id: Annotated[
+        str, typer.Argument(metavar="TASK_ID", help="The task id as the alerts name it, e.g. task-123.")
+    ],
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:

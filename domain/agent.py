@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from functools import lru_cache
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.domain import Aggregate

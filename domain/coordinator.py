@@ -121,7 +121,7 @@ class Coordinator(Application[UUID]):
     def get_task(self, task_id: str, at: int | None = None) -> Task:
         """The task as recorded (optionally at aggregate version `at`)."""
         try:
-            task = self.repository.get(Task.id_for(task_id), version=at)
+            task: Task = self.repository.get(Task.id_for(task_id), version=at)
         except AggregateNotFoundError:
             raise UnknownTask(task_id) from None
         assert isinstance(task, Task)
@@ -130,7 +130,7 @@ class Coordinator(Application[UUID]):
     def get_agent(self, agent_id: str) -> Agent:
         """The agent as recorded."""
         try:
-            agent = self.repository.get(Agent.id_for(agent_id))
+            agent: Agent = self.repository.get(Agent.id_for(agent_id))
         except AggregateNotFoundError:
             raise UnknownAgent(agent_id) from None
         assert isinstance(agent, Agent)
@@ -173,7 +173,7 @@ class Coordinator(Application[UUID]):
         after = agent.view()
         if (before.unresponsive, before.last_activity) == (after.unresponsive, after.last_activity):
             return
-        for task_id in self.workspace.open_tasks_of(agent.agent_id):
+        for task_id in self.workspace.tasks_swayed_by(agent.agent_id):
             if task_id == skip:
                 continue
             task = self.workspace.task(task_id)

@@ -22,6 +22,8 @@ class TaskIndexEntry:
     agent_id: str | None
     open: bool
     next_due: datetime | None
+    pinned: bool = False
+    """True while the task is recorded at EMERGENCY past its deadline: no agent change can move it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +57,8 @@ class Ledger(Protocol):
     def known_fingerprints(self, fingerprints: Collection[str]) -> set[str]:
         """Those of `fingerprints` already accepted."""
 
-    def open_tasks_of(self, agent_id: str) -> list[str]:
-        """Ids of the open tasks `agent_id` is in charge of."""
+    def tasks_swayed_by(self, agent_id: str) -> list[str]:
+        """Ids of the open, unpinned tasks `agent_id` is in charge of: those its status can move."""
 
     def due(self, as_of: datetime) -> tuple[list[str], list[str]]:
         """Ids of tasks and agents whose next time-based crossing is at or before `as_of`."""

@@ -82,12 +82,16 @@ def describe_duration(delta: timedelta) -> str:
     return f"{secs}s"
 
 
+def _overdue(late: timedelta) -> str:
+    return "deadline reached" if late < timedelta(seconds=1) else f"deadline passed {describe_duration(late)} ago"
+
+
 def deadline_demand(now: datetime, start: datetime | None, deadline: datetime | None) -> Demand:
     """Rule 1: the share of the time window left before the deadline."""
     if deadline is None:
         return GREEN
     if now >= deadline:
-        return Demand(Stage.EMERGENCY, lambda: f"deadline passed {describe_duration(now - deadline)} ago")
+        return Demand(Stage.EMERGENCY, lambda: _overdue(now - deadline))
     left = deadline - now
     if start is None or deadline <= start:
         return Demand(Stage.GREEN, lambda: f"{describe_duration(left)} left before the deadline")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.domain import Aggregate
@@ -123,10 +123,9 @@ class Task(Escalating):
         """
         at = self.clamp(alert.timestamp)
         self.advance(at, agent_before)
-        if self.resolved and alert.type in (AlertType.TASK_ASSIGNED, AlertType.PHASE1_MILESTONE):
-            if alert.type is AlertType.TASK_ASSIGNED or (alert.milestone_status or "").lower() in MILESTONE_FAILING:
-                rulebook.check(rulebook.REOPEN, rulebook.RESOLVED, Stage.GREEN.value)
-                self.trigger_event(self.Reopened, at=at, reason=f"{alert.type.value} at {alert.timestamp:%Y-%m-%d %H:%M:%S}")
+        if self.resolved and self._reopens(alert):
+            rulebook.check(rulebook.REOPEN, rulebook.RESOLVED, Stage.GREEN.value)
+            self.trigger_event(self.Reopened, at=at, reason=f"{alert.type.value} on a completed task")
         self.trigger_event(self.AlertReceived, at=at, **self._facts_after(alert))
         if alert.type is AlertType.TASK_COMPLETED or (
             alert.type is AlertType.PHASE1_MILESTONE and (alert.milestone_status or "").lower() in MILESTONE_DONE
@@ -146,21 +145,35 @@ class Task(Escalating):
     def reconsider(self, at: datetime, agent_before: AgentView | None, agent_after: AgentView | None) -> bool:
         """Re-judge the task because its agent's status changed at `at`. Returns False if nothing could change."""
         at = self.clamp(at)
-        if self.overdue_at(at) and self.stage is Stage.EMERGENCY:
+        if self.pinned:
             return False
         self.advance(at, agent_before)
         if not self.resolved:
             self.move_to(self.judge(at, agent_after), at)
         return True
 
-    def overdue_at(self, now: datetime) -> bool:
-        """True when the deadline has passed: the task is at EMERGENCY whatever else happens."""
-        return self.deadline is not None and now >= self.deadline and not self.resolved
+    @property
+    def pinned(self) -> bool:
+        """True when recorded at EMERGENCY past its deadline: until new facts arrive, nothing can move it."""
+        return (
+            self.stage is Stage.EMERGENCY
+            and not self.resolved
+            and self.deadline is not None
+            and self.evaluated_at is not None
+            and self.evaluated_at >= self.deadline
+        )
 
     def tick(self, now: datetime, agent: AgentView | None) -> None:
         """Record the crossings time alone has caused up to `now`."""
         now = self.clamp(now)
         self.advance(now, agent)
+
+    @staticmethod
+    def _reopens(alert: Alert) -> bool:
+        """A new assignment, or a milestone failing again, reopens a completed task."""
+        if alert.type is AlertType.TASK_ASSIGNED:
+            return True
+        return alert.type is AlertType.PHASE1_MILESTONE and (alert.milestone_status or "").lower() in MILESTONE_FAILING
 
     def _facts_after(self, alert: Alert) -> dict[str, Any]:
         facts: dict[str, Any] = {
@@ -212,8 +225,6 @@ class Task(Escalating):
         return highest(demands)
 
     def crossings(self, agent: AgentView | None = None) -> list[datetime]:
-        deadline = deadline_crossings(self.start, self.deadline)
-        if self.stage is Stage.EMERGENCY and self.deadline is not None and self.evaluated_at is not None \
-                and self.evaluated_at >= self.deadline:
+        if self.pinned:
             return []
-        return deadline + silence_crossings(agent)
+        return deadline_crossings(self.start, self.deadline) + silence_crossings(agent)

@@ -44,10 +44,10 @@ class Workspace:
         """What tasks need to know about `agent_id` (None when no agent)."""
         return None if agent_id is None else self.agent(agent_id).view()
 
-    def open_tasks_of(self, agent_id: str) -> list[str]:
-        """Open tasks held by `agent_id`, counting changes not yet saved."""
+    def tasks_swayed_by(self, agent_id: str) -> list[str]:
+        """Open, unpinned tasks held by `agent_id`, counting changes not yet saved."""
         pending = self.batch.tasks
-        held = {task_id for task_id in self.ledger.open_tasks_of(agent_id) if task_id not in pending}
+        held = {task_id for task_id in self.ledger.tasks_swayed_by(agent_id) if task_id not in pending}
         held.update(self._held.get(agent_id, ()))
         return sorted(held)
 
@@ -60,9 +60,9 @@ class Workspace:
         previous = self.batch.tasks.get(task.task_id)
         if previous is not None and previous.agent_id is not None:
             self._held.get(previous.agent_id, set()).discard(task.task_id)
-        entry = TaskIndexEntry(task.task_id, task.agent_id, not task.resolved, due)
+        entry = TaskIndexEntry(task.task_id, task.agent_id, not task.resolved, due, task.pinned)
         self.batch.tasks[task.task_id] = entry
-        if entry.open and entry.agent_id is not None:
+        if entry.open and not entry.pinned and entry.agent_id is not None:
             self._held.setdefault(entry.agent_id, set()).add(task.task_id)
 
     def note_agent(self, agent: Agent, now: datetime) -> None:

@@ -70,7 +70,7 @@ def _rows_by_id(db: sqlite_utils.Database, table: str, ids: set[str]) -> list[Ro
     wanted = sorted(ids)
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        found.extend(db[table].rows_where(f"id IN ({','.join('?' * len(chunk))})", chunk))  # type: ignore[union-attr]
+        found.extend(db[table].rows_where(f"id IN ({','.join('?' * len(chunk))})", chunk))
     return found
 
 

@@ -1,0 +1,284 @@
+"""Read an alerts file in whatever form the accountability system wrote it.
+
+Forms, detected from the content: JSON Lines; a JSON array; a single alert object; an object with
+an `"alerts"` and/or `"events"` list; crisis-log entries, whose `original_event` is the alert.
+Every non-blank item yields one `Alert` or one `Quarantined`, in file order.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from bisect import bisect_right
+from collections.abc import Generator, Iterable, Iterator
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+from adapters.alert_schema import AlertRejected, to_alert
+from domain.alerts import Alert, Quarantined
+
+Item = Alert | Quarantined
+
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\r\n]*")
+_SEPARATORS = re.compile(r"[ \t\r\n,]*")
+_ENVELOPE_KEYS = ("alerts", "events")
+_WINDOW = 8192
+_LOOKAHEAD = 16  # longer than any JSON literal, so an error this far from a window's end is real
+_UNCLOSED = "the JSON array starting on this line is never closed"
+
+
+def read_alerts(path: Path) -> Iterator[Item]:
+    """Alerts and quarantined items of the file at `path`, in file order.
+
+    Raises FileNotFoundError at once if the file does not exist.
+    """
+    path.stat()
+    return _read(path, str(path))
+
+
+def _read(path: Path, source: str) -> Iterator[Item]:
+    with path.open("rb") as handle:
+        numbered = enumerate(handle, 1)
+        head: list[tuple[int, bytes]] = []
+        content: list[bytes] = []
+        for number, data in numbered:
+            if number == 1 and data.startswith(codecs.BOM_UTF8):
+                data = data[len(codecs.BOM_UTF8) :]
+            head.append((number, data))
+            if data.strip():
+                content.append(data.strip())
+                if len(content) == 2:
+                    break
+        if not content:
+            return
+        if _is_json_lines(content):
+            yield from _json_lines(chain(head, numbered), source)
+            return
+        document = b"".join(data for _, data in head) + handle.read()
+    yield from _document(document, source)
+
+
+def _is_json_lines(content: list[bytes]) -> bool:
+    """JSON Lines when, of two or more non-blank lines, the first (or, if broken, the second) is JSON."""
+    if len(content) < 2:
+        return False
+    if _decodes(content[0]) is not None:
+        return True
+    return not content[0].startswith(b"[") and _decodes(content[1]) is not None
+
+
+def _decodes(data: bytes) -> object | None:
+    """The JSON value of a line, or None when it is not a JSON value on its own."""
+    try:
+        value: object = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    return value
+
+
+def _json_lines(numbered: Iterable[tuple[int, bytes]], source: str) -> Iterator[Item]:
+    for number, data in numbered:
+        try:
+            line = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raw = data.decode("utf-8", "replace").strip()
+            yield Quarantined(source, number, None, raw, f"not valid UTF-8: byte 0x{data[exc.start]:02x} "
+                              f"at column {exc.start + 1}")
+            continue
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            column = exc.colno + len(line) - len(line.lstrip())
+            yield Quarantined(source, number, None, text, f"not valid JSON: {exc.msg} at column {column}")
+            continue
+        except (ValueError, RecursionError) as exc:
+            yield Quarantined(source, number, None, text, _json_error(exc))
+            continue
+        yield _item(value, text, source, number, None)
+
+
+def _document(data: bytes, source: str) -> Iterator[Item]:
+    """A whole-document form; falls back to JSON Lines when the document is broken but its lines are not."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        yield from _fallback(data, source, _utf8_error(data, exc))
+        return
+    lines = _Lines(text)
+    start = _skip(_SPACE, text, 0)
+    if text.startswith("[", start):
+        end = yield from _walk_array(text, start, lines, source)
+    else:
+        envelopes: list[int] = []
+        try:
+            if text.startswith("{", start):
+                value, envelopes, end = _members(text, start)
+            else:
+                value, end = _DECODER.raw_decode(text, start)
+        except (ValueError, RecursionError) as exc:
+            yield from _fallback(data, source, _json_error(exc))
+            return
+        if _is_alert(value) or not envelopes:
+            yield _item(value, text[start:end], source, lines.at(start), None)
+        else:
+            for position in envelopes:
+                yield from _walk_array(text, position, lines, source)
+    if text[end:].strip():
+        rest = text[end:].encode("utf-8").split(b"\n")
+        yield from _json_lines(enumerate(rest, lines.at(end)), source)
+
+
+def _is_alert(value: Any) -> bool:
+    return not isinstance(value, dict) or "type" in value or isinstance(value.get("original_event"), dict)
+
+
+def _members(text: str, start: int) -> tuple[dict[str, Any], list[int], int]:
+    """The object at `start`, the offsets of its envelope lists, and the offset after the object."""
+    members: dict[str, Any] = {}
+    envelopes: list[int] = []
+    pos = _skip(_SPACE, text, start + 1)
+    if text.startswith("}", pos):
+        return members, envelopes, pos + 1
+    while True:
+        key, pos = _DECODER.raw_decode(text, pos)
+        pos = _skip(_SPACE, text, pos)
+        if not isinstance(key, str) or not text.startswith(":", pos):
+            raise json.JSONDecodeError("Expecting property name and ':'", text, pos)
+        pos = _skip(_SPACE, text, pos + 1)
+        value, end = _DECODER.raw_decode(text, pos)
+        if key in _ENVELOPE_KEYS and isinstance(value, list):
+            envelopes.append(pos)
+        members[key] = value
+        pos = _skip(_SPACE, text, end)
+        if text.startswith("}", pos):
+            return members, envelopes, pos + 1
+        if not text.startswith(",", pos):
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+        pos = _skip(_SPACE, text, pos + 1)
+
+
+def _skip(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    match = pattern.match(text, pos)
+    return match.end() if match else pos
+
+
+def _walk_array(text: str, start: int, lines: _Lines, source: str) -> Generator[Item, None, int]:
+    """Items of the array opening at `start`. A broken item is quarantined and reading resumes at the next
+    line indented no deeper than it. Returns the offset after the array."""
+    pos, index, size = start + 1, 0, len(text)
+    while True:
+        pos = _skip(_SEPARATORS, text, pos)
+        if pos >= size:
+            yield Quarantined(source, lines.at(start), None, "", _UNCLOSED)
+            return size
+        if text.startswith("]", pos):
+            return pos + 1
+        try:
+            value, end = _decode_at(text, pos)
+        except _BrokenItem as exc:
+            end = _resume(text, pos, exc.pos)
+            raw = text[pos:end].rstrip().removesuffix(",").rstrip()
+            where = f" at line {lines.at(exc.pos)} column {lines.column(exc.pos)}" if exc.located else ""
+            yield Quarantined(source, lines.at(pos), index, raw, f"not valid JSON: {exc.problem}{where}")
+            if end >= size:
+                return size
+        else:
+            yield _item(value, text[pos:end], source, lines.at(pos), index)
+        index += 1
+        pos = end
+
+
+class _BrokenItem(Exception):
+    def __init__(self, problem: str, pos: int, located: bool = True) -> None:
+        super().__init__(problem)
+        self.problem, self.pos, self.located = problem, pos, located
+
+
+def _decode_at(text: str, pos: int) -> tuple[Any, int]:
+    """`raw_decode` at `pos`, in growing windows: a JSON error on the whole text would cost O(pos)."""
+    size = _WINDOW
+    while True:
+        window = text[pos : pos + size]
+        whole = pos + size >= len(text)
+        try:
+            value, end = _DECODER.raw_decode(window)
+        except json.JSONDecodeError as exc:
+            cut = exc.msg.startswith("Unterminated string") or exc.pos >= len(window) - _LOOKAHEAD
+            if whole or not cut:
+                raise _BrokenItem(exc.msg, pos + exc.pos) from None
+        except RecursionError:
+            raise _BrokenItem("nested too deeply", pos, located=False) from None
+        except ValueError as exc:
+            raise _BrokenItem(str(exc), pos, located=False) from None
+        else:
+            if whole or end < len(window):
+                return value, pos + end
+        size *= 4
+
+
+def _resume(text: str, item_pos: int, error_pos: int) -> int:
+    """Offset of the first line after `error_pos` indented no deeper than the item at `item_pos`."""
+    indent = item_pos - (text.rfind("\n", 0, item_pos) + 1)
+    newline = text.find("\n", error_pos)
+    while newline != -1:
+        line_start = newline + 1
+        newline = text.find("\n", line_start)
+        line = text[line_start : newline if newline != -1 else len(text)]
+        content = line.lstrip(" \t")
+        if content.strip() and len(line) - len(content) <= indent:
+            return line_start + len(line) - len(content)
+    return len(text)
+
+
+def _item(value: Any, raw: str, source: str, line: int, index: int | None) -> Item:
+    if isinstance(value, dict) and "type" not in value and isinstance(value.get("original_event"), dict):
+        value = value["original_event"]
+    try:
+        return to_alert(value, source, line)
+    except AlertRejected as exc:
+        return Quarantined(source, line, index, raw, exc.reason)
+
+
+def _fallback(data: bytes, source: str, reason: str) -> Iterator[Item]:
+    """A broken document: as JSON Lines if any of its lines is a JSON object, else one quarantined entry."""
+    rows = data.split(b"\n")
+    if any(row.lstrip().startswith(b"{") and isinstance(_decodes(row), dict) for row in rows):
+        yield from _json_lines(enumerate(rows, 1), source)
+    else:
+        line = data[: len(data) - len(data.lstrip())].count(b"\n") + 1
+        yield Quarantined(source, line, None, data.decode("utf-8", "replace").strip(), reason)
+
+
+def _json_error(exc: ValueError | RecursionError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    if isinstance(exc, RecursionError):
+        return "not valid JSON: nested too deeply"
+    return f"not valid JSON: {exc}"
+
+
+def _utf8_error(data: bytes, exc: UnicodeDecodeError) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "not UTF-8 text: the file is UTF-16 encoded"
+    line = data.count(b"\n", 0, exc.start) + 1
+    return f"not UTF-8 text: invalid byte 0x{data[exc.start]:02x} on line {line}"
+
+
+class _Lines:
+    """1-based line numbers of offsets in a text."""
+
+    def __init__(self, text: str) -> None:
+        self._starts = [match.end() for match in re.finditer("\n", text)]
+
+    def at(self, offset: int) -> int:
+        return bisect_right(self._starts, offset) + 1
+
+    def column(self, offset: int) -> int:
+        line = bisect_right(self._starts, offset)
+        return offset - (self._starts[line - 1] if line else 0) + 1

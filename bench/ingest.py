@@ -1,0 +1,101 @@
+"""Ingestion benchmark: `coordinator run --once` in-process against a raw SQLite baseline.
+
+Usage: python bench/ingest.py [N] [--bad-every K]
+
+Generates N alerts with the shared generator (cached under bench/.cache), then in the same run times
+  - baseline: parse each line with json.loads and insert it into a plain SQLite table, one transaction;
+  - coordinator: `coordinator run --once --json` in-process on a fresh home;
+and prints alerts/s for both and their ratio (coordinator / baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cli.main import app  # noqa: E402
+
+GENERATOR = Path(os.environ.get("COORDINATOR_GEN_ALERTS", ROOT.parent / "shared" / "bench" / "gen_alerts.py"))
+CACHE = ROOT / "bench" / ".cache"
+
+
+def alerts_file(count: int, bad_every: int) -> Path:
+    """The generated stream of `count` alerts (made once, then reused)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"alerts-{count}-bad{bad_every}.jsonl"
+    if not path.exists():
+        if not GENERATOR.exists():
+            sys.exit(f"generator not found: {GENERATOR} (set COORDINATOR_GEN_ALERTS)")
+        with path.open("w") as out:
+            subprocess.run(
+                [sys.executable, str(GENERATOR), str(count), "--bad-every", str(bad_every)], stdout=out, check=True
+            )
+    return path
+
+
+def baseline(path: Path, workdir: Path) -> float:
+    """Seconds to parse every line and insert it into a plain SQLite table in one transaction."""
+    started = time.perf_counter()
+    db = sqlite3.connect(workdir / "baseline.sqlite")
+    db.execute("CREATE TABLE alerts (type TEXT, timestamp TEXT, body TEXT)")
+    with db, path.open() as lines:
+        for line in lines:
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError:
+                item = {}
+            if not isinstance(item, dict):
+                item = {}
+            db.execute("INSERT INTO alerts VALUES (?, ?, ?)", (item.get("type"), item.get("timestamp"), line))
+    db.close()
+    return time.perf_counter() - started
+
+
+def coordinator(path: Path, workdir: Path) -> tuple[float, dict[str, int]]:
+    """Seconds for `coordinator run --once --json` in-process, and its summary."""
+    out = io.StringIO()
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(out):
+        app(
+            ["run", "--once", "--json", "--alerts-file", str(path), "--home", str(workdir / "home"),
+             "--as-of", "2025-07-20T00:00:00Z"],
+            standalone_mode=False,
+        )
+    elapsed = time.perf_counter() - started
+    return elapsed, json.loads(out.getvalue())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("count", nargs="?", type=int, default=100_000)
+    parser.add_argument("--bad-every", type=int, default=0)
+    options = parser.parse_args()
+    path = alerts_file(options.count, options.bad_every)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        base_seconds = baseline(path, workdir)
+        run_seconds, summary = coordinator(path, workdir)
+        events = sqlite3.connect(workdir / "home" / "events.sqlite").execute(
+            "SELECT COUNT(*) FROM stored_events").fetchone()[0]
+    base_rate = options.count / base_seconds
+    run_rate = options.count / run_seconds
+    print(f"alerts:       {options.count:,} ({summary})")
+    print(f"baseline:     {base_rate:,.0f} alerts/s ({base_seconds:.2f} s)")
+    print(f"coordinator:  {run_rate:,.0f} alerts/s ({run_seconds:.2f} s, {events:,} events recorded)")
+    print(f"ratio:        {run_rate / base_rate:.3f} (target >= 0.05, long-term 0.10)")
+
+
+if __name__ == "__main__":
+    main()
