@@ -223,7 +223,8 @@ def _decode_at(text: str, pos: int) -> tuple[Any, int]:
 
 
 def _resume(text: str, item_pos: int, error_pos: int) -> int:
-    """Offset of the first line after `error_pos` indented no deeper than the item at `item_pos`."""
+    """Offset of the first line after `error_pos` indented no deeper than the item at `item_pos`
+    (the likely next item, or the end of the array)."""
     indent = item_pos - (text.rfind("\n", 0, item_pos) + 1)
     newline = text.find("\n", error_pos)
     while newline != -1:
@@ -231,8 +232,10 @@ def _resume(text: str, item_pos: int, error_pos: int) -> int:
         newline = text.find("\n", line_start)
         line = text[line_start : newline if newline != -1 else len(text)]
         content = line.lstrip(" \t")
-        if content.strip() and len(line) - len(content) <= indent:
-            return line_start + len(line) - len(content)
+        depth = len(line) - len(content)
+        # A closing brace as deep as the item closes the item itself: resume after it.
+        if content.strip() and (depth < indent or (depth == indent and not content.startswith("}"))):
+            return line_start + depth
     return len(text)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -19,6 +19,7 @@ from domain.task import Task
 from domain.workspace import Workspace
 
 DEFAULT_BATCH_SIZE = 2_000
+SNAPSHOT_INTERVAL = 200
 
 
 class StageAsName(Transcoding):
@@ -63,6 +64,7 @@ class Coordinator(Application[UUID]):
     """
 
     name = "coordinator"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Task: SNAPSHOT_INTERVAL, Agent: SNAPSHOT_INTERVAL}
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)

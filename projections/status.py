@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
@@ -17,14 +17,15 @@ Row = dict[str, Any]
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
+    """ISO 8601 in UTC with a `Z`, as every command prints times."""
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class StatusProjection(Projection):
     """`task_status` and `agent_status`: one row per task and per agent, as they stand now."""
 
     name = "status"
-    version = 1
+    version = 2
     tables = ("task_status", "agent_status")
 
     def create_tables(self, db: sqlite_utils.Database) -> None:

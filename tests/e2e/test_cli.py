@@ -107,6 +107,7 @@ def test_agent_show_and_list_report_responsiveness_and_open_tasks(coordinator: R
     agents = {row["agent_id"]: row for row in coordinator("agent", "list", "--json").json()}
     assert agents["backup-agent"]["tasks"] == ["task-103"]
     assert agents["backup-agent"]["responsive"] is True
+    assert agents["silent-agent"]["last_activity"] == silent["last_activity"]
     assert coordinator("agent", "show", "nobody").code == 1
 
 

@@ -192,3 +192,25 @@ def test_the_read_model_catches_up_incrementally_from_its_stored_position(tmp_pa
 def test_tasks_and_agents_get_stable_ids_from_their_names() -> None:
     assert Task.id_for("task-1") == Task.id_for("task-1")
     assert Task.id_for("task-1") != Agent.id_for("task-1")
+
+
+def test_a_long_task_stream_is_snapshotted_and_loads_to_the_same_state(tmp_path: Path) -> None:
+    alerts = tmp_path / "long.jsonl"
+    with alerts.open("w") as out:
+        for minute in range(0, 20 * 60, 3):
+            out.write(
+                f'{{"type": "DEADLINE_WARNING", "task_id": "long-task", "agent_id": "a1", '
+                f'"time_remaining": "2 minutes", "timestamp": "2025-07-16T{minute // 60:02d}:{minute % 60:02d}:00Z"}}\n'
+            )
+    services = open_home(tmp_path / "home")
+    services.coordinator.ingest(read_alerts(alerts))
+    loaded = services.coordinator.get_task("long-task")
+    assert services.coordinator.snapshots is not None
+    snapshots = list(services.coordinator.snapshots.get(Task.id_for("long-task")))
+    replayed = None
+    for event in services.coordinator.events.get(Task.id_for("long-task")):
+        replayed = event.mutate(replayed)
+    services.close()
+    assert snapshots, "no snapshot was taken of a stream of more than a thousand events"
+    assert loaded.version > 1000
+    assert loaded == replayed
