@@ -124,7 +124,7 @@ def _document(data: bytes, source: str) -> Iterator[Item]:
         except (ValueError, RecursionError) as exc:
             yield from _fallback(data, source, _json_error(exc))
             return
-        if _is_alert(value) or not envelopes:
+        if not envelopes or "type" in value or isinstance(value.get("original_event"), dict):
             yield _item(value, text[start:end], source, lines.at(start), None)
         else:
             for position in envelopes:
@@ -132,10 +132,6 @@ def _document(data: bytes, source: str) -> Iterator[Item]:
     if text[end:].strip():
         rest = text[end:].encode("utf-8").split(b"\n")
         yield from _json_lines(enumerate(rest, lines.at(end)), source)
-
-
-def _is_alert(value: Any) -> bool:
-    return not isinstance(value, dict) or "type" in value or isinstance(value.get("original_event"), dict)
 
 
 def _members(text: str, start: int) -> tuple[dict[str, Any], list[int], int]:

@@ -58,10 +58,6 @@ def _timestamp(value: object) -> datetime:
     return parse_timestamp(value)
 
 
-def _optional_timestamp(value: object) -> datetime | None:
-    return None if value is None else _timestamp(value)
-
-
 def _duration(value: object) -> timedelta:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"expected a duration, got {json_type(value)}")
@@ -89,7 +85,9 @@ def _issues(value: object) -> list[str]:
 Ident = Annotated[str, PlainValidator(_ident)]
 Text = Annotated[str | None, PlainValidator(_text)]
 Timestamp = Annotated[datetime, PlainValidator(_timestamp)]
-OptionalTimestamp = Annotated[datetime | None, PlainValidator(_optional_timestamp)]
+OptionalTimestamp = Annotated[
+    datetime | None, PlainValidator(lambda value: None if value is None else _timestamp(value))
+]
 Duration = Annotated[timedelta, PlainValidator(_duration)]
 Level = Annotated[Stage, PlainValidator(_level)]
 Issues = Annotated[list[str], PlainValidator(_issues)]

@@ -51,9 +51,10 @@ class Agent(Escalating):
         alert: Mapping[str, Any]
 
         def apply(self, agent: Agent) -> None:
+            if not agent.unresponsive or agent.last_activity != self.last_activity:
+                agent.status_since = self.at
             agent.unresponsive = True
             agent.last_activity = self.last_activity
-            agent.status_since = self.at
             agent.evaluated_at = self.at
 
     class ActivitySeen(Aggregate.Event):

@@ -157,7 +157,7 @@ class Coordinator(Application[UUID]):
             agent = workspace.agent(alert.agent_id)
             if agent.unresponsive:
                 self._change_agent(agent, alert, skip=task.task_id)
-        after = workspace.view(alert.agent_id or task.agent_id)
+        after = workspace.view(task.agent_after(alert))
         task.receive(alert, before, after)
         workspace.note_task(task, alert.timestamp, after)
 

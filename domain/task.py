@@ -41,6 +41,9 @@ class Task(Escalating):
         self.warned_at: datetime | None = None
         self.crisis: Stage | None = None
         self.crisis_note: str | None = None
+        self.agent_since: datetime | None = None
+        self.crisis_at: datetime | None = None
+        self.crisis_floor: datetime | None = None
         self.milestone_failing = False
         self.recent_alerts: list[dict[str, Any]] = []
 
@@ -78,6 +81,9 @@ class Task(Escalating):
         warned_at: datetime | None
         crisis: Stage | None
         crisis_note: str | None
+        agent_since: datetime | None
+        crisis_at: datetime | None
+        crisis_floor: datetime | None
         milestone_failing: bool
 
         def apply(self, task: Task) -> None:
@@ -87,6 +93,9 @@ class Task(Escalating):
             task.warned_at = self.warned_at
             task.crisis = self.crisis
             task.crisis_note = self.crisis_note
+            task.agent_since = self.agent_since
+            task.crisis_at = self.crisis_at
+            task.crisis_floor = self.crisis_floor
             task.milestone_failing = self.milestone_failing
             task.evaluated_at = self.at
             task.recent_alerts = [*task.recent_alerts[1 - RECENT_ALERTS_KEPT :], self.alert]
@@ -103,6 +112,7 @@ class Task(Escalating):
             task.resolved = True
             task.crisis = None
             task.crisis_note = None
+            task.crisis_floor = self.at
             task.milestone_failing = False
 
     class Reopened(Aggregate.Event):
@@ -123,10 +133,11 @@ class Task(Escalating):
         """
         at = self.clamp(alert.timestamp)
         self.advance(at, agent_before)
-        if self.resolved and self._reopens(alert):
+        reopening = self.resolved and self._reopens(alert)
+        if reopening:
             rulebook.check(rulebook.REOPEN, rulebook.RESOLVED, Stage.GREEN.value)
             self.trigger_event(self.Reopened, at=at, reason=f"{alert.type.value} on a completed task")
-        self.trigger_event(self.AlertReceived, at=at, **self._facts_after(alert))
+        self.trigger_event(self.AlertReceived, at=at, **self._facts_after(alert, fresh=reopening))
         if alert.type is AlertType.TASK_COMPLETED or (
             alert.type is AlertType.PHASE1_MILESTONE and (alert.milestone_status or "").lower() in MILESTONE_DONE
         ):
@@ -175,17 +186,33 @@ class Task(Escalating):
             return True
         return alert.type is AlertType.PHASE1_MILESTONE and (alert.milestone_status or "").lower() in MILESTONE_FAILING
 
-    def _facts_after(self, alert: Alert) -> dict[str, Any]:
+    def agent_after(self, alert: Alert) -> str | None:
+        """The agent in charge once `alert` is applied: the one it names, unless older news than the current."""
+        if alert.agent_id is None:
+            return self.agent_id
+        if self.agent_since is not None and alert.timestamp < self.agent_since:
+            return self.agent_id
+        return alert.agent_id
+
+    def _facts_after(self, alert: Alert, fresh: bool = False) -> dict[str, Any]:
+        """The task's facts once `alert` is applied; late alerts never override newer facts.
+
+        `fresh`: the alert reopens a completed task, so its old deadline no longer holds.
+        """
+        takes_over = self.agent_after(alert) == alert.agent_id and alert.agent_id is not None
         facts: dict[str, Any] = {
             "alert_type": alert.type.value,
             "fingerprint": alert.fingerprint,
             "alert": dict(alert.raw),
-            "agent_id": alert.agent_id or self.agent_id,
+            "agent_id": self.agent_after(alert),
             "start": self.start,
-            "deadline": self.deadline,
-            "warned_at": self.warned_at,
+            "deadline": None if fresh else self.deadline,
+            "warned_at": None if fresh else self.warned_at,
             "crisis": self.crisis,
             "crisis_note": self.crisis_note,
+            "agent_since": alert.timestamp if takes_over else self.agent_since,
+            "crisis_at": self.crisis_at,
+            "crisis_floor": self.crisis_floor,
             "milestone_failing": self.milestone_failing,
         }
         if alert.type is AlertType.TASK_ASSIGNED:
@@ -199,17 +226,26 @@ class Task(Escalating):
             if self.start is None:
                 facts["start"] = alert.timestamp - alert.time_remaining
         elif alert.type is AlertType.COORDINATION_CRISIS:
-            if alert.crisis_stage is Stage.GREEN:
-                facts["crisis"], facts["crisis_note"] = None, None
-            elif alert.crisis_stage is not None and (
-                self.crisis is None or alert.crisis_stage.rank >= self.crisis.rank
-            ):
-                facts["crisis"], facts["crisis_note"] = alert.crisis_stage, alert.note
-        elif alert.type is AlertType.TASK_REASSIGNMENT:
-            facts["crisis"], facts["crisis_note"] = None, None
+            facts.update(self._crisis_after(alert))
+        elif alert.type is AlertType.TASK_REASSIGNMENT and takes_over:
+            facts.update(crisis=None, crisis_note=None, crisis_floor=alert.timestamp)
         elif alert.type is AlertType.PHASE1_MILESTONE:
             facts["milestone_failing"] = (alert.milestone_status or "").lower() in MILESTONE_FAILING
         return facts
+
+    def _crisis_after(self, alert: Alert) -> dict[str, Any]:
+        """Crisis facts after a COORDINATION_CRISIS alert (the highest since the last clear counts)."""
+        moment, stage = alert.timestamp, alert.crisis_stage
+        if stage is None or (self.crisis_floor is not None and moment < self.crisis_floor):
+            return {}
+        if stage is Stage.GREEN:
+            if self.crisis_at is not None and moment < self.crisis_at:
+                return {}
+            return {"crisis": None, "crisis_note": None, "crisis_floor": moment}
+        latest = moment if self.crisis_at is None else max(moment, self.crisis_at)
+        if self.crisis is None or stage.rank >= self.crisis.rank:
+            return {"crisis": stage, "crisis_note": alert.note, "crisis_at": latest}
+        return {"crisis_at": latest}
 
     def judge(self, now: datetime, agent: AgentView | None = None) -> Demand:
         demands = [deadline_demand(now, self.start, self.deadline)]

@@ -28,7 +28,9 @@ class Workspace:
         self._cache: OrderedDict[UUID, Escalating] = OrderedDict()
         self._dirty: dict[UUID, Escalating] = {}
         self.batch = LedgerBatch()
-        self._held: dict[str, set[str]] = {}
+        # Which tasks each agent's status can move; loaded per agent on first use, then kept in step.
+        self._swayed: dict[str, set[str]] = {}
+        self._swaying_agent: dict[str, str] = {}
 
     def task(self, task_id: str) -> Task:
         """The task named `task_id`, registered if new."""
@@ -46,10 +48,17 @@ class Workspace:
 
     def tasks_swayed_by(self, agent_id: str) -> list[str]:
         """Open, unpinned tasks held by `agent_id`, counting changes not yet saved."""
-        pending = self.batch.tasks
-        held = {task_id for task_id in self.ledger.tasks_swayed_by(agent_id) if task_id not in pending}
-        held.update(self._held.get(agent_id, ()))
-        return sorted(held)
+        swayed = self._swayed.get(agent_id)
+        if swayed is None:
+            pending = self.batch.tasks
+            swayed = {task_id for task_id in self.ledger.tasks_swayed_by(agent_id) if task_id not in pending}
+            swayed.update(
+                task_id for task_id, entry in pending.items()
+                if entry.agent_id == agent_id and entry.open and not entry.pinned
+            )
+            self._swayed[agent_id] = swayed
+            self._swaying_agent.update(dict.fromkeys(swayed, agent_id))
+        return sorted(swayed)
 
     def note_task(self, task: Task, now: datetime, agent: AgentView | None = None) -> None:
         """Remember the task changed, and when it is next due (`agent`: its agent's view, if at hand)."""
@@ -57,13 +66,16 @@ class Workspace:
         if agent is None or agent.agent_id != task.agent_id:
             agent = self.view(task.agent_id)
         due = task.next_crossing(now, agent)
-        previous = self.batch.tasks.get(task.task_id)
-        if previous is not None and previous.agent_id is not None:
-            self._held.get(previous.agent_id, set()).discard(task.task_id)
         entry = TaskIndexEntry(task.task_id, task.agent_id, not task.resolved, due, task.pinned)
         self.batch.tasks[task.task_id] = entry
+        previous = self._swaying_agent.pop(task.task_id, None)
+        if previous is not None:
+            self._swayed[previous].discard(task.task_id)
         if entry.open and not entry.pinned and entry.agent_id is not None:
-            self._held.setdefault(entry.agent_id, set()).add(task.task_id)
+            swayed = self._swayed.get(entry.agent_id)
+            if swayed is not None:
+                swayed.add(task.task_id)
+                self._swaying_agent[task.task_id] = entry.agent_id
 
     def note_agent(self, agent: Agent, now: datetime) -> None:
         """Remember the agent changed, and when it is next due."""
@@ -76,7 +88,6 @@ class Workspace:
         batch = self.batch
         self._dirty = {}
         self.batch = LedgerBatch()
-        self._held = {}
         return changed, batch
 
     def trim(self) -> None:
@@ -89,7 +100,8 @@ class Workspace:
         self._cache.clear()
         self._dirty = {}
         self.batch = LedgerBatch()
-        self._held = {}
+        self._swayed = {}
+        self._swaying_agent = {}
 
     def _get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         cached = self._cache.get(aggregate_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -184,7 +185,7 @@ def test_the_deadline_reason_is_given_in_words() -> None:
 # Deadline rule: crossing instants -------------------------------------------------------------
 
 
-def test_a_one_hour_window_crosses_at_half_past_quarter_to_six_to_and_the_deadline() -> None:
+def test_a_window_from_ten_to_eleven_crosses_at_ten_thirty_ten_forty_five_ten_fifty_four_and_eleven() -> None:
     assert sorted(deadline_crossings(START, DEADLINE)) == [at(10, 30), at(10, 45), at(10, 54), at(11)]
 
 
@@ -198,7 +199,7 @@ def test_each_deadline_crossing_is_the_last_instant_before_the_stage_changes() -
 
 def test_the_stage_does_not_change_between_deadline_crossings() -> None:
     points = [START, *sorted(deadline_crossings(START, DEADLINE))]
-    for earlier, later in zip(points, points[1:], strict=False):
+    for earlier, later in pairwise(points):
         assert deadline_stage(earlier + MICRO) is deadline_stage(later - MICRO)
 
 
