@@ -71,6 +71,12 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
     return result
 
 
+PIPED_WIDTH = 160
+
+
 def show(renderable: Any) -> None:
-    """Print a rich renderable on stdout."""
-    Console(soft_wrap=False).print(renderable)
+    """Print a rich renderable on stdout (wide enough for ids and times when piped)."""
+    console = Console(soft_wrap=False)
+    if not console.is_terminal:
+        console = Console(soft_wrap=False, width=PIPED_WIDTH)
+    console.print(renderable)
