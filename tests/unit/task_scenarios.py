@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domain.agent import Agent
 from domain.alerts import Alert, AlertType
 from domain.rules import AgentView
 from domain.stages import Stage
@@ -82,3 +83,17 @@ def replay(events: list[Any]) -> Any:
 def instants_never_run_backwards(task: Task) -> bool:
     instants = [entry["at"] for entry in task.history]
     return instants == sorted(instants)
+
+
+def flag(agent: Agent, task: Task, when: datetime, last_activity: datetime, fingerprint: str = "flag") -> None:
+    """Flag `agent` unresponsive at `when`, then let `task` reconsider, as the coordinator does."""
+    before = agent.view()
+    agent.mark_unresponsive(when, last_activity, fingerprint, {})
+    task.reconsider(when, before, agent.view())
+
+
+def heartbeat(agent: Agent, task: Task, when: datetime) -> None:
+    """Record `agent` active at `when`, then let `task` reconsider, as the coordinator does."""
+    before = agent.view()
+    agent.see_activity(when, "heartbeat")
+    task.reconsider(when, before, agent.view())

@@ -22,6 +22,8 @@ from tests.unit.task_scenarios import (
     completed,
     crisis,
     feed,
+    flag,
+    heartbeat,
     instants_never_run_backwards,
     level,
     moves,
@@ -38,9 +40,7 @@ from tests.unit.task_scenarios import (
 def test_a_task_escalates_when_its_agent_is_flagged_unresponsive() -> None:
     agent = Agent.register("ada")
     task = new_task(assigned(at(10), "ada"))
-    before = agent.view()
-    agent.mark_unresponsive(at(10, 40), at(10), "flag", {})
-    task.reconsider(at(10, 40), before, agent.view())
+    flag(agent, task, at(10, 40), at(10))
     assert level(task) == ("ORANGE", False)
     assert moves(task) == [(at(10, 40), "ORANGE", False)]
 
@@ -48,9 +48,7 @@ def test_a_task_escalates_when_its_agent_is_flagged_unresponsive() -> None:
 def test_a_flagged_agent_escalates_its_task_at_each_silence_threshold() -> None:
     agent = Agent.register("ada")
     task = new_task(assigned(at(10), "ada"))
-    before = agent.view()
-    agent.mark_unresponsive(at(10, 10), at(10), "flag", {})
-    task.reconsider(at(10, 10), before, agent.view())
+    flag(agent, task, at(10, 10), at(10))
     task.tick(at(12, 30), agent.view())
     assert moves(task) == [
         (at(10, 10), "YELLOW", False),
@@ -63,9 +61,7 @@ def test_a_flagged_agent_escalates_its_task_at_each_silence_threshold() -> None:
 def test_a_task_takes_the_higher_of_its_deadline_and_its_agents_silence() -> None:
     agent = Agent.register("ada")
     task = new_task(assigned(at(10), "ada", deadline=at(11)))
-    before = agent.view()
-    agent.mark_unresponsive(at(10, 20), at(10), "flag", {})
-    task.reconsider(at(10, 20), before, agent.view())
+    flag(agent, task, at(10, 20), at(10))
     task.tick(at(12), agent.view())
     assert moves(task) == [
         (at(10, 20), "YELLOW", False),
@@ -78,12 +74,8 @@ def test_a_task_takes_the_higher_of_its_deadline_and_its_agents_silence() -> Non
 def test_a_heartbeat_clears_the_agent_and_brings_its_task_back_to_green() -> None:
     agent = Agent.register("ada")
     task = new_task(assigned(at(10), "ada"))
-    before = agent.view()
-    agent.mark_unresponsive(at(10, 40), at(10), "flag", {})
-    task.reconsider(at(10, 40), before, agent.view())
-    before = agent.view()
-    agent.see_activity(at(10, 50), "heartbeat")
-    task.reconsider(at(10, 50), before, agent.view())
+    flag(agent, task, at(10, 40), at(10))
+    heartbeat(agent, task, at(10, 50))
     assert level(task) == ("GREEN", False)
     assert moves(task)[-1] == (at(10, 50), "GREEN", False)
     task.tick(at(15), agent.view())
@@ -93,12 +85,8 @@ def test_a_heartbeat_clears_the_agent_and_brings_its_task_back_to_green() -> Non
 def test_silence_crossings_reached_before_a_heartbeat_are_recorded_before_it_clears() -> None:
     agent = Agent.register("ada")
     task = new_task(assigned(at(10), "ada"))
-    before = agent.view()
-    agent.mark_unresponsive(at(10, 10), at(10), "flag", {})
-    task.reconsider(at(10, 10), before, agent.view())
-    before = agent.view()
-    agent.see_activity(at(11, 30), "heartbeat")
-    task.reconsider(at(11, 30), before, agent.view())
+    flag(agent, task, at(10, 10), at(10))
+    heartbeat(agent, task, at(11, 30))
     assert moves(task) == [
         (at(10, 10), "YELLOW", False),
         (at(10, 30), "ORANGE", False),
@@ -111,9 +99,7 @@ def test_reassigning_a_task_away_from_a_silent_agent_brings_it_back_to_green() -
     ada = Agent.register("ada")
     bob = Agent.register("bob")
     task = new_task(assigned(at(10), "ada"))
-    before = ada.view()
-    ada.mark_unresponsive(at(10, 40), at(10), "flag", {})
-    task.reconsider(at(10, 40), before, ada.view())
+    flag(ada, task, at(10, 40), at(10))
     task.receive(reassigned(at(10, 50), "bob"), ada.view(), bob.view())
     assert task.agent_id == "bob"
     assert level(task) == ("GREEN", False)
@@ -132,12 +118,8 @@ def test_an_overdue_task_stays_an_emergency_whatever_its_agent_does() -> None:
     agent = Agent.register("ada")
     task = new_task(assigned(at(10), "ada", deadline=at(11)))
     task.tick(at(11, 30), agent.view())
-    before = agent.view()
-    agent.mark_unresponsive(at(11, 40), at(11), "flag", {})
-    task.reconsider(at(11, 40), before, agent.view())
-    before = agent.view()
-    agent.see_activity(at(11, 50), "heartbeat")
-    task.reconsider(at(11, 50), before, agent.view())
+    flag(agent, task, at(11, 40), at(11))
+    heartbeat(agent, task, at(11, 50))
     assert level(task) == ("RED", True)
     assert moves(task)[-1] == (at(11), "RED", True)
 
@@ -145,9 +127,7 @@ def test_an_overdue_task_stays_an_emergency_whatever_its_agent_does() -> None:
 def test_a_task_whose_agent_is_flagged_again_without_news_still_records_every_silence_crossing() -> None:
     agent = Agent.register("ada")
     task = new_task(assigned(at(10), "ada"))
-    before = agent.view()
-    agent.mark_unresponsive(at(10, 10), at(10), "flag-1", {})
-    task.reconsider(at(10, 10), before, agent.view())
+    flag(agent, task, at(10, 10), at(10), "flag-1")
     # A second flag with the same last activity tells the task nothing new about its agent.
     agent.mark_unresponsive(at(10, 50), at(10), "flag-2", {})
     task.tick(at(12, 30), agent.view())
@@ -169,9 +149,7 @@ def eventful_task() -> tuple[Task, list[Any]]:
         crisis(at(10, 5), Stage.YELLOW),
         warning(at(10, 20), timedelta(minutes=100)),
     )
-    before = agent.view()
-    agent.mark_unresponsive(at(10, 30), at(10, 25), "flag", {})
-    task.reconsider(at(10, 30), before, agent.view())
+    flag(agent, task, at(10, 30), at(10, 25))
     task.tick(at(11, 30), agent.view())
     task.receive(reassigned(at(11, 35), "bob"), agent.view(), responsive("bob"))
     feed(task, crisis(at(11, 40), Stage.ORANGE, agent="bob"), completed(at(11, 45)))
