@@ -73,9 +73,14 @@ class Agent(Escalating):
     def mark_unresponsive(
         self, at: datetime, last_activity: datetime | None, fingerprint: str, alert: Mapping[str, Any]
     ) -> None:
-        """Flag the agent as silent since `last_activity` and re-judge it at `at`."""
+        """Flag the agent as silent since `last_activity` and re-judge it at `at`.
+
+        Silence counts from the latest activity known: a report of older activity cannot undo a newer sighting.
+        """
         at = self.clamp(at)
         self.advance(at)
+        if last_activity is None or (self.last_activity is not None and self.last_activity > last_activity):
+            last_activity = self.last_activity
         self.trigger_event(
             self.MarkedUnresponsive, at=at, last_activity=last_activity, fingerprint=fingerprint, alert=alert
         )

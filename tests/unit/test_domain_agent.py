@@ -179,6 +179,29 @@ def test_a_second_flag_with_a_later_last_activity_lowers_the_level() -> None:
     assert moves(agent)[-1] == (at(11, 40), "YELLOW", False)
 
 
+def test_a_second_flag_reporting_older_activity_keeps_counting_from_the_newer_one() -> None:
+    agent = flagged(at(11, 30), at(11, 10))
+    agent.mark_unresponsive(at(11, 40), at(9), "flag-2", {})
+    assert agent.last_activity == at(11, 10)
+    assert level(agent) == ("YELLOW", False)
+    assert moves(agent) == [(at(11, 30), "YELLOW", False)]
+
+
+def test_a_flag_reporting_activity_older_than_a_heartbeat_counts_from_the_heartbeat() -> None:
+    agent = Agent.register(AGENT)
+    agent.see_activity(at(10), "heartbeat")
+    agent.mark_unresponsive(at(10, 45), at(8), "flag", {})
+    assert agent.last_activity == at(10)
+    assert level(agent) == ("ORANGE", False)
+
+
+def test_a_flag_with_no_known_last_activity_keeps_the_activity_already_known() -> None:
+    agent = flagged(at(11, 30), at(11, 10))
+    agent.mark_unresponsive(at(11, 40), None, "flag-2", {})
+    assert agent.last_activity == at(11, 10)
+    assert level(agent) == ("YELLOW", False)
+
+
 # Activity --------------------------------------------------------------------------------------
 
 
