@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from adapters.event_codec import EventMapper
 from adapters.sqlite_store import LedgerRecorder
 from cli.settings import Settings
 from domain.coordinator import Coordinator
@@ -41,6 +42,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
         "SQLITE_DBNAME": str(settings.event_store_path),
         "SQLITE_LOCK_TIMEOUT": "30",
         "APPLICATION_RECORDER_TOPIC": f"{LedgerRecorder.__module__}:{LedgerRecorder.__qualname__}",
+        "MAPPER_TOPIC": f"{EventMapper.__module__}:{EventMapper.__qualname__}",
     }
 
 
@@ -49,7 +51,7 @@ def build(settings: Settings) -> Services:
     settings.home.mkdir(parents=True, exist_ok=True)
     coordinator = Coordinator(env=event_store_env(settings))
     views = ProjectionRunner(
-        settings.views_path, coordinator.recorder, coordinator.mapper, [StatusProjection()]
+        settings.views_path, coordinator.recorder, [StatusProjection()]
     )
     return Services(settings, coordinator, views)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import sqlite_utils
-from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
+from eventsourcing.persistence import ApplicationRecorder, Notification
 
 DEFAULT_PAGE_SIZE = 5_000
 POSITIONS = "projection_positions"
@@ -28,8 +28,8 @@ class Projection:
         """Create the tables (idempotent)."""
         raise NotImplementedError
 
-    def apply(self, db: sqlite_utils.Database, events: Sequence[Any]) -> None:
-        """Apply a page of domain events, in notification order."""
+    def apply(self, db: sqlite_utils.Database, records: Sequence[Notification]) -> None:
+        """Apply a page of stored events, in notification order (see `projections.records`)."""
         raise NotImplementedError
 
 
@@ -40,14 +40,12 @@ class ProjectionRunner:
         self,
         path: Path,
         recorder: ApplicationRecorder,
-        mapper: Mapper[Any],
         projections: Sequence[Projection],
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
         self.db = sqlite_utils.Database(path)
         self.db.conn.execute("PRAGMA journal_mode=WAL")
         self.recorder = recorder
-        self.mapper = mapper
         self.projections = list(projections)
         self.page_size = page_size
         self.db[POSITIONS].create(  # type: ignore[union-attr]
@@ -106,10 +104,9 @@ class ProjectionRunner:
             )
             if not page:
                 return applied
-            events = [self.mapper.to_domain_event(notification) for notification in page]
             position = page[-1].id
             with self.db.atomic():
-                projection.apply(self.db, events)
+                projection.apply(self.db, page)
                 self.db.conn.execute(f"UPDATE {POSITIONS} SET position = ? WHERE name = ?", [position, projection.name])
             applied += len(page)
             if progress is not None:

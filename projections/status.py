@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
+from eventsourcing.persistence import Notification
 
-from domain.agent import Agent
-from domain.escalation import Escalating
-from domain.task import Task
+from domain.stages import Stage
+from projections.records import aggregate_key, event_kind, state_of, utc_text
 from projections.runner import Projection
 
 Row = dict[str, Any]
-
-
-def _iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a `Z`, as every command prints times."""
-    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class StatusProjection(Projection):
@@ -50,16 +44,16 @@ class StatusProjection(Projection):
         )
         db["agent_status"].create_index(["agent_id"], unique=True, if_not_exists=True)  # type: ignore[union-attr]
 
-    def apply(self, db: sqlite_utils.Database, events: Sequence[Any]) -> None:
+    def apply(self, db: sqlite_utils.Database, records: Sequence[Notification]) -> None:
         rows: dict[str, tuple[str, Row]] = {}
-        wanted = {event.originator_id.hex for event in events}
+        wanted = {aggregate_key(record) for record in records}
         for table in self.tables:
             for row in _rows_by_id(db, table, wanted):
                 rows[row["id"]] = (table, row)
-        for event in events:
-            handler = handler_for(type(event))
+        for record in records:
+            handler = _HANDLERS.get(event_kind(record.topic))
             if handler is not None:
-                handler(event, rows)
+                handler(aggregate_key(record), state_of(record), rows)
         for table in self.tables:
             changed = [row for name, row in rows.values() if name == table]
             if changed:
@@ -75,72 +69,69 @@ def _rows_by_id(db: sqlite_utils.Database, table: str, ids: set[str]) -> list[Ro
     return found
 
 
-def _task_registered(event: Task.Registered, rows: dict[str, tuple[str, Row]]) -> None:
-    rows[event.originator_id.hex] = (
+Rows = dict[str, tuple[str, Row]]
+
+
+def _task_registered(key: str, state: Row, rows: Rows) -> None:
+    rows[key] = (
         "task_status",
         {
-            "id": event.originator_id.hex, "task_id": event.task_id, "agent_id": None, "level": "GREEN",
-            "emergency": 0, "status": "open", "deadline": None, "updated_at": _iso(event.timestamp),
+            "id": key, "task_id": state["task_id"], "agent_id": None, "level": "GREEN",
+            "emergency": 0, "status": "open", "deadline": None, "updated_at": utc_text(state["timestamp"]),
         },
     )
 
 
-def _agent_registered(event: Agent.Registered, rows: dict[str, tuple[str, Row]]) -> None:
-    rows[event.originator_id.hex] = (
+def _agent_registered(key: str, state: Row, rows: Rows) -> None:
+    rows[key] = (
         "agent_status",
         {
-            "id": event.originator_id.hex, "agent_id": event.agent_id, "level": "GREEN", "emergency": 0,
-            "responsive": 1, "last_activity": None, "updated_at": _iso(event.timestamp),
+            "id": key, "agent_id": state["agent_id"], "level": "GREEN", "emergency": 0,
+            "responsive": 1, "last_activity": None, "updated_at": utc_text(state["timestamp"]),
         },
     )
 
 
-def _alert_received(event: Task.AlertReceived, rows: dict[str, tuple[str, Row]]) -> None:
-    row = rows[event.originator_id.hex][1]
-    row.update(agent_id=event.agent_id, deadline=_iso(event.deadline), updated_at=_iso(event.at))
+def _alert_received(key: str, state: Row, rows: Rows) -> None:
+    rows[key][1].update(
+        agent_id=state["agent_id"], deadline=utc_text(state["deadline"]), updated_at=utc_text(state["at"])
+    )
 
 
-def _moved(event: Escalating.Escalated, rows: dict[str, tuple[str, Row]]) -> None:
-    row = rows[event.originator_id.hex][1]
-    row.update(level=event.to_stage.level, emergency=int(event.to_stage.emergency), updated_at=_iso(event.at))
+def _moved(key: str, state: Row, rows: Rows) -> None:
+    stage = Stage(state["to_stage"])
+    rows[key][1].update(level=stage.level, emergency=int(stage.emergency), updated_at=utc_text(state["at"]))
 
 
-def _resolved(event: Task.Resolved, rows: dict[str, tuple[str, Row]]) -> None:
-    row = rows[event.originator_id.hex][1]
-    row.update(level="GREEN", emergency=0, status="completed", updated_at=_iso(event.at))
+def _resolved(key: str, state: Row, rows: Rows) -> None:
+    rows[key][1].update(level="GREEN", emergency=0, status="completed", updated_at=utc_text(state["at"]))
 
 
-def _reopened(event: Task.Reopened, rows: dict[str, tuple[str, Row]]) -> None:
-    rows[event.originator_id.hex][1].update(status="open", updated_at=_iso(event.at))
+def _reopened(key: str, state: Row, rows: Rows) -> None:
+    rows[key][1].update(status="open", updated_at=utc_text(state["at"]))
 
 
-def _marked_unresponsive(event: Agent.MarkedUnresponsive, rows: dict[str, tuple[str, Row]]) -> None:
-    row = rows[event.originator_id.hex][1]
-    row.update(responsive=0, last_activity=_iso(event.last_activity), updated_at=_iso(event.at))
+def _marked_unresponsive(key: str, state: Row, rows: Rows) -> None:
+    rows[key][1].update(
+        responsive=0, last_activity=utc_text(state["last_activity"]), updated_at=utc_text(state["at"])
+    )
 
 
-def _activity_seen(event: Agent.ActivitySeen, rows: dict[str, tuple[str, Row]]) -> None:
-    row = rows[event.originator_id.hex][1]
-    row.update(responsive=1, last_activity=_iso(event.at), updated_at=_iso(event.at))
+def _activity_seen(key: str, state: Row, rows: Rows) -> None:
+    at = utc_text(state["at"])
+    rows[key][1].update(responsive=1, last_activity=at, updated_at=at)
 
 
-_HANDLERS: dict[type, Callable[[Any, dict[str, tuple[str, Row]]], None]] = {
-    Task.Registered: _task_registered,
-    Agent.Registered: _agent_registered,
-    Task.AlertReceived: _alert_received,
-    Escalating.Escalated: _moved,
-    Escalating.DeEscalated: _moved,
-    Task.Resolved: _resolved,
-    Task.Reopened: _reopened,
-    Agent.MarkedUnresponsive: _marked_unresponsive,
-    Agent.ActivitySeen: _activity_seen,
+_HANDLERS: dict[str, Callable[[str, Row, Rows], None]] = {
+    "Task.Registered": _task_registered,
+    "Agent.Registered": _agent_registered,
+    "Task.AlertReceived": _alert_received,
+    "Task.Escalated": _moved,
+    "Task.DeEscalated": _moved,
+    "Agent.Escalated": _moved,
+    "Agent.DeEscalated": _moved,
+    "Task.Resolved": _resolved,
+    "Task.Reopened": _reopened,
+    "Agent.MarkedUnresponsive": _marked_unresponsive,
+    "Agent.ActivitySeen": _activity_seen,
 }
-
-
-def handler_for(event_type: type) -> Callable[[Any, dict[str, tuple[str, Row]]], None] | None:
-    """The handler for an event class, found along its bases (aggregates subclass inherited events)."""
-    for base in event_type.__mro__:
-        handler = _HANDLERS.get(base)
-        if handler is not None:
-            return handler
-    return None

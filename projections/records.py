@@ -1,0 +1,45 @@
+"""Reading stored events as projections need them: the event's kind and its plain JSON state.
+
+Projections read the notification log as stored, without rebuilding domain objects: the
+coordinator's events are stored as plain JSON (datetimes as ISO 8601, stages by name), which is
+what read models keep anyway, and skipping the object round trip keeps rebuilds fast.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+
+_DECODE = json.JSONDecoder().decode
+
+
+@lru_cache(maxsize=256)
+def event_kind(topic: str) -> str:
+    """`Task.Escalated` for the topic `domain.task:Task.Escalated`."""
+    return topic.rpartition(":")[2]
+
+
+def state_of(record: Notification) -> dict[str, Any]:
+    """The event's stored fields as plain JSON values."""
+    state: dict[str, Any] = _DECODE(record.state.decode("utf8"))
+    return state
+
+
+def utc_text(stored: str | None) -> str | None:
+    """A stored ISO 8601 instant as every command prints it: UTC with a `Z`."""
+    if stored is None:
+        return None
+    if stored.endswith("+00:00"):
+        return stored[:-6] + "Z"
+    return datetime.fromisoformat(stored).astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def aggregate_key(record: Notification) -> str:
+    """The originating aggregate's id as 32 hex digits (the read models' row key)."""
+    originator = record.originator_id
+    return originator.hex if isinstance(originator, UUID) else UUID(str(originator)).hex
