@@ -29,7 +29,7 @@ class StageAsName(Transcoding):
     name = "stage"
 
     def encode(self, obj: Stage) -> str:
-        return obj.value
+        return str(obj.value)
 
     def decode(self, data: str) -> Stage:
         return Stage(data)

@@ -7,6 +7,8 @@ decided as an event. Replaying events never consults the machine.
 
 from __future__ import annotations
 
+from functools import cache
+
 from transitions import Machine
 
 from domain.stages import Stage
@@ -48,8 +50,14 @@ RULEBOOK = Machine(
 
 def check(trigger: str, source: str, dest: str) -> None:
     """Raise `IllegalTransition` unless `trigger` may move `source` to `dest`."""
-    if not RULEBOOK.get_transitions(trigger=trigger, source=source, dest=dest):
+    if not allows(trigger, source, dest):
         raise IllegalTransition(f"cannot {trigger.replace('_', '-')} from {source} to {dest}")
+
+
+@cache
+def allows(trigger: str, source: str, dest: str) -> bool:
+    """Whether the rulebook has a `trigger` transition from `source` to `dest` (the machine never changes)."""
+    return bool(RULEBOOK.get_transitions(trigger=trigger, source=source, dest=dest))
 
 
 def trigger_for(source: Stage, dest: Stage) -> str | None:

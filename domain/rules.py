@@ -128,10 +128,6 @@ def silence_crossings(agent: AgentView | None) -> list[datetime]:
     return [agent.last_activity + limit for limit, _ in SILENCE_LIMITS]
 
 
-def highest(demands: list[Demand]) -> Demand:
-    """The highest demand; on a tie the earlier rule gives the reason."""
-    best = demands[0]
-    for demand in demands[1:]:
-        if demand.stage.rank > best.stage.rank:
-            best = demand
-    return best
+def higher(best: Demand, other: Demand) -> Demand:
+    """The higher of two demands; on a tie the first (the earlier rule) gives the reason."""
+    return other if other.stage.rank > best.stage.rank else best

@@ -14,10 +14,11 @@ class Stage(Enum):
     RED = "RED"
     EMERGENCY = "EMERGENCY"
 
-    @property
-    def rank(self) -> int:
-        """Position on the ladder: GREEN is 0, EMERGENCY is 4."""
-        return _RANKS[self]
+    rank: int
+    """Position on the ladder: GREEN is 0, EMERGENCY is 4."""
+
+    def __init__(self, value: str) -> None:
+        self.rank = len(type(self).__members__)
 
     @property
     def level(self) -> str:
@@ -37,5 +38,3 @@ class Stage(Enum):
             return Stage.EMERGENCY
         return stage
 
-
-_RANKS = {stage: rank for rank, stage in enumerate(Stage)}

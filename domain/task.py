@@ -17,7 +17,7 @@ from domain.rules import (
     Demand,
     deadline_crossings,
     deadline_demand,
-    highest,
+    higher,
     silence_crossings,
     silence_demand,
 )
@@ -26,6 +26,7 @@ from domain.stages import Stage
 TASK_NAMESPACE = uuid.UUID("0b5d8f3e-7c1a-4f55-8e8c-5b3a9d2e6c17")
 RECENT_ALERTS_KEPT = 5
 MILESTONE_FAILING = frozenset({"failing", "failed", "blocked", "red"})
+MILESTONE_FAILING_DEMAND = Demand(Stage.ORANGE, "milestone failing")
 MILESTONE_DONE = frozenset({"passing", "passed", "complete", "completed", "done", "green"})
 
 
@@ -248,17 +249,18 @@ class Task(Escalating):
         return {"crisis_at": latest}
 
     def judge(self, now: datetime, agent: AgentView | None = None) -> Demand:
-        demands = [deadline_demand(now, self.start, self.deadline)]
-        if self.warned_at is not None and demands[0].stage is Stage.GREEN:
-            quiet = demands[0]
-            demands[0] = Demand(Stage.YELLOW, lambda: f"deadline warning: {quiet.reason}")
-        demands.append(silence_demand(now, agent))
-        if self.crisis is not None:
+        best = deadline_demand(now, self.start, self.deadline)
+        if self.warned_at is not None and best.stage is Stage.GREEN:
+            quiet = best
+            best = Demand(Stage.YELLOW, lambda: f"deadline warning: {quiet.reason}")
+        best = higher(best, silence_demand(now, agent))
+        crisis = self.crisis
+        if crisis is not None and crisis.rank > best.stage.rank:
             note = f" ({self.crisis_note})" if self.crisis_note else ""
-            demands.append(Demand(self.crisis, f"coordination crisis: {self.crisis.level.lower()}{note}"))
+            best = Demand(crisis, f"coordination crisis: {crisis.level.lower()}{note}")
         if self.milestone_failing:
-            demands.append(Demand(Stage.ORANGE, "milestone failing"))
-        return highest(demands)
+            best = higher(best, MILESTONE_FAILING_DEMAND)
+        return best
 
     def crossings(self, agent: AgentView | None = None) -> list[datetime]:
         if self.pinned:

@@ -186,12 +186,16 @@ def test_driving_aggregates_never_attaches_them_to_the_rulebook() -> None:
 
 
 def test_checks_consult_the_shared_machine() -> None:
-    with (
-        mock.patch.object(RULEBOOK, "get_transitions", return_value=[]) as consulted,
-        pytest.raises(IllegalTransition),
-    ):
-        check(rulebook.ESCALATE, "GREEN", "RED")
-    consulted.assert_called_once()
+    rulebook.allows.cache_clear()
+    try:
+        with (
+            mock.patch.object(RULEBOOK, "get_transitions", return_value=[]) as consulted,
+            pytest.raises(IllegalTransition),
+        ):
+            check(rulebook.ESCALATE, "GREEN", "RED")
+        consulted.assert_called_once()
+    finally:
+        rulebook.allows.cache_clear()
 
 
 def test_checking_a_move_leaves_the_machine_unchanged() -> None:

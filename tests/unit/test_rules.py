@@ -12,7 +12,7 @@ from domain.rules import (
     Demand,
     deadline_crossings,
     deadline_demand,
-    highest,
+    higher,
     silence_crossings,
     silence_demand,
 )
@@ -288,25 +288,20 @@ def test_a_responsive_agent_has_no_silence_crossings() -> None:
     assert silence_crossings(None) == []
 
 
-# Highest demand -------------------------------------------------------------------------------
+# Higher demand --------------------------------------------------------------------------------
 
 
-def test_the_highest_demand_wins() -> None:
-    demands = [Demand(Stage.YELLOW, "deadline"), Demand(Stage.RED, "silence"), Demand(Stage.ORANGE, "crisis")]
-    assert highest(demands) == Demand(Stage.RED, "silence")
+def test_the_higher_demand_wins() -> None:
+    assert higher(Demand(Stage.YELLOW, "deadline"), Demand(Stage.RED, "silence")) == Demand(Stage.RED, "silence")
+    assert higher(Demand(Stage.RED, "silence"), Demand(Stage.ORANGE, "crisis")) == Demand(Stage.RED, "silence")
 
 
 def test_an_emergency_outranks_red() -> None:
-    assert highest([Demand(Stage.RED, "crisis"), Demand(Stage.EMERGENCY, "deadline")]).stage is Stage.EMERGENCY
+    assert higher(Demand(Stage.RED, "crisis"), Demand(Stage.EMERGENCY, "deadline")).stage is Stage.EMERGENCY
 
 
 def test_on_a_tie_the_earlier_rule_gives_the_reason() -> None:
-    winner = highest([Demand(Stage.ORANGE, "first"), Demand(Stage.ORANGE, "second"), Demand(Stage.GREEN, "x")])
-    assert winner.reason == "first"
-
-
-def test_a_single_demand_is_the_highest() -> None:
-    assert highest([Demand(Stage.GREEN, "no rule applies")]).stage is Stage.GREEN
+    assert higher(Demand(Stage.ORANGE, "first"), Demand(Stage.ORANGE, "second")).reason == "first"
 
 
 def test_a_reason_given_as_a_function_is_put_in_words_when_asked() -> None:
