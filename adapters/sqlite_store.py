@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
+from adapters import outbox_table
 from domain.alerts import Quarantined
 from domain.ledger import LedgerBatch
 
@@ -26,7 +27,7 @@ LEDGER_TABLES = [
     "CREATE TABLE IF NOT EXISTS task_index ("
     " task_id TEXT PRIMARY KEY, agent_id TEXT, open INTEGER NOT NULL, next_due TEXT, pinned INTEGER NOT NULL)"
     " WITHOUT ROWID",
-    "CREATE INDEX IF NOT EXISTS task_index_agent ON task_index (agent_id) WHERE open = 1 AND pinned = 0",
+    "CREATE INDEX IF NOT EXISTS task_index_open ON task_index (open)",
     "CREATE INDEX IF NOT EXISTS task_index_due ON task_index (next_due) WHERE next_due IS NOT NULL",
     "CREATE TABLE IF NOT EXISTS agent_index (agent_id TEXT PRIMARY KEY, next_due TEXT) WITHOUT ROWID",
 ]
@@ -49,7 +50,7 @@ class LedgerRecorder(SQLiteApplicationRecorder):
     """Application recorder that also keeps the ledger (see `domain.ledger`)."""
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *LEDGER_TABLES]
+        return [*super().construct_create_table_statements(), *LEDGER_TABLES, *outbox_table.OUTBOX_TABLES]
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -76,7 +77,12 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         return list(range(first, first + len(stored_events)))
 
     def _insert_ledger(self, c: SQLiteCursor, batch: LedgerBatch) -> None:
-        now = iso(datetime.now(UTC))
+        moment = datetime.now(UTC)
+        now = iso(moment)
+        if batch.outbox:
+            outbox_table.insert_requested(c, batch.outbox, moment)
+        if batch.deliveries:
+            outbox_table.apply_updates(c, batch.deliveries)
         if batch.accepted:
             c.executemany(
                 "INSERT INTO alerts_seen VALUES (?,?,?,?,?,?)",
@@ -114,9 +120,14 @@ class LedgerRecorder(SQLiteApplicationRecorder):
                 known.update(row[0] for row in c.fetchall())
         return known
 
-    def tasks_swayed_by(self, agent_id: str) -> list[str]:
+    def open_tasks(self) -> list[tuple[str, str | None, bool]]:
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT task_id FROM task_index WHERE agent_id = ? AND open = 1 AND pinned = 0", (agent_id,))
+            c.execute("SELECT task_id, agent_id, pinned FROM task_index WHERE open = 1")
+            return [(row[0], row[1], bool(row[2])) for row in c.fetchall()]
+
+    def agent_ids(self) -> list[str]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT agent_id FROM agent_index")
             return [row[0] for row in c.fetchall()]
 
     def due(self, as_of: datetime) -> tuple[list[str], list[str]]:
@@ -127,6 +138,28 @@ class LedgerRecorder(SQLiteApplicationRecorder):
             c.execute("SELECT agent_id FROM agent_index WHERE next_due IS NOT NULL AND next_due <= ?", (moment,))
             agents = [row[0] for row in c.fetchall()]
         return tasks, agents
+
+    # Outbox ---------------------------------------------------------------------------------------
+
+    def due_notifications(self, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
+        """Notifications waiting for a delivery attempt at or before `now`."""
+        with self.datastore.transaction(commit=False) as c:
+            return outbox_table.due(c, now, limit)
+
+    def notifications(self, status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Notifications, newest first."""
+        with self.datastore.transaction(commit=False) as c:
+            return outbox_table.listing(c, status, limit)
+
+    def notification_counts(self) -> dict[str, int]:
+        """How many notifications are pending, delivered, failed and dead."""
+        with self.datastore.transaction(commit=False) as c:
+            return outbox_table.counts(c)
+
+    def requeue_notifications(self, now: datetime, key_or_id: str | None = None) -> int:
+        """Make one (by key or id) or every dead notification deliverable again."""
+        with self.datastore.transaction(commit=True) as c:
+            return outbox_table.requeue(c, now, key_or_id)
 
     def quarantined(self) -> list[dict[str, Any]]:
         """Every quarantined item, oldest first."""

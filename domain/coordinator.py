@@ -13,7 +13,11 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.agent import Agent
 from domain.alerts import TASK_ALERTS, Alert, AlertType, Quarantined
-from domain.ledger import AcceptedAlert, Ledger
+from domain.escalation import Escalating
+from domain.ledger import AcceptedAlert, DeliveryUpdate, Ledger
+from domain.notifications import DeliveryOutcome
+from domain.responder import Responder
+from domain.responses import Policy
 from domain.stages import Stage
 from domain.task import Task
 from domain.workspace import Workspace
@@ -66,12 +70,15 @@ class Coordinator(Application[UUID]):
     name = "coordinator"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Task: SNAPSHOT_INTERVAL, Agent: SNAPSHOT_INTERVAL}
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, policy: Policy | None = None) -> None:
         super().__init__(env)
         if not isinstance(self.recorder, Ledger):
             raise TypeError(f"the event store recorder {type(self.recorder).__name__} keeps no ledger")
         self.ledger: Ledger = self.recorder
+        self.policy = policy or Policy()
         self.workspace = Workspace(self.repository, self.ledger)
+        self.responder = Responder(self.workspace, self.policy)
+        self.workspace.extra_due = self.responder.repeat_due
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -107,16 +114,55 @@ class Coordinator(Application[UUID]):
         moved = 0
         for agent_id in agent_ids:
             agent = self.workspace.agent(agent_id)
+            seen = len(agent.pending_events)
             agent.advance(agent.clamp(now))
-            moved += bool(agent.pending_events)
+            self.responder.after_agent(agent, seen)
+            moved += len(agent.pending_events) > seen
             self.workspace.note_agent(agent, now)
         for task_id in task_ids:
             task = self.workspace.task(task_id)
+            seen = len(task.pending_events)
             task.tick(now, self.workspace.view(task.agent_id))
-            moved += bool(task.pending_events)
+            self.responder.after_task(task, seen)
+            self.responder.repeat(task, now)
+            moved += len(task.pending_events) > seen
             self.workspace.note_task(task, now)
         self._commit()
         return moved
+
+    def acknowledge(self, task_id: str, by: str, at: datetime) -> Task:
+        """Someone takes charge of the task's crisis: the PM is no longer reminded of it."""
+        task = self._existing_task(task_id)
+        task.acknowledge(by, at)
+        self.workspace.note_task(task, task.clamp(at))
+        self._commit()
+        return task
+
+    def resolve(self, task_id: str, by: str, at: datetime, note: str | None = None) -> Task:
+        """Close the task by hand."""
+        task = self._existing_task(task_id)
+        task.resolve(at, f"resolved by {by}" + (f": {note}" if note else ""), by=by, note=note)
+        self.workspace.note_task(task, task.clamp(at))
+        self._commit()
+        return task
+
+    def record_deliveries(self, outcomes: Iterable[DeliveryOutcome]) -> None:
+        """Record delivery attempts on the aggregates that requested them, with the outbox, in one transaction."""
+        for outcome in outcomes:
+            aggregate: Escalating = (
+                self.workspace.task(outcome.subject) if outcome.subject_kind == "task"
+                else self.workspace.agent(outcome.subject)
+            )
+            aggregate.record_delivery(
+                outcome.key, outcome.channel, outcome.attempt, outcome.at, outcome.error, outcome.dead,
+                outcome.retry_at,
+            )
+            self.workspace.note_changed(aggregate)
+            self.workspace.batch.deliveries.append(
+                DeliveryUpdate(outcome.key, outcome.status, outcome.attempt, outcome.channel, outcome.at,
+                               outcome.retry_at, outcome.error)
+            )
+        self._commit()
 
     # Queries --------------------------------------------------------------------------------
 
@@ -128,6 +174,10 @@ class Coordinator(Application[UUID]):
             raise UnknownTask(task_id) from None
         assert isinstance(task, Task)
         return task
+
+    def _existing_task(self, task_id: str) -> Task:
+        self.get_task(task_id)
+        return self.workspace.task(task_id)
 
     def get_agent(self, agent_id: str) -> Agent:
         """The agent as recorded."""
@@ -158,7 +208,9 @@ class Coordinator(Application[UUID]):
             if agent.unresponsive:
                 self._change_agent(agent, alert, skip=task.task_id)
         after = workspace.view(task.agent_after(alert))
+        seen = len(task.pending_events)
         task.receive(alert, before, after)
+        self.responder.after_task(task, seen)
         workspace.note_task(task, alert.timestamp, after)
 
     def _apply_to_agent(self, alert: Alert) -> None:
@@ -167,10 +219,12 @@ class Coordinator(Application[UUID]):
 
     def _change_agent(self, agent: Agent, alert: Alert, skip: str | None = None) -> None:
         before = agent.view()
+        seen = len(agent.pending_events)
         if alert.type is AlertType.AGENT_UNRESPONSIVE:
             agent.mark_unresponsive(alert.timestamp, alert.last_activity, alert.fingerprint, alert.raw)
         else:
             agent.see_activity(alert.timestamp, alert.fingerprint)
+        self.responder.after_agent(agent, seen)
         self.workspace.note_agent(agent, alert.timestamp)
         after = agent.view()
         if (before.unresponsive, before.last_activity) == (after.unresponsive, after.last_activity):
@@ -179,7 +233,9 @@ class Coordinator(Application[UUID]):
             if task_id == skip:
                 continue
             task = self.workspace.task(task_id)
+            seen = len(task.pending_events)
             if task.reconsider(alert.timestamp, before, after):
+                self.responder.after_task(task, seen)
                 self.workspace.note_task(task, alert.timestamp, after)
 
     def _commit(self) -> None:

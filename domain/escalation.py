@@ -25,6 +25,10 @@ class Escalating(Aggregate):
         self.resolved = False
         self.evaluated_at: datetime | None = None
         self.history: list[dict[str, Any]] = []
+        self.escalations = 0
+        self.pm_alerted_at: datetime | None = None
+        self.acknowledged_by: str | None = None
+        self.acknowledged_at: datetime | None = None
 
     class Escalated(Aggregate.Event):
         """The stage went up at `at` because of `reason`."""
@@ -33,12 +37,56 @@ class Escalating(Aggregate):
         to_stage: Stage
         at: datetime
         reason: str
+        rule: str
 
         def apply(self, aggregate: Escalating) -> None:
             aggregate.record_move(self.from_stage, self.to_stage, self.at, self.reason)
 
     class DeEscalated(Escalated):
         """The stage went down at `at` because of `reason`."""
+
+    class NotificationsRequested(Aggregate.Event):
+        """The coordinator decided, at `at`, to tell these people (each with its idempotency key).
+
+        `urgent`: the PM was told urgently, so repeats are counted from `at`.
+        """
+
+        at: datetime
+        notifications: list[dict[str, Any]]
+        urgent: bool
+
+        def apply(self, aggregate: Escalating) -> None:
+            if self.urgent:
+                aggregate.pm_alerted_at = self.at
+
+    class Acknowledged(Aggregate.Event):
+        """Someone took charge of the crisis: repeats stop."""
+
+        at: datetime
+        by: str
+
+        def apply(self, aggregate: Escalating) -> None:
+            aggregate.acknowledged_by = self.by
+            aggregate.acknowledged_at = self.at
+
+    class NotificationDelivered(Aggregate.Event):
+        """A requested notification reached its channel."""
+
+        key: str
+        channel: str
+        attempt: int
+        at: datetime
+
+    class DeliveryFailed(Aggregate.Event):
+        """A delivery attempt failed; `dead` when no more attempts will be made."""
+
+        key: str
+        channel: str
+        attempt: int
+        at: datetime
+        error: str
+        dead: bool
+        retry_at: datetime | None
 
     @property
     def rulebook_state(self) -> str:
@@ -47,6 +95,12 @@ class Escalating(Aggregate):
 
     def record_move(self, from_stage: Stage, to_stage: Stage, at: datetime, reason: str) -> None:
         """Assign a decided stage change (called from event handlers only)."""
+        if to_stage.rank >= Stage.RED.rank > from_stage.rank:
+            self.escalations += 1
+            self.acknowledged_by = None
+            self.acknowledged_at = None
+        if to_stage.rank < Stage.RED.rank:
+            self.pm_alerted_at = None
         self.stage = to_stage
         self.evaluated_at = at
         self.history.append(
@@ -58,6 +112,33 @@ class Escalating(Aggregate):
                 "reason": reason,
             }
         )
+
+    @property
+    def in_crisis(self) -> bool:
+        """RED (or EMERGENCY) and open."""
+        return not self.resolved and self.stage.rank >= Stage.RED.rank
+
+    def request_notifications(self, at: datetime, notifications: list[dict[str, Any]], urgent: bool) -> None:
+        """Record the notifications the coordinator decided to send."""
+        if notifications:
+            self.trigger_event(self.NotificationsRequested, at=at, notifications=notifications, urgent=urgent)
+
+    def acknowledge(self, by: str, at: datetime) -> None:
+        """Someone takes charge of the crisis; repeats stop until the aggregate next enters RED."""
+        self.trigger_event(self.Acknowledged, at=self.clamp(at), by=by)
+
+    def record_delivery(
+        self, key: str, channel: str, attempt: int, at: datetime, error: str | None = None,
+        dead: bool = False, retry_at: datetime | None = None,
+    ) -> None:
+        """Record one delivery attempt's outcome."""
+        if error is None:
+            self.trigger_event(self.NotificationDelivered, key=key, channel=channel, attempt=attempt, at=at)
+        else:
+            self.trigger_event(
+                self.DeliveryFailed, key=key, channel=channel, attempt=attempt, at=at, error=error, dead=dead,
+                retry_at=retry_at,
+            )
 
     def clamp(self, at: datetime) -> datetime:
         """`at`, or the last time this aggregate was judged if that is later (history never runs backwards)."""
@@ -71,7 +152,9 @@ class Escalating(Aggregate):
         if trigger is None:
             return
         event_class = self.Escalated if trigger == rulebook.ESCALATE else self.DeEscalated
-        self.trigger_event(event_class, from_stage=self.stage, to_stage=demand.stage, at=at, reason=demand.reason)
+        self.trigger_event(
+            event_class, from_stage=self.stage, to_stage=demand.stage, at=at, reason=demand.reason, rule=demand.rule
+        )
 
     def judge(self, now: datetime, agent: AgentView | None = None) -> Demand:
         """The stage the rules demand at `now`, given the agent in charge (if any)."""

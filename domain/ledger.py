@@ -37,6 +37,33 @@ class AcceptedAlert:
     line: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A requested notification, waiting for delivery."""
+
+    key: str
+    subject_kind: str
+    subject: str
+    recipient: str
+    priority: str
+    kind: str
+    message: str
+    requested_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryUpdate:
+    """Where a notification's delivery stands after an attempt."""
+
+    key: str
+    status: str
+    attempts: int
+    channel: str
+    at: datetime
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+
+
 @dataclass(slots=True)
 class LedgerBatch:
     """Everything beside the events that one save records, atomically with them."""
@@ -45,9 +72,13 @@ class LedgerBatch:
     quarantined: list[Quarantined] = field(default_factory=list)
     tasks: dict[str, TaskIndexEntry] = field(default_factory=dict)
     agents: dict[str, datetime | None] = field(default_factory=dict)
+    outbox: list[OutboxEntry] = field(default_factory=list)
+    deliveries: list[DeliveryUpdate] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.accepted or self.quarantined or self.tasks or self.agents)
+        return bool(
+            self.accepted or self.quarantined or self.tasks or self.agents or self.outbox or self.deliveries
+        )
 
 
 @runtime_checkable
@@ -57,8 +88,12 @@ class Ledger(Protocol):
     def known_fingerprints(self, fingerprints: Collection[str]) -> set[str]:
         """Those of `fingerprints` already accepted."""
 
-    def tasks_swayed_by(self, agent_id: str) -> list[str]:
-        """Ids of the open, unpinned tasks `agent_id` is in charge of: those its status can move."""
+    def open_tasks(self) -> list[tuple[str, str | None, bool]]:
+        """Every open task as (task id, agent in charge, pinned)."""
+
+    def agent_ids(self) -> list[str]:
+        """Every agent the coordinator knows."""
 
     def due(self, as_of: datetime) -> tuple[list[str], list[str]]:
         """Ids of tasks and agents whose next time-based crossing is at or before `as_of`."""
+

@@ -28,17 +28,27 @@ SILENCE_LIMITS: tuple[tuple[timedelta, Stage], ...] = (
 )
 
 
+NO_RULE = "none"
+DEADLINE = "deadline"
+DEADLINE_WARNING = "deadline_warning"
+SILENCE = "silence"
+CRISIS = "crisis"
+MILESTONE = "milestone"
+RULES = (NO_RULE, DEADLINE, DEADLINE_WARNING, SILENCE, CRISIS, MILESTONE)
+
+
 class Demand:
     """A rule's verdict: the stage it demands and the reason in words.
 
     The reason may be given as a function: it is only put in words if the demand wins.
     """
 
-    __slots__ = ("_reason", "stage")
+    __slots__ = ("_reason", "rule", "stage")
 
-    def __init__(self, stage: Stage, reason: str | Callable[[], str]) -> None:
+    def __init__(self, stage: Stage, reason: str | Callable[[], str], rule: str = NO_RULE) -> None:
         self.stage = stage
         self._reason = reason
+        self.rule = rule
 
     @property
     def reason(self) -> str:
@@ -54,7 +64,7 @@ class Demand:
         return hash((self.stage, self.reason))
 
     def __repr__(self) -> str:
-        return f"Demand({self.stage.name}, {self.reason!r})"
+        return f"Demand({self.stage.name}, {self.reason!r}, {self.rule!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +101,15 @@ def deadline_demand(now: datetime, start: datetime | None, deadline: datetime | 
     if deadline is None:
         return GREEN
     if now >= deadline:
-        return Demand(Stage.EMERGENCY, lambda: _overdue(now - deadline))
+        return Demand(Stage.EMERGENCY, lambda: _overdue(now - deadline), DEADLINE)
     left = deadline - now
     if start is None or deadline <= start:
-        return Demand(Stage.GREEN, lambda: f"{describe_duration(left)} left before the deadline")
+        return Demand(Stage.GREEN, lambda: f"{describe_duration(left)} left before the deadline", DEADLINE)
     fraction = left / (deadline - start)
     stage = next(stage for floor, stage in DEADLINE_FRACTIONS if fraction >= floor)
-    return Demand(stage, lambda: f"{fraction:.0%} of the time left ({describe_duration(left)} before the deadline)")
+    return Demand(
+        stage, lambda: f"{fraction:.0%} of the time left ({describe_duration(left)} before the deadline)", DEADLINE
+    )
 
 
 def deadline_crossings(start: datetime | None, deadline: datetime | None) -> list[datetime]:
@@ -115,10 +127,10 @@ def silence_demand(now: datetime, agent: AgentView | None) -> Demand:
     if agent is None or not agent.unresponsive:
         return GREEN
     if agent.last_activity is None:
-        return Demand(Stage.YELLOW, f"agent {agent.agent_id} unresponsive since an unknown time")
+        return Demand(Stage.YELLOW, f"agent {agent.agent_id} unresponsive since an unknown time", SILENCE)
     silence = now - agent.last_activity
     stage = next((stage for limit, stage in SILENCE_LIMITS if silence > limit), Stage.YELLOW)
-    return Demand(stage, lambda: f"agent {agent.agent_id} unresponsive for {describe_duration(silence)}")
+    return Demand(stage, lambda: f"agent {agent.agent_id} unresponsive for {describe_duration(silence)}", SILENCE)
 
 
 def silence_crossings(agent: AgentView | None) -> list[datetime]:

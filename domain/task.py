@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from domain import rulebook
+from domain import rulebook, rules
 from domain.alerts import Alert, AlertType
 from domain.escalation import Escalating
 from domain.rules import (
@@ -26,7 +26,7 @@ from domain.stages import Stage
 TASK_NAMESPACE = uuid.UUID("0b5d8f3e-7c1a-4f55-8e8c-5b3a9d2e6c17")
 RECENT_ALERTS_KEPT = 5
 MILESTONE_FAILING = frozenset({"failing", "failed", "blocked", "red"})
-MILESTONE_FAILING_DEMAND = Demand(Stage.ORANGE, "milestone failing")
+MILESTONE_FAILING_DEMAND = Demand(Stage.ORANGE, "milestone failing", rules.MILESTONE)
 MILESTONE_DONE = frozenset({"passing", "passed", "complete", "completed", "done", "green"})
 
 
@@ -47,6 +47,8 @@ class Task(Escalating):
         self.crisis_floor: datetime | None = None
         self.milestone_failing = False
         self.recent_alerts: list[dict[str, Any]] = []
+        self.resolved_by: str | None = None
+        self.resolution_note: str | None = None
 
     @property
     def status(self) -> str:
@@ -107,14 +109,34 @@ class Task(Escalating):
         from_stage: Stage
         at: datetime
         reason: str
+        by: str | None
+        note: str | None
 
         def apply(self, task: Task) -> None:
             task.record_move(self.from_stage, Stage.GREEN, self.at, self.reason)
             task.resolved = True
+            task.resolved_by = self.by
+            task.resolution_note = self.note
             task.crisis = None
             task.crisis_note = None
             task.crisis_floor = self.at
             task.milestone_failing = False
+
+    class Reassigned(Aggregate.Event):
+        """The coordinator moved the task to a backup agent (emergency reassignment protocol)."""
+
+        at: datetime
+        from_agent: str | None
+        to_agent: str
+        reason: str
+
+        def apply(self, task: Task) -> None:
+            task.agent_id = self.to_agent
+            task.agent_since = self.at
+            task.crisis = None
+            task.crisis_note = None
+            task.crisis_floor = self.at
+            task.evaluated_at = self.at
 
     class Reopened(Aggregate.Event):
         """A completed task was assigned again at `at`."""
@@ -147,12 +169,23 @@ class Task(Escalating):
         if not self.resolved:
             self.move_to(self.judge(at, agent_after), at)
 
-    def resolve(self, at: datetime, reason: str) -> None:
+    def resolve(self, at: datetime, reason: str, by: str | None = None, note: str | None = None) -> None:
         """Close the task: GREEN, status completed."""
         if self.resolved:
             return
         rulebook.check(rulebook.RESOLVE, self.rulebook_state, rulebook.RESOLVED)
-        self.trigger_event(self.Resolved, from_stage=self.stage, at=at, reason=reason)
+        self.trigger_event(self.Resolved, from_stage=self.stage, at=self.clamp(at), reason=reason, by=by, note=note)
+
+    def reassign(self, to_agent: str, at: datetime, reason: str, agent: AgentView | None) -> None:
+        """Hand the task to `to_agent` (whose view is `agent`) and re-judge it."""
+        at = self.clamp(at)
+        self.trigger_event(self.Reassigned, at=at, from_agent=self.agent_id, to_agent=to_agent, reason=reason)
+        if not self.resolved:
+            self.move_to(self.judge(at, agent), at)
+
+    def time_left(self, at: datetime) -> timedelta | None:
+        """Time from `at` to the deadline (negative once passed), if a deadline is known."""
+        return None if self.deadline is None else self.deadline - at
 
     def reconsider(self, at: datetime, agent_before: AgentView | None, agent_after: AgentView | None) -> bool:
         """Re-judge the task because its agent's status changed at `at`. Returns False if nothing could change."""
@@ -252,12 +285,12 @@ class Task(Escalating):
         best = deadline_demand(now, self.start, self.deadline)
         if self.warned_at is not None and best.stage is Stage.GREEN:
             quiet = best
-            best = Demand(Stage.YELLOW, lambda: f"deadline warning: {quiet.reason}")
+            best = Demand(Stage.YELLOW, lambda: f"deadline warning: {quiet.reason}", rules.DEADLINE_WARNING)
         best = higher(best, silence_demand(now, agent))
         crisis = self.crisis
         if crisis is not None and crisis.rank > best.stage.rank:
             note = f" ({self.crisis_note})" if self.crisis_note else ""
-            best = Demand(crisis, f"coordination crisis: {crisis.level.lower()}{note}")
+            best = Demand(crisis, f"coordination crisis: {crisis.level.lower()}{note}", rules.CRISIS)
         if self.milestone_failing:
             best = higher(best, MILESTONE_FAILING_DEMAND)
         return best

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
@@ -16,21 +17,52 @@ from domain.rules import AgentView
 from domain.task import Task
 
 A = TypeVar("A", bound=Escalating)
+ExtraDue = Callable[[Escalating], datetime | None]
+
+
+class OpenTasks:
+    """Which agent holds each open task (and which of those tasks are pinned), kept in step with every change."""
+
+    def __init__(self, rows: list[tuple[str, str | None, bool]], agents: list[str]) -> None:
+        self.holder: dict[str, str | None] = {}
+        self.held: dict[str, set[str]] = {agent_id: set() for agent_id in agents}
+        self.pinned: set[str] = set()
+        for task_id, agent_id, pinned in rows:
+            self.note(TaskIndexEntry(task_id, agent_id, True, None, pinned))
+
+    def note(self, entry: TaskIndexEntry) -> None:
+        """Record where a task now stands."""
+        task_id = entry.task_id
+        previous = self.holder.pop(task_id, None)
+        if previous is not None:
+            self.held[previous].discard(task_id)
+        self.pinned.discard(task_id)
+        if entry.open:
+            self.holder[task_id] = entry.agent_id
+            if entry.agent_id is not None:
+                self.held.setdefault(entry.agent_id, set()).add(task_id)
+            if entry.pinned:
+                self.pinned.add(task_id)
+
+    def know_agent(self, agent_id: str) -> None:
+        """Count an agent with no open task yet."""
+        self.held.setdefault(agent_id, set())
 
 
 class Workspace:
     """Aggregates in play, kept across batches by the single writer (bounded LRU)."""
 
-    def __init__(self, repository: Repository[UUID], ledger: Ledger, max_cached: int = 50_000) -> None:
+    def __init__(
+        self, repository: Repository[UUID], ledger: Ledger, max_cached: int = 50_000, extra_due: ExtraDue | None = None
+    ) -> None:
         self.repository = repository
         self.ledger = ledger
         self.max_cached = max_cached
+        self.extra_due = extra_due
         self._cache: OrderedDict[UUID, Escalating] = OrderedDict()
         self._dirty: dict[UUID, Escalating] = {}
         self.batch = LedgerBatch()
-        # Which tasks each agent's status can move; loaded per agent on first use, then kept in step.
-        self._swayed: dict[str, set[str]] = {}
-        self._swaying_agent: dict[str, str] = {}
+        self._open: OpenTasks | None = None
 
     def task(self, task_id: str) -> Task:
         """The task named `task_id`, registered if new."""
@@ -40,25 +72,32 @@ class Workspace:
     def agent(self, agent_id: str) -> Agent:
         """The agent named `agent_id`, registered if new."""
         agent = self._get(Agent.id_for(agent_id), Agent)
-        return agent if agent is not None else self._add(Agent.register(agent_id))
+        if agent is None:
+            agent = self._add(Agent.register(agent_id))
+            if self._open is not None:
+                self._open.know_agent(agent_id)
+        return agent
+
+    def known_agent(self, agent_id: str) -> Agent | None:
+        """The agent named `agent_id` if the coordinator has heard of it (never registers it)."""
+        return self._get(Agent.id_for(agent_id), Agent)
 
     def view(self, agent_id: str | None) -> AgentView | None:
         """What tasks need to know about `agent_id` (None when no agent)."""
         return None if agent_id is None else self.agent(agent_id).view()
 
     def tasks_swayed_by(self, agent_id: str) -> list[str]:
-        """Open, unpinned tasks held by `agent_id`, counting changes not yet saved."""
-        swayed = self._swayed.get(agent_id)
-        if swayed is None:
-            pending = self.batch.tasks
-            swayed = {task_id for task_id in self.ledger.tasks_swayed_by(agent_id) if task_id not in pending}
-            swayed.update(
-                task_id for task_id, entry in pending.items()
-                if entry.agent_id == agent_id and entry.open and not entry.pinned
-            )
-            self._swayed[agent_id] = swayed
-            self._swaying_agent.update(dict.fromkeys(swayed, agent_id))
-        return sorted(swayed)
+        """Open, unpinned tasks held by `agent_id`: those its status can move."""
+        index = self._open_tasks()
+        return sorted(task_id for task_id in index.held.get(agent_id, ()) if task_id not in index.pinned)
+
+    def open_tasks_of(self, agent_id: str) -> list[str]:
+        """Every open task `agent_id` holds."""
+        return sorted(self._open_tasks().held.get(agent_id, ()))
+
+    def open_load(self) -> dict[str, int]:
+        """Every known agent with the number of open tasks it holds."""
+        return {agent_id: len(tasks) for agent_id, tasks in self._open_tasks().held.items()}
 
     def note_task(self, task: Task, now: datetime, agent: AgentView | None = None) -> None:
         """Remember the task changed, and when it is next due (`agent`: its agent's view, if at hand)."""
@@ -66,21 +105,23 @@ class Workspace:
         if agent is None or agent.agent_id != task.agent_id:
             agent = self.view(task.agent_id)
         due = task.next_crossing(now, agent)
+        if self.extra_due is not None:
+            extra = self.extra_due(task)
+            if extra is not None and (due is None or extra < due):
+                due = extra
         entry = TaskIndexEntry(task.task_id, task.agent_id, not task.resolved, due, task.pinned)
         self.batch.tasks[task.task_id] = entry
-        previous = self._swaying_agent.pop(task.task_id, None)
-        if previous is not None:
-            self._swayed[previous].discard(task.task_id)
-        if entry.open and not entry.pinned and entry.agent_id is not None:
-            swayed = self._swayed.get(entry.agent_id)
-            if swayed is not None:
-                swayed.add(task.task_id)
-                self._swaying_agent[task.task_id] = entry.agent_id
+        if self._open is not None:
+            self._open.note(entry)
 
     def note_agent(self, agent: Agent, now: datetime) -> None:
         """Remember the agent changed, and when it is next due."""
         self._dirty[agent.id] = agent
         self.batch.agents[agent.agent_id] = agent.next_crossing(now)
+
+    def note_changed(self, aggregate: Escalating) -> None:
+        """Remember an aggregate changed in a way that moves no index (e.g. a delivery recorded)."""
+        self._dirty[aggregate.id] = aggregate
 
     def take(self) -> tuple[list[Escalating], LedgerBatch]:
         """Hand over what changed since the last take, and start afresh."""
@@ -100,8 +141,17 @@ class Workspace:
         self._cache.clear()
         self._dirty = {}
         self.batch = LedgerBatch()
-        self._swayed = {}
-        self._swaying_agent = {}
+        self._open = None
+
+    def _open_tasks(self) -> OpenTasks:
+        if self._open is None:
+            index = OpenTasks(self.ledger.open_tasks(), self.ledger.agent_ids())
+            for entry in self.batch.tasks.values():
+                index.note(entry)
+            for agent_id in self.batch.agents:
+                index.know_agent(agent_id)
+            self._open = index
+        return self._open
 
     def _get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         cached = self._cache.get(aggregate_id)

@@ -19,7 +19,7 @@ class StatusProjection(Projection):
     """`task_status` and `agent_status`: one row per task and per agent, as they stand now."""
 
     name = "status"
-    version = 2
+    version = 3
     tables = ("task_status", "agent_status")
 
     def create_tables(self, db: sqlite_utils.Database) -> None:
@@ -98,6 +98,10 @@ def _alert_received(key: str, state: Row, rows: Rows) -> None:
     )
 
 
+def _reassigned(key: str, state: Row, rows: Rows) -> None:
+    rows[key][1].update(agent_id=state["to_agent"], updated_at=utc_text(state["at"]))
+
+
 def _moved(key: str, state: Row, rows: Rows) -> None:
     stage = Stage(state["to_stage"])
     rows[key][1].update(level=stage.level, emergency=int(stage.emergency), updated_at=utc_text(state["at"]))
@@ -132,6 +136,7 @@ _HANDLERS: dict[str, Callable[[str, Row, Rows], None]] = {
     "Agent.DeEscalated": _moved,
     "Task.Resolved": _resolved,
     "Task.Reopened": _reopened,
+    "Task.Reassigned": _reassigned,
     "Agent.MarkedUnresponsive": _marked_unresponsive,
     "Agent.ActivitySeen": _activity_seen,
 }

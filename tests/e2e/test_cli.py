@@ -65,7 +65,7 @@ def test_task_show_gives_level_deadline_and_history_with_exact_instants(coordina
     ingest_example(coordinator)
     task = coordinator("task", "show", "task-101", "--json").json()
     assert task["task_id"] == "task-101"
-    assert task["agent_id"] == "backend-agent"
+    assert task["agent_id"] == "working-agent", "past its deadline, the task went to the least-loaded backup"
     assert (task["level"], task["emergency"], task["status"]) == ("RED", True, "open")
     assert task["deadline"] == "2025-07-16T22:00:00Z"
     assert [(h["at"], h["from"], h["to"], h["emergency"]) for h in task["history"]] == [

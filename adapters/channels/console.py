@@ -1,0 +1,34 @@
+"""Deliver by printing one readable line, for local runs and demos."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from domain.notifications import DeliveryError, Notification
+
+
+class ConsoleChannel:
+    """Prints `[priority] recipient ← message` to `stream` (standard output, looked up at each delivery)."""
+
+    name = "console"
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+
+    def deliver(self, notification: Notification) -> None:
+        """Print the notification on one line."""
+        message = " ".join(notification.message.splitlines())
+        line = f"[{notification.priority}] {notification.recipient} ← {message}"
+        try:
+            _print(line, self.stream if self.stream is not None else sys.stdout)
+        except (OSError, ValueError) as error:  # ValueError: the stream is closed
+            raise DeliveryError(f"cannot write to the console: {error}", retryable=False) from error
+
+
+def _print(line: str, stream: TextIO) -> None:
+    try:
+        print(line, file=stream, flush=True)
+    except UnicodeEncodeError:  # a console that cannot show the arrow or emoji
+        ascii_line = line.replace("←", "<-").encode("ascii", "backslashreplace").decode("ascii")
+        print(ascii_line, file=stream, flush=True)

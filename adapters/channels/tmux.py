@@ -1,0 +1,30 @@
+"""Deliver by typing the message into the recipient's tmux window, then pressing Enter."""
+
+from __future__ import annotations
+
+from adapters.channels.command import check_template, fields, render, run
+from domain.notifications import DeliveryError, Notification
+
+
+class TmuxChannel:
+    """Sends `message` literally to the tmux target (formatted with {agent}) and presses Enter."""
+
+    name = "tmux"
+
+    def __init__(self, target: str = "{agent}", tmux: str = "tmux", socket: str | None = None,
+                 timeout: float = 5.0) -> None:
+        check_template(target)
+        self.target = target
+        self.tmux = tmux
+        self.socket = socket
+        self.timeout = timeout
+
+    def deliver(self, notification: Notification) -> None:
+        """Type the text (`-l`, so nothing is read as a key name), then Enter."""
+        target = render(self.target, fields(notification))
+        base = [self.tmux, *(["-L", self.socket] if self.socket else []), "send-keys", "-t", target]
+        try:
+            run([*base, "-l", "--", notification.message], self.timeout)
+            run([*base, "Enter"], self.timeout)
+        except DeliveryError as error:
+            raise DeliveryError(f"tmux delivery to {target!r} failed: {error.reason}", error.retryable) from error

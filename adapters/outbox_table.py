@@ -1,0 +1,107 @@
+"""The outbox: requested notifications and where their delivery stands, beside the events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.sqlite import SQLiteCursor
+
+from domain.ledger import DeliveryUpdate, OutboxEntry
+
+PENDING = "pending"
+DELIVERED = "delivered"
+FAILED = "failed"
+DEAD = "dead"
+STATUSES = (PENDING, DELIVERED, FAILED, DEAD)
+
+OUTBOX_TABLES = [
+    "CREATE TABLE IF NOT EXISTS outbox ("
+    " id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, subject_kind TEXT NOT NULL, subject TEXT NOT NULL,"
+    " recipient TEXT NOT NULL, priority TEXT NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL,"
+    " requested_at TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_at TEXT, last_error TEXT, channel TEXT, delivered_at TEXT, created_at TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE status IN ('pending', 'failed')",
+    "CREATE INDEX IF NOT EXISTS outbox_status ON outbox (status)",
+]
+COLUMNS = (
+    "id", "key", "subject_kind", "subject", "recipient", "priority", "kind", "message", "requested_at", "status",
+    "attempts", "next_attempt_at", "last_error", "channel", "delivered_at", "created_at",
+)
+
+
+def utc(moment: datetime | None) -> str | None:
+    """Sortable UTC ISO 8601 text with microseconds."""
+    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def insert_requested(c: SQLiteCursor, entries: Sequence[OutboxEntry], now: datetime) -> None:
+    """Queue newly requested notifications for delivery now (a key already queued is left as it is)."""
+    created = utc(now)
+    c.executemany(
+        "INSERT OR IGNORE INTO outbox (key, subject_kind, subject, recipient, priority, kind, message, requested_at,"
+        " status, attempts, next_attempt_at, created_at) VALUES (?,?,?,?,?,?,?,?,?,0,?,?)",
+        [
+            (e.key, e.subject_kind, e.subject, e.recipient, e.priority, e.kind, e.message, utc(e.requested_at),
+             PENDING, created, created)
+            for e in entries
+        ],
+    )
+
+
+def apply_updates(c: SQLiteCursor, updates: Sequence[DeliveryUpdate]) -> None:
+    """Record delivery outcomes; a delivered notification is never reopened by a late outcome."""
+    c.executemany(
+        "UPDATE outbox SET status = ?, attempts = ?, channel = ?, next_attempt_at = ?, last_error = ?,"
+        " delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END"
+        " WHERE key = ? AND status != 'delivered'",
+        [
+            (u.status, u.attempts, u.channel, utc(u.next_attempt_at), u.last_error, u.status, utc(u.at), u.key)
+            for u in updates
+        ],
+    )
+
+
+def due(c: SQLiteCursor, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """Notifications waiting for an attempt at or before `now`, oldest first."""
+    c.execute(
+        f"SELECT {', '.join(COLUMNS)} FROM outbox WHERE status IN ('pending', 'failed') AND next_attempt_at <= ?"
+        " ORDER BY next_attempt_at, id LIMIT ?",
+        (utc(now), limit),
+    )
+    return [dict(zip(COLUMNS, row, strict=True)) for row in c.fetchall()]
+
+
+def listing(c: SQLiteCursor, status: str | None, limit: int | None) -> list[dict[str, Any]]:
+    """Notifications, newest first, optionally only those with `status`."""
+    where = "WHERE status = ?" if status else ""
+    params: list[Any] = [status] if status else []
+    sql = f"SELECT {', '.join(COLUMNS)} FROM outbox {where} ORDER BY id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    c.execute(sql, params)
+    return [dict(zip(COLUMNS, row, strict=True)) for row in c.fetchall()]
+
+
+def requeue(c: SQLiteCursor, now: datetime, key_or_id: str | None) -> int:
+    """Make dead (or failed) notifications deliverable again with fresh attempts; returns how many."""
+    if key_or_id is None:
+        c.execute("UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE status = 'dead'",
+                  (utc(now),))
+    else:
+        c.execute(
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?"
+            " WHERE (key = ? OR CAST(id AS TEXT) = ?) AND status IN ('dead', 'failed')",
+            (utc(now), key_or_id, key_or_id),
+        )
+    return int(c.sqlite_cursor.rowcount)
+
+
+def counts(c: SQLiteCursor) -> dict[str, int]:
+    """How many notifications are in each status."""
+    c.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+    found = {status: 0 for status in STATUSES}
+    found.update({row[0]: int(row[1]) for row in c.fetchall()})
+    return found

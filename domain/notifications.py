@@ -1,0 +1,78 @@
+"""Notifications the coordinator decides to send, and the port every delivery channel implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+STANDARD = "standard"
+PRIORITY = "priority"
+URGENT = "urgent"
+PRIORITIES = (STANDARD, PRIORITY, URGENT)
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One message to one recipient, identified by its idempotency key."""
+
+    key: str
+    recipient: str
+    priority: str
+    message: str
+    kind: str
+    subject: str
+    at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON fields (the instant as ISO 8601)."""
+        return {
+            "key": self.key,
+            "recipient": self.recipient,
+            "priority": self.priority,
+            "message": self.message,
+            "kind": self.kind,
+            "subject": self.subject,
+            "at": self.at.isoformat(),
+        }
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver; `retryable` says whether trying again may help."""
+
+    def __init__(self, reason: str, retryable: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+class Channel(Protocol):
+    """Delivers a notification, or raises `DeliveryError`."""
+
+    name: str
+
+    def deliver(self, notification: Notification) -> None:
+        """Send it; return only once the channel has accepted it."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """How one delivery attempt of a queued notification went."""
+
+    key: str
+    subject_kind: str
+    subject: str
+    channel: str
+    attempt: int
+    at: datetime
+    error: str | None = None
+    dead: bool = False
+    retry_at: datetime | None = None
+
+    @property
+    def status(self) -> str:
+        """`delivered`, `failed` (will be retried) or `dead`."""
+        if self.error is None:
+            return "delivered"
+        return "dead" if self.dead else "failed"

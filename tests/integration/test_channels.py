@@ -1,0 +1,465 @@
+"""Delivery channels against real programs, a real tmux server, real HTTP servers and real files."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.channels import (
+    UPSTREAM_ARGV,
+    AppriseChannel,
+    CommandChannel,
+    ConsoleChannel,
+    FileChannel,
+    TmuxChannel,
+    WebhookChannel,
+)
+from domain.notifications import DeliveryError, Notification
+
+AT = datetime(2025, 7, 16, 19, 3, 54, tzinfo=UTC)
+INJECTION = 'hi; touch PWNED $(touch PWNED2) | cat & `id` "quoted" \\ back'
+
+
+def notification(message: str = "task-1 is stuck", recipient: str = "agent-7", **changes: Any) -> Notification:
+    values: dict[str, Any] = {
+        "key": "escalation:task-1:red",
+        "recipient": recipient,
+        "priority": "urgent",
+        "message": message,
+        "kind": "escalation",
+        "subject": "task-1",
+        "at": AT,
+    }
+    values.update(changes)
+    return Notification(**values)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+# --- command -----------------------------------------------------------------------------------------------------
+
+RECORDER = """
+import json, sys, time
+from pathlib import Path
+mode = Path(__file__).with_name("mode").read_text() if Path(__file__).with_name("mode").exists() else ""
+if mode == "sleep":
+    time.sleep(5)
+if mode == "fail":
+    sys.stderr.write("  agent mailbox is full\\n")
+    sys.exit(3)
+Path(__file__).with_name("argv.json").write_text(json.dumps(sys.argv[1:]), encoding="utf-8")
+"""
+
+
+@pytest.fixture
+def recorder(tmp_path: Path) -> Path:
+    script = tmp_path / "recorder.py"
+    script.write_text(RECORDER, encoding="utf-8")
+    return script
+
+
+def command(script: Path, **options: Any) -> CommandChannel:
+    return CommandChannel([sys.executable, str(script), "--agent", "{agent}", "--message", "{message}"], **options)
+
+
+def recorded(script: Path) -> list[str]:
+    result: list[str] = json.loads(script.with_name("argv.json").read_text(encoding="utf-8"))
+    return result
+
+
+def test_alert_text_with_shell_metacharacters_reaches_the_program_as_one_literal_argument(
+    recorder: Path, tmp_path: Path
+) -> None:
+    command(recorder, cwd=tmp_path).deliver(notification(INJECTION))
+
+    assert recorded(recorder) == ["--agent", "agent-7", "--message", INJECTION]
+    assert not (tmp_path / "PWNED").exists()
+    assert not (tmp_path / "PWNED2").exists()
+    assert not (Path.cwd() / "PWNED").exists()
+
+
+def test_every_template_field_is_filled_and_braces_inside_values_or_unknown_fields_are_left_alone(
+    recorder: Path,
+) -> None:
+    channel = CommandChannel(
+        [sys.executable, str(recorder), "{priority}", "{kind}", "{subject}", "{key}", "{unknown}", "{{literal}}",
+         "{message}"]
+    )
+
+    channel.deliver(notification("use {agent} and {0} literally"))
+
+    assert recorded(recorder) == ["urgent", "escalation", "task-1", "escalation:task-1:red", "{unknown}",
+                                  "{literal}", "use {agent} and {0} literally"]
+
+
+def test_a_template_that_cannot_be_formatted_is_rejected_when_the_channel_is_built() -> None:
+    with pytest.raises(ValueError, match="bad template"):
+        CommandChannel(["echo", "{message"])
+    with pytest.raises(ValueError, match="bad template"):
+        CommandChannel(["echo", "{0}"])
+
+
+def test_the_upstream_template_passes_agent_and_message_as_separate_arguments() -> None:
+    assert UPSTREAM_ARGV == ["python3", "scripts/fixed_agent_communication.py", "--agent", "{agent}", "--message",
+                             "{message}"]
+    CommandChannel(UPSTREAM_ARGV)
+
+
+def test_a_program_that_exits_non_zero_gives_a_retryable_error_naming_the_code_and_stderr(recorder: Path) -> None:
+    recorder.with_name("mode").write_text("fail")
+
+    with pytest.raises(DeliveryError) as raised:
+        command(recorder).deliver(notification())
+
+    assert raised.value.retryable
+    assert "exited with code 3" in raised.value.reason
+    assert raised.value.reason.endswith(": agent mailbox is full")
+
+
+def test_a_program_that_outlives_its_timeout_is_stopped_and_the_error_is_retryable(recorder: Path) -> None:
+    recorder.with_name("mode").write_text("sleep")
+    started = time.monotonic()
+
+    with pytest.raises(DeliveryError) as raised:
+        command(recorder, timeout=0.3).deliver(notification())
+
+    assert raised.value.retryable
+    assert "did not finish within 0.3 s" in raised.value.reason
+    assert time.monotonic() - started < 3
+
+
+def test_a_missing_program_gives_a_non_retryable_error_that_names_it(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no-such-program")
+
+    with pytest.raises(DeliveryError) as raised:
+        CommandChannel([missing, "{message}"]).deliver(notification())
+
+    assert not raised.value.retryable
+    assert raised.value.reason.startswith("program not found")
+    assert missing in raised.value.reason
+
+
+# --- tmux --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TmuxServer:
+    socket: str
+    output: Path
+
+    def received(self) -> str:
+        return self.output.read_text(encoding="utf-8") if self.output.exists() else ""
+
+
+@pytest.fixture
+def tmux_server(tmp_path: Path) -> Iterator[TmuxServer]:
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed: apt-get install tmux")
+    socket = f"hive-test-{uuid.uuid4().hex[:12]}"
+    output = tmp_path / "out.txt"
+    subprocess.run(
+        ["tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "hive", "-n", "agent-7",
+         "-x", "200", "-y", "50", f"cat > '{output}'"],
+        check=True, capture_output=True, timeout=5,
+    )
+    socket_path = subprocess.run(
+        ["tmux", "-L", socket, "display-message", "-p", "#{socket_path}"], capture_output=True, text=True, timeout=5,
+        check=False,
+    ).stdout.strip()
+    try:
+        yield TmuxServer(socket, output)
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=5, check=False)
+        if socket_path:
+            Path(socket_path).unlink(missing_ok=True)
+
+
+def test_the_message_is_typed_literally_into_the_agents_tmux_window_and_submitted(tmux_server: TmuxServer) -> None:
+    message = "-n Enter C-c " + INJECTION
+    channel = TmuxChannel(target="hive:{agent}", socket=tmux_server.socket)
+
+    channel.deliver(notification(message))
+
+    assert wait_for(lambda: tmux_server.received() == message + "\n"), repr(tmux_server.received())
+
+
+def test_the_default_target_is_the_window_named_after_the_agent(tmux_server: TmuxServer) -> None:
+    TmuxChannel(socket=tmux_server.socket).deliver(notification("wake up"))
+
+    assert wait_for(lambda: tmux_server.received() == "wake up\n"), repr(tmux_server.received())
+
+
+def test_a_missing_tmux_window_gives_a_retryable_error_carrying_tmuxs_complaint(tmux_server: TmuxServer) -> None:
+    with pytest.raises(DeliveryError) as raised:
+        TmuxChannel(target="hive:{agent}", socket=tmux_server.socket).deliver(notification(recipient="agent-404"))
+
+    assert raised.value.retryable
+    assert "hive:agent-404" in raised.value.reason
+    assert "can't find" in raised.value.reason
+
+
+def test_a_missing_tmux_program_gives_a_non_retryable_error(tmp_path: Path) -> None:
+    with pytest.raises(DeliveryError) as raised:
+        TmuxChannel(tmux=str(tmp_path / "no-tmux")).deliver(notification())
+
+    assert not raised.value.retryable
+    assert "program not found" in raised.value.reason
+
+
+# --- HTTP: webhook and apprise -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Endpoint:
+    """A local HTTP server whose answers a test can script."""
+
+    url: str = ""
+    received: list[Received] = field(default_factory=list)
+    fail_first: int = 0
+    fail_status: int = 503
+    status: int = 200
+    delay: float = 0.0
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def answer(self) -> int:
+        if len(self.received) <= self.fail_first:
+            return self.fail_status
+        return self.status
+
+
+@pytest.fixture
+def endpoint() -> Iterator[Endpoint]:
+    state = Endpoint()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            state.received.append(Received(self.path, dict(self.headers.items()), self.rfile.read(length)))
+            if state.delay:
+                state.released.wait(state.delay)
+            status = state.answer()
+            payload = b"nope" if status >= 300 else b"ok"
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield state
+    finally:
+        state.released.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def webhook(endpoint: Endpoint) -> Iterator[WebhookChannel]:
+    with WebhookChannel(endpoint.url + "/hook", headers={"Authorization": "Bearer t0ken"}) as channel:
+        yield channel
+
+
+def test_the_webhook_posts_the_notification_as_json_with_the_configured_headers(
+    endpoint: Endpoint, webhook: WebhookChannel
+) -> None:
+    sent = notification("🚨 task-1 is stuck")
+
+    webhook.deliver(sent)
+
+    [request] = endpoint.received
+    assert request.path == "/hook"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Authorization"] == "Bearer t0ken"
+    assert request.json() == sent.as_dict()
+
+
+def test_a_webhook_that_answers_503_twice_accepts_the_notification_when_the_caller_retries(
+    endpoint: Endpoint, webhook: WebhookChannel
+) -> None:
+    endpoint.fail_first = 2
+    errors: list[DeliveryError] = []
+
+    for _ in range(5):
+        try:
+            webhook.deliver(notification())
+            break
+        except DeliveryError as error:
+            errors.append(error)
+
+    assert [error.retryable for error in errors] == [True, True]
+    assert "503" in errors[0].reason
+    assert len(endpoint.received) == 3
+
+
+def test_a_webhook_that_answers_400_gives_a_non_retryable_error_for_the_dead_letter_queue(
+    endpoint: Endpoint, webhook: WebhookChannel
+) -> None:
+    endpoint.status = 400
+
+    with pytest.raises(DeliveryError) as raised:
+        webhook.deliver(notification())
+
+    assert not raised.value.retryable
+    assert raised.value.reason == "webhook answered 400 Bad Request: nope"
+
+
+def test_a_webhook_that_answers_429_too_many_requests_is_worth_retrying(
+    endpoint: Endpoint, webhook: WebhookChannel
+) -> None:
+    endpoint.status = 429
+
+    with pytest.raises(DeliveryError) as raised:
+        webhook.deliver(notification())
+
+    assert raised.value.retryable
+
+
+def test_a_webhook_slower_than_the_timeout_gives_a_retryable_error(endpoint: Endpoint) -> None:
+    endpoint.delay = 2.0
+
+    with WebhookChannel(endpoint.url, timeout=0.2) as channel, pytest.raises(DeliveryError) as raised:
+        channel.deliver(notification())
+
+    assert raised.value.retryable
+    assert "timed out" in raised.value.reason
+
+
+def test_an_unreachable_webhook_gives_a_retryable_error() -> None:
+    with ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler) as server:
+        port = server.server_address[1]  # free now, closed below: nothing will listen on it
+
+    with WebhookChannel(f"http://127.0.0.1:{port}/hook") as channel, pytest.raises(DeliveryError) as raised:
+        channel.deliver(notification())
+
+    assert raised.value.retryable
+    assert "unreachable" in raised.value.reason
+
+
+def test_a_webhook_url_that_is_not_http_is_rejected_when_the_channel_is_built() -> None:
+    with pytest.raises(ValueError, match="http or https"):
+        WebhookChannel("ftp://example.org/hook")
+
+
+def test_apprise_posts_its_json_payload_with_priority_and_subject_in_the_title(endpoint: Endpoint) -> None:
+    channel = AppriseChannel([endpoint.url.replace("http://", "json://") + "/apprise"])
+
+    channel.deliver(notification("⏰ task-1 is overdue"))
+
+    [request] = endpoint.received
+    assert request.path == "/apprise"
+    assert request.json() == {
+        "version": "1.0",
+        "title": "[urgent] task-1",
+        "message": "⏰ task-1 is overdue",
+        "attachments": [],
+        "type": "info",
+    }
+
+
+def test_apprise_reports_a_server_error_as_a_retryable_delivery_error(endpoint: Endpoint) -> None:
+    endpoint.status = 500
+    channel = AppriseChannel([endpoint.url.replace("http://", "json://") + "/apprise"])
+
+    with pytest.raises(DeliveryError) as raised:
+        channel.deliver(notification())
+
+    assert raised.value.retryable
+    assert raised.value.reason.startswith("apprise delivery failed")
+    assert "error=500" in raised.value.reason
+    assert len(endpoint.received) == 1
+
+
+def test_an_apprise_url_it_cannot_understand_is_rejected_when_the_channel_is_built() -> None:
+    with pytest.raises(ValueError, match="invalid Apprise URL: nosuchservice://x"):
+        AppriseChannel(["nosuchservice://x"])
+
+
+# --- file and console ----------------------------------------------------------------------------------------------
+
+
+def test_each_delivery_appends_one_valid_json_line_with_emoji_kept_as_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "notifications.jsonl"
+    channel = FileChannel(path)
+    sent = [notification("🚨 task-1 is stuck"), notification("⏰ task-2 is overdue", key="reminder:task-2")]
+
+    for item in sent:
+        channel.deliver(item)
+
+    raw = path.read_bytes()
+    assert "🚨".encode() in raw and "⏰".encode() in raw
+    lines = raw.decode("utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [item.as_dict() for item in sent]
+
+
+def test_a_line_cut_short_by_an_earlier_crash_does_not_swallow_the_next_delivery(tmp_path: Path) -> None:
+    path = tmp_path / "notifications.jsonl"
+    path.write_bytes(b'{"key": "half-writ')
+
+    FileChannel(path).deliver(notification())
+
+    assert json.loads(path.read_text(encoding="utf-8").splitlines()[-1]) == notification().as_dict()
+
+
+def test_a_file_that_cannot_be_written_gives_a_retryable_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+
+    with pytest.raises(DeliveryError) as raised:
+        FileChannel(blocker / "notifications.jsonl").deliver(notification())
+
+    assert raised.value.retryable
+
+
+def test_the_console_prints_one_readable_line_to_standard_output(capsys: pytest.CaptureFixture[str]) -> None:
+    channel = ConsoleChannel()
+
+    channel.deliver(notification("🚨 task-1 is stuck\nsince 19:03"))
+
+    assert capsys.readouterr().out == "[urgent] agent-7 ← 🚨 task-1 is stuck since 19:03\n"
+
+
+def test_the_console_writes_to_a_given_stream() -> None:
+    stream = io.StringIO()
+
+    ConsoleChannel(stream).deliver(notification(priority="standard"))
+
+    assert stream.getvalue() == "[standard] agent-7 ← task-1 is stuck\n"
