@@ -131,12 +131,12 @@ class Responder:
                 )
                 asks = responses.agent_unresponsive(agent.agent_id, reason, self._open_tasks(agent), self.policy)
                 self._request(agent, event.at, asks, told)
-            elif isinstance(event, Escalating.Escalated) and not isinstance(event, Escalating.DeEscalated):
-                if event.to_stage.level != event.from_stage.level or event.to_stage is Stage.EMERGENCY:
-                    asks = responses.agent_entered(
-                        agent.agent_id, event.to_stage, event.reason, self._open_tasks(agent), self.policy
-                    )
-                    self._request(agent, event.at, asks, told)
+            elif _entered_new_level(event):
+                assert isinstance(event, Escalating.Escalated)
+                asks = responses.agent_entered(
+                    agent.agent_id, event.to_stage, event.reason, self._open_tasks(agent), self.policy
+                )
+                self._request(agent, event.at, asks, told)
 
     def _open_tasks(self, agent: Agent) -> list[str]:
         return self.workspace.open_tasks_of(agent.agent_id)
@@ -163,6 +163,13 @@ class Responder:
             OutboxEntry(n["key"], subject_kind, subject, n["recipient"], n["priority"], n["kind"], n["message"], at)
             for n in notifications
         )
+
+
+def _entered_new_level(event: object) -> bool:
+    """An escalation (not a de-escalation) to another level, or to EMERGENCY."""
+    if not isinstance(event, Escalating.Escalated) or isinstance(event, Escalating.DeEscalated):
+        return False
+    return event.to_stage.level != event.from_stage.level or event.to_stage is Stage.EMERGENCY
 
 
 def _subject(aggregate: Escalating) -> tuple[str, str]:

@@ -115,7 +115,9 @@ def emergency_protocol(
     context: TaskContext, reason: str, backup: str | None, reassigning: bool, policy: Policy
 ) -> list[Ask]:
     """The emergency reassignment protocol: PM, the backup agent (with handover) and the old agent."""
-    header = f"🚨 EMERGENCY: {context.task_id} (agent {context.agent}) is RED (EMERGENCY): {reason}; {context.time_text}"
+    header = (
+        f"🚨 EMERGENCY: {context.task_id} (agent {context.agent}) is RED (EMERGENCY): {reason}; {context.time_text}"
+    )
     if backup is None:
         return [Ask(policy.pm_agent, URGENT, "emergency",
                     f"{header}. No responsive backup agent is available: reassign it by hand.")]
@@ -171,7 +173,8 @@ def deadline_warning(context: TaskContext, remaining: timedelta, policy: Policy)
                 "Recommend boosting its priority.")]
     if context.agent_id:
         asks.append(Ask(context.agent_id, PRIORITY, "reminder",
-                        f"[REMINDER] Task {context.task_id} deadline in {left}. Please reply with its completion status."))
+                        f"[REMINDER] Task {context.task_id} deadline in {left}. "
+                        "Please reply with its completion status."))
     return asks
 
 
@@ -181,7 +184,8 @@ def reassigned(context: TaskContext, old_agent: str | None, new_agent: str, reas
         Ask(policy.pm_agent, STANDARD, "reassignment",
             f"[COORDINATION] {context.task_id} reassigned from {old_agent or 'no agent'} to {new_agent}: {reason}."),
         Ask(new_agent, PRIORITY, "assignment",
-            f"[ASSIGNMENT] You now own {context.task_id} (from {old_agent or 'no agent'}: {reason}). {handover(context)}"),
+            f"[ASSIGNMENT] You now own {context.task_id} (from {old_agent or 'no agent'}: {reason}). "
+            f"{handover(context)}"),
     ]
     if old_agent and old_agent != new_agent:
         asks.append(Ask(old_agent, STANDARD, "status_check",
