@@ -6,10 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from adapters.delivery import Dispatcher, Observer, RetryPolicy
 from adapters.event_codec import EventMapper
 from adapters.sqlite_store import LedgerRecorder
+from cli.channels_setup import build_router
 from cli.settings import Settings
 from domain.coordinator import Coordinator
+from domain.responses import Policy
 from projections.runner import ProjectionRunner
 from projections.status import StatusProjection
 
@@ -29,6 +32,15 @@ class Services:
         assert isinstance(recorder, LedgerRecorder)
         return recorder
 
+    def dispatcher(self, test_mode: bool = False, observer: Observer | None = None) -> Dispatcher:
+        """Delivers the outbox through the configured channels (built on first use)."""
+        settings = self.settings
+        retry = RetryPolicy(settings.max_attempts, settings.retry_base_delay, settings.retry_max_delay)
+        return Dispatcher(
+            self.ledger, build_router(settings, test_mode), self.coordinator.record_deliveries, retry,
+            observer=observer,
+        )
+
     def close(self) -> None:
         """Release every database handle."""
         self.views.close()
@@ -46,10 +58,15 @@ def event_store_env(settings: Settings) -> dict[str, str]:
     }
 
 
+def policy_for(settings: Settings) -> Policy:
+    """The response policy the settings describe."""
+    return Policy(settings.pm_agent, settings.repeat_interval, settings.auto_reassign, tuple(settings.backup_pool))
+
+
 def build(settings: Settings) -> Services:
     """Open (creating if needed) the home directory, event store and read models."""
     settings.home.mkdir(parents=True, exist_ok=True)
-    coordinator = Coordinator(env=event_store_env(settings))
+    coordinator = Coordinator(env=event_store_env(settings), policy=policy_for(settings))
     views = ProjectionRunner(
         settings.views_path, coordinator.recorder, [StatusProjection()]
     )

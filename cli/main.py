@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from cli import agent_commands, task_commands
+from cli import agent_commands, notification_commands, task_commands
+from cli.crisis_commands import ack, resolve
 from cli.quarantine_command import quarantine
 from cli.run_commands import run, tick
 
@@ -19,5 +20,8 @@ app = typer.Typer(
 app.command()(run)
 app.command()(tick)
 app.command()(quarantine)
+app.command()(ack)
+app.command()(resolve)
 app.add_typer(task_commands.app, name="task")
 app.add_typer(agent_commands.app, name="agent")
+app.add_typer(notification_commands.app, name="notifications")

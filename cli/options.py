@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from adapters.timeparse import parse_timestamp
-from cli.settings import Settings
+from cli.settings import ConfigError, Settings, load_settings
 
 HomeOption = Annotated[
     Path | None,
@@ -26,12 +26,12 @@ EXIT_NOT_FOUND = 1
 EXIT_USAGE = 2
 
 
-def settings_for(home: Path | None) -> Settings:
-    """Settings from the environment, with `--home` taking precedence."""
-    settings = Settings()
-    if home is not None:
-        settings = settings.model_copy(update={"home": home})
-    return settings
+def settings_for(home: Path | None, **overrides: Any) -> Settings:
+    """Settings for `--home` (defaults < coordinator.toml < environment < options); a bad config exits 2."""
+    try:
+        return load_settings(home, **overrides)
+    except ConfigError as error:
+        raise fail(str(error), EXIT_USAGE) from None
 
 
 def as_of_moment(value: str | None, option: str = "--as-of") -> datetime:

@@ -11,6 +11,7 @@ from adapters.alert_file import read_alerts
 from cli.bootstrap import Services, services
 from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, JsonOption, as_of_moment, fail, settings_for
 from cli.render import level_text, print_json, show, table, timestamp
+from domain.notifications import DeliveryOutcome, Notification
 from projections import queries
 
 TABLE_ROWS = 40
@@ -33,6 +34,11 @@ def run(
                      show_default=False),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any input was quarantined.")] = False,
+    test_mode: Annotated[
+        bool,
+        typer.Option("--test-mode", help="Print every notification decided and every delivery; deliver to the "
+                     "console instead of the configured channels."),
+    ] = False,
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
@@ -50,9 +56,13 @@ def run(
     if not path.is_file():
         raise fail(f"alerts file not found: {path}", EXIT_USAGE)
     with services(settings) as built:
+        newest = _newest_notification(built)
         report = built.coordinator.ingest(read_alerts(path), batch_size=settings.batch_size)
         built.coordinator.tick(moment)
         built.views.catch_up()
+        if test_mode:
+            _print_decisions(built, newest)
+        delivery = built.dispatcher(test_mode, _print_delivery if test_mode else None).drain()
         if json_output:
             print_json(report.as_dict())
         else:
@@ -61,6 +71,8 @@ def run(
                 f"{report.quarantined} quarantined (as of {timestamp(moment)})"
             )
             _print_escalations(built)
+            typer.echo(f"notifications: {delivery.delivered} delivered, {delivery.failed} failed (will retry), "
+                       f"{delivery.dead} dead; see `coordinator notifications`")
     if strict and report.quarantined:
         raise fail(f"{report.quarantined} item(s) quarantined; see `coordinator quarantine`", EXIT_NOT_FOUND)
 
@@ -80,6 +92,22 @@ def tick(
             print_json({"as_of": timestamp(moment), "changed": moved})
         else:
             typer.echo(f"{moved} task(s)/agent(s) changed level as of {timestamp(moment)}")
+
+
+def _newest_notification(built: Services) -> int:
+    rows = built.ledger.notifications(limit=1)
+    return int(rows[0]["id"]) if rows else 0
+
+
+def _print_decisions(built: Services, after: int) -> None:
+    decided = [row for row in built.ledger.notifications() if int(row["id"]) > after]
+    for row in reversed(decided):
+        typer.echo(f"decided  {row['key']} [{row['priority']}] {row['kind']} -> {row['recipient']}: {row['message']}")
+
+
+def _print_delivery(notification: Notification, outcome: DeliveryOutcome) -> None:
+    result = "ok" if outcome.error is None else f"{outcome.status}: {outcome.error}"
+    typer.echo(f"delivery {notification.key} via {outcome.channel} (attempt {outcome.attempt}): {result}")
 
 
 def _print_escalations(built: Services) -> None:

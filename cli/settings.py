@@ -1,23 +1,134 @@
-"""Settings: from `COORDINATOR_*` environment variables, overridden by command-line options."""
+"""Settings: defaults < `<home>/coordinator.toml` < `COORDINATOR_*` environment variables < command-line options."""
 
 from __future__ import annotations
 
+import os
+import tomllib
+from datetime import timedelta
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from adapters.channels.command import UPSTREAM_ARGV
+from adapters.timeparse import parse_duration
 
 DEFAULT_HOME = Path(".coordinator")
 DEFAULT_ALERTS_FILE = Path("coordination_alerts.json")
+CONFIG_FILE_NAME = "coordinator.toml"
+
+
+def _duration(value: Any) -> Any:
+    return value if isinstance(value, timedelta) else parse_duration(value)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FileChannelConfig(_Section):
+    """Append JSON Lines (relative paths are inside the home directory)."""
+
+    path: Path = Path("notifications.jsonl")
+
+
+class CommandChannelConfig(_Section):
+    """Run a program per message, never through a shell."""
+
+    argv: list[str] = Field(default_factory=lambda: list(UPSTREAM_ARGV), min_length=1)
+    timeout: float = Field(default=10.0, gt=0)
+    cwd: Path | None = None
+
+
+class TmuxChannelConfig(_Section):
+    """Type the message into the recipient's tmux window."""
+
+    target: str = "{agent}"
+    socket: str | None = None
+    timeout: float = Field(default=5.0, gt=0)
+
+
+class WebhookChannelConfig(_Section):
+    """HTTP POST of the notification as JSON."""
+
+    url: str
+    timeout: float = Field(default=5.0, gt=0)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class AppriseChannelConfig(_Section):
+    """Any apprise URL(s): Slack, email, Discord, ntfy, ..."""
+
+    urls: list[str] = Field(min_length=1)
+
+
+class ChannelsConfig(_Section):
+    """The channels notifications can go through (`file` and `console` always exist)."""
+
+    file: FileChannelConfig = Field(default_factory=FileChannelConfig)
+    command: CommandChannelConfig | None = None
+    tmux: TmuxChannelConfig | None = None
+    webhook: WebhookChannelConfig | None = None
+    apprise: AppriseChannelConfig | None = None
+
+
+class RouteConfig(_Section):
+    """Notifications to `recipient` (a glob) at one of `priority` (any when empty) go through `channel`."""
+
+    channel: str
+    recipient: str = "*"
+    priority: list[str] = Field(default_factory=list)
 
 
 class Settings(BaseSettings):
-    """Where the coordinator keeps its state and what it reads."""
+    """Where the coordinator keeps its state, what it reads, and how it responds."""
 
-    model_config = SettingsConfigDict(env_prefix="COORDINATOR_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="COORDINATOR_", extra="forbid", env_nested_delimiter="__")
 
     home: Path = DEFAULT_HOME
     alerts_file: Path = DEFAULT_ALERTS_FILE
-    batch_size: int = 2_000
+    batch_size: int = Field(default=2_000, ge=1)
+    pm_agent: str = Field(default="pm-agent", min_length=1)
+    repeat_interval: Duration = timedelta(minutes=15)
+    auto_reassign: bool = True
+    backup_pool: list[str] = Field(default_factory=list)
+    max_attempts: int = Field(default=5, ge=1)
+    retry_base_delay: Duration = timedelta(seconds=2)
+    retry_max_delay: Duration = timedelta(minutes=5)
+    default_channel: str = "file"
+    channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
+    routes: list[RouteConfig] = Field(default_factory=list)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        home = None
+        if isinstance(init_settings, InitSettingsSource):
+            home = init_settings.init_kwargs.get("home")
+        home = Path(home or os.environ.get("COORDINATOR_HOME") or DEFAULT_HOME)
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=home / CONFIG_FILE_NAME)
+        return init_settings, env_settings, toml
+
+    @property
+    def config_path(self) -> Path:
+        """The optional TOML configuration file."""
+        return self.home / CONFIG_FILE_NAME
 
     @property
     def event_store_path(self) -> Path:
@@ -28,3 +139,31 @@ class Settings(BaseSettings):
     def views_path(self) -> Path:
         """The SQLite file holding the read models."""
         return self.home / "views.sqlite"
+
+    @property
+    def notifications_path(self) -> Path:
+        """The file channel's JSON Lines file."""
+        path = self.channels.file.path
+        return path if path.is_absolute() else self.home / path
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the file and key."""
+
+
+def load_settings(home: Path | None = None, **overrides: Any) -> Settings:
+    """Settings for `home` (else `COORDINATOR_HOME` or ./.coordinator), raising `ConfigError` when invalid."""
+    given: dict[str, Any] = {key: value for key, value in overrides.items() if value is not None}
+    if home is not None:
+        given["home"] = home
+    where = Path(given.get("home") or os.environ.get("COORDINATOR_HOME") or DEFAULT_HOME) / CONFIG_FILE_NAME
+    try:
+        return Settings(**given)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{where}: not valid TOML: {error}") from None
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in issue['loc']) or '(top level)'}: {issue['msg']}"
+            for issue in error.errors()
+        )
+        raise ConfigError(f"invalid configuration ({where} or COORDINATOR_* variables): {problems}") from None

@@ -19,15 +19,12 @@ from typing import Any
 
 import pytest
 
-from adapters.channels import (
-    UPSTREAM_ARGV,
-    AppriseChannel,
-    CommandChannel,
-    ConsoleChannel,
-    FileChannel,
-    TmuxChannel,
-    WebhookChannel,
-)
+from adapters.channels.apprise_channel import AppriseChannel
+from adapters.channels.command import UPSTREAM_ARGV, CommandChannel
+from adapters.channels.console import ConsoleChannel
+from adapters.channels.file import FileChannel
+from adapters.channels.tmux import TmuxChannel
+from adapters.channels.webhook import WebhookChannel
 from domain.notifications import DeliveryError, Notification
 
 AT = datetime(2025, 7, 16, 19, 3, 54, tzinfo=UTC)
