@@ -142,8 +142,12 @@ def test_home_can_be_chosen_per_command(coordinator: Run, tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        ((), ["run", "tick", "task", "agent", "quarantine"]),
-        (("run",), ["--once", "--alerts-file", "--as-of", "--strict", "--json", "--home"]),
+        ((), ["run", "tick", "task", "agent", "quarantine", "notifications", "ack", "resolve"]),
+        (("run",), ["--once", "--alerts-file", "--as-of", "--strict", "--test-mode", "--json", "--home"]),
+        (("notifications",), ["--status", "--limit", "--json", "--home", "retry"]),
+        (("notifications", "retry"), ["NOTIFICATION", "--dead", "--json", "--home"]),
+        (("ack",), ["TASK", "--by", "--json", "--home"]),
+        (("resolve",), ["TASK", "--by", "--note", "--json", "--home"]),
         (("tick",), ["--as-of", "--home"]),
         (("task", "show"), ["TASK_ID", "--json", "--home"]),
         (("task", "list"), ["--level", "--json"]),
