@@ -13,10 +13,12 @@ from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, fail, settings_f
 from cli.render import print_json, task_document, timestamp
 from domain.coordinator import UnknownTask
 
-TaskArgument = Annotated[str, typer.Argument(help="The task id (a milestone is `milestone:<name>`).")]
+TaskArgument = Annotated[
+    str, typer.Argument(metavar="TASK", help="The task id (a milestone is `milestone:<name>`).")
+]
 ByOption = Annotated[
     str | None,
-    typer.Option("--by", help="Who is acting (recorded in the audit trail). [default: your user name]",
+    typer.Option("--by", help="Who is acting (recorded in the audit trail). \\[default: your user name]",
                  show_default=False),
 ]
 

@@ -58,7 +58,9 @@ def notifications(
 @app.command()
 def retry(
     notification: Annotated[
-        str | None, typer.Argument(help="Id or idempotency key of a dead (or failed) notification.", show_default=False)
+        str | None,
+        typer.Argument(metavar="NOTIFICATION", help="Id or idempotency key of a dead (or failed) notification.",
+                       show_default=False),
     ] = None,
     dead: Annotated[bool, typer.Option("--dead", help="Re-deliver every dead notification.")] = False,
     json_output: JsonOption = False,

@@ -16,7 +16,7 @@ HomeOption = Annotated[
     typer.Option(
         "--home",
         envvar="COORDINATOR_HOME",
-        help="Directory holding the coordinator's state (event store, read models). [default: ./.coordinator]",
+        help="Directory holding the coordinator's state (event store, read models). \\[default: ./.coordinator]",
         show_default=False,
     ),
 ]

@@ -24,13 +24,13 @@ def run(
         typer.Option(
             "--alerts-file", envvar="COORDINATOR_ALERTS_FILE",
             help="Alerts file to read (JSON Lines, JSON array, or a document with an 'alerts'/'events' list). "
-            "[default: ./coordination_alerts.json]",
+            "\\[default: ./coordination_alerts.json]",
             show_default=False,
         ),
     ] = None,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="Evaluate deadlines and silences as of this ISO 8601 time. [default: now]",
+        typer.Option("--as-of", help="Evaluate deadlines and silences as of this ISO 8601 time. \\[default: now]",
                      show_default=False),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any input was quarantined.")] = False,
@@ -78,7 +78,7 @@ def run(
 
 
 def tick(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="ISO 8601 time to evaluate at. [default: now]",
+    as_of: Annotated[str | None, typer.Option("--as-of", help="ISO 8601 time to evaluate at. \\[default: now]",
                                               show_default=False)] = None,
     json_output: JsonOption = False,
     home: HomeOption = None,

@@ -143,10 +143,11 @@ def test_home_can_be_chosen_per_command(coordinator: Run, tmp_path: Path) -> Non
     ("command", "expected"),
     [
         ((), ["run", "tick", "task", "agent", "quarantine", "notifications", "ack", "resolve"]),
-        (("run",), ["--once", "--alerts-file", "--as-of", "--strict", "--test-mode", "--json", "--home"]),
+        (("run",), ["--once", "--alerts-file", "--as-of", "--strict", "--test-mode", "--json", "--home",
+                    "[default: ./coordination_alerts.json]", "[default: ./.coordinator]", "[default: now]"]),
         (("notifications",), ["--status", "--limit", "--json", "--home", "retry"]),
         (("notifications", "retry"), ["NOTIFICATION", "--dead", "--json", "--home"]),
-        (("ack",), ["TASK", "--by", "--json", "--home"]),
+        (("ack",), ["TASK", "--by", "[default: your user name]", "--json", "--home"]),
         (("resolve",), ["TASK", "--by", "--note", "--json", "--home"]),
         (("tick",), ["--as-of", "--home"]),
         (("task", "show"), ["TASK_ID", "--json", "--home"]),

@@ -112,10 +112,9 @@ def test_a_command_channel_gets_alert_text_as_one_literal_argument(coordinator: 
     received = tmp_path / "received.jsonl"
     home = tmp_path / "home"
     home.mkdir()
+    argv = [sys.executable, str(recorder), str(received), "--agent", "{agent}", "--message", "{message}"]
     (home / "coordinator.toml").write_text(
-        f"default_channel = \"command\"\n[channels.command]\n"
-        f"argv = {json.dumps([sys.executable, str(recorder), str(received), '--agent', '{agent}', '--message', '{message}'])}\n",
-        encoding="utf-8",
+        f'default_channel = "command"\n[channels.command]\nargv = {json.dumps(argv)}\n', encoding="utf-8"
     )
     alert = {"type": "COORDINATION_CRISIS", "task_id": "task-9", "agent_id": "a; rm -rf / $(touch PWNED) | cat &",
              "escalation_level": "red", "timestamp": "2025-07-16T21:00:00Z", "description": "`id` && echo hi"}
@@ -124,7 +123,7 @@ def test_a_command_channel_gets_alert_text_as_one_literal_argument(coordinator: 
     result = coordinator("run", "--once", "--alerts-file", str(alerts), "--as-of", "2025-07-16T21:00:00Z")
     assert result.code == 0, result.err
     calls = [json.loads(line) for line in received.read_text(encoding="utf-8").splitlines()]
-    assert ["--agent", "a; rm -rf / $(touch PWNED) | cat &"] == calls[1][:2]
+    assert calls[1][:2] == ["--agent", "a; rm -rf / $(touch PWNED) | cat &"]
     assert any("`id` && echo hi" in call[3] for call in calls)
     assert not (tmp_path / "PWNED").exists()
 
