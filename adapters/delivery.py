@@ -31,8 +31,9 @@ class RetryPolicy:
 
     def delay(self, attempt: int, rng: random.Random) -> timedelta:
         """Exponential backoff after `attempt` failures, capped, with ± `jitter` spread."""
-        base = min(self.base_delay * (1 << min(attempt - 1, 32)), self.max_delay)
-        return base * (1 + self.jitter * (2 * rng.random() - 1))
+        growth = 2.0 ** min(attempt - 1, 64)
+        seconds = min(self.base_delay.total_seconds() * growth, self.max_delay.total_seconds())
+        return timedelta(seconds=seconds * (1 + self.jitter * (2 * rng.random() - 1)))
 
 
 @dataclass(frozen=True, slots=True)

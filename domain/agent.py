@@ -77,21 +77,21 @@ class Agent(Escalating):
 
         Silence counts from the latest activity known: a report of older activity cannot undo a newer sighting.
         """
-        at = self.clamp(at)
+        requested, at = at, self.clamp(at)
         self.advance(at)
         if last_activity is None or (self.last_activity is not None and self.last_activity > last_activity):
             last_activity = self.last_activity
         self.trigger_event(
             self.MarkedUnresponsive, at=at, last_activity=last_activity, fingerprint=fingerprint, alert=alert
         )
-        self.move_to(self.judge(at), at)
+        self.move_to(self.judge(self.judging_time(requested, at)), at)
 
     def see_activity(self, at: datetime, fingerprint: str) -> None:
         """Record that the agent was active at `at`, clearing any unresponsive flag."""
-        at = self.clamp(at)
+        requested, at = at, self.clamp(at)
         self.advance(at)
         self.trigger_event(self.ActivitySeen, at=at, fingerprint=fingerprint)
-        self.move_to(self.judge(at), at)
+        self.move_to(self.judge(self.judging_time(requested, at)), at)
 
     def view(self) -> AgentView:
         """What tasks need to know about this agent."""

@@ -200,8 +200,8 @@ class Coordinator(Application[UUID]):
         assert alert.task_id is not None
         workspace = self.workspace
         task = workspace.task(alert.task_id)
-        if alert.old_agent:
-            workspace.agent(alert.old_agent)
+        for agent_id in dict.fromkeys((task.agent_id, alert.old_agent, alert.agent_id)):
+            self._settle_agent(agent_id, alert.timestamp)
         before = workspace.view(task.agent_id)
         if alert.agent_id and alert.names_agent_active:
             agent = workspace.agent(alert.agent_id)
@@ -212,6 +212,19 @@ class Coordinator(Application[UUID]):
         task.receive(alert, before, after)
         self.responder.after_task(task, seen)
         workspace.note_task(task, alert.timestamp, after)
+
+    def _settle_agent(self, agent_id: str | None, at: datetime) -> None:
+        """Record a silent agent's crossings up to `at` while it still holds the tasks it held then."""
+        if agent_id is None:
+            return
+        agent = self.workspace.agent(agent_id)
+        if not agent.unresponsive:
+            return
+        seen = len(agent.pending_events)
+        agent.advance(agent.clamp(at))
+        if len(agent.pending_events) > seen:
+            self.responder.after_agent(agent, seen)
+            self.workspace.note_agent(agent, at)
 
     def _apply_to_agent(self, alert: Alert) -> None:
         assert alert.agent_id is not None

@@ -146,6 +146,16 @@ class Escalating(Aggregate):
             return self.evaluated_at
         return at
 
+    def judging_time(self, requested: datetime, at: datetime) -> datetime:
+        """When to judge a command recorded at `at` (asked for `requested`).
+
+        Just after `at` when the command came late (clamped) or lands on the very instant of a recorded
+        change: a crossing recorded at its instant holds from just after it, and must not be undone.
+        """
+        if requested < at or (self.history and self.history[-1]["at"] == at):
+            return at + TICK
+        return at
+
     def move_to(self, demand: Demand, at: datetime) -> None:
         """Record a stage change to what `demand` asks for, if it differs."""
         trigger = rulebook.trigger_for(self.stage, demand.stage)
@@ -178,7 +188,7 @@ class Escalating(Aggregate):
         for instant in sorted(self.crossings(agent)):
             if instant < to and (floor is None or instant >= floor):
                 self.move_to(self.judge(instant + TICK, agent), instant)
-        self.move_to(self.judge(to, agent), to)
+        self.move_to(self.judge(self.judging_time(to, to), agent), to)
 
     def next_crossing(self, after: datetime, agent: AgentView | None = None) -> datetime | None:
         """The first instant after `after` at which the stage may change by time alone."""

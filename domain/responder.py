@@ -63,7 +63,11 @@ class Responder:
             return
         at = task.clamp(now)
         reason = task.history[-1]["reason"] if task.history else "still in crisis"
-        ask = responses.still_red(self._context(task, at), task.stage, reason, task.pm_alerted_at, at, self.policy)
+        since = next(
+            (entry["at"] for entry in reversed(task.history) if entry["to"] == "RED" and entry["from"] != "RED"),
+            task.pm_alerted_at,
+        )
+        ask = responses.still_red(self._context(task, at), task.stage, reason, since, at, self.policy)
         self._request(task, at, [ask], {})
 
     def _respond_to_escalation(self, task: Task, event: Escalating.Escalated, told: Told) -> None:
@@ -89,8 +93,8 @@ class Responder:
     def _alert_asks(self, task: Task, event: Task.AlertReceived) -> list[Ask]:
         alert: dict[str, Any] = event.alert
         context = self._context(task, event.at)
-        if event.alert_type == "DEADLINE_WARNING" and event.warned_at == event.at and event.deadline is not None:
-            return responses.deadline_warning(context, event.deadline - event.at, self.policy)
+        if event.alert_type == "DEADLINE_WARNING" and event.warned_at == event.alert_at and event.deadline is not None:
+            return responses.deadline_warning(context, event.deadline - event.alert_at, self.policy)
         if event.alert_type == "TASK_REASSIGNMENT" and event.agent_id and event.agent_id == alert.get("new_agent"):
             old = alert.get("old_agent")
             reason = str(alert.get("reason") or "no reason given")

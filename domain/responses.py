@@ -115,9 +115,9 @@ def emergency_protocol(
     context: TaskContext, reason: str, backup: str | None, reassigning: bool, policy: Policy
 ) -> list[Ask]:
     """The emergency reassignment protocol: PM, the backup agent (with handover) and the old agent."""
-    header = (
-        f"🚨 EMERGENCY: {context.task_id} (agent {context.agent}) is RED (EMERGENCY): {reason}; {context.time_text}"
-    )
+    header = f"🚨 EMERGENCY: {context.task_id} (agent {context.agent}) is RED (EMERGENCY): {reason}"
+    if not reason.startswith("deadline"):
+        header += f"; {context.time_text}"
     if backup is None:
         return [Ask(policy.pm_agent, URGENT, "emergency",
                     f"{header}. No responsive backup agent is available: reassign it by hand.")]

@@ -75,6 +75,7 @@ class Task(Escalating):
         """An alert about the task was accepted; carries the facts it established."""
 
         at: datetime
+        alert_at: datetime
         alert_type: str
         fingerprint: str
         alert: dict[str, Any]
@@ -167,7 +168,7 @@ class Task(Escalating):
             self.resolve(at, f"{alert.type.value}: {alert.milestone_status or 'completed'}")
             return
         if not self.resolved:
-            self.move_to(self.judge(at, agent_after), at)
+            self.move_to(self.judge(self.judging_time(alert.timestamp, at), agent_after), at)
 
     def resolve(self, at: datetime, reason: str, by: str | None = None, note: str | None = None) -> None:
         """Close the task: GREEN, status completed."""
@@ -178,10 +179,10 @@ class Task(Escalating):
 
     def reassign(self, to_agent: str, at: datetime, reason: str, agent: AgentView | None) -> None:
         """Hand the task to `to_agent` (whose view is `agent`) and re-judge it."""
-        at = self.clamp(at)
+        requested, at = at, self.clamp(at)
         self.trigger_event(self.Reassigned, at=at, from_agent=self.agent_id, to_agent=to_agent, reason=reason)
         if not self.resolved:
-            self.move_to(self.judge(at, agent), at)
+            self.move_to(self.judge(self.judging_time(requested, at), agent), at)
 
     def time_left(self, at: datetime) -> timedelta | None:
         """Time from `at` to the deadline (negative once passed), if a deadline is known."""
@@ -189,12 +190,12 @@ class Task(Escalating):
 
     def reconsider(self, at: datetime, agent_before: AgentView | None, agent_after: AgentView | None) -> bool:
         """Re-judge the task because its agent's status changed at `at`. Returns False if nothing could change."""
-        at = self.clamp(at)
+        requested, at = at, self.clamp(at)
         if self.pinned:
             return False
         self.advance(at, agent_before)
         if not self.resolved:
-            self.move_to(self.judge(at, agent_after), at)
+            self.move_to(self.judge(self.judging_time(requested, at), agent_after), at)
         return True
 
     @property
@@ -235,6 +236,7 @@ class Task(Escalating):
         """
         takes_over = self.agent_after(alert) == alert.agent_id and alert.agent_id is not None
         facts: dict[str, Any] = {
+            "alert_at": alert.timestamp,
             "alert_type": alert.type.value,
             "fingerprint": alert.fingerprint,
             "alert": dict(alert.raw),
