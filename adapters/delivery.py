@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from domain.notifications import Channel, DeliveryError, DeliveryOutcome, Notification
+from domain.notifications import BatchChannel, Channel, DeliveryError, DeliveryOutcome, Notification
 
 Clock = Callable[[], datetime]
 Observer = Callable[[Notification, DeliveryOutcome], None]
@@ -107,22 +107,35 @@ class Dispatcher:
     clock: Clock = field(default=lambda: datetime.now(UTC))
     rng: random.Random = field(default_factory=random.Random)
     observer: Observer | None = None
-    record_every: int = 50
+    record_every: int = 200
 
     def deliver_due(self, limit: int = 500) -> DeliveryReport:
-        """One pass over the notifications due now (at most `limit`)."""
+        """One pass over the notifications due now (at most `limit`), recorded in chunks of `record_every`."""
         report = DeliveryReport()
-        pending: list[DeliveryOutcome] = []
-        for row in self.outbox.due_notifications(self.clock(), limit):
-            outcome = self._attempt(row)
-            report.add(outcome)
-            pending.append(outcome)
-            if len(pending) >= self.record_every:
-                self.record(pending)
-                pending = []
-        if pending:
-            self.record(pending)
+        rows = self.outbox.due_notifications(self.clock(), limit)
+        for start in range(0, len(rows), self.record_every):
+            outcomes = self._attempt_all(rows[start : start + self.record_every])
+            for outcome in outcomes:
+                report.add(outcome)
+            self.record(outcomes)
         return report
+
+    def _attempt_all(self, rows: Sequence[Mapping[str, Any]]) -> list[DeliveryOutcome]:
+        """Attempt each row; rows bound for a batch-capable channel go to it together."""
+        routed: dict[int, tuple[Channel, list[tuple[Mapping[str, Any], Notification]]]] = {}
+        for row in rows:
+            notification = _notification(row)
+            channel = self.router.channel_for(notification.recipient, notification.priority)
+            routed.setdefault(id(channel), (channel, []))[1].append((row, notification))
+        outcomes: list[DeliveryOutcome] = []
+        for channel, items in routed.values():
+            if isinstance(channel, BatchChannel):
+                errors = _guarded_many(channel, [notification for _, notification in items])
+            else:
+                errors = [_guarded(channel, notification) for _, notification in items]
+            for (row, notification), error in zip(items, errors, strict=True):
+                outcomes.append(self._outcome(row, notification, channel, error))
+        return outcomes
 
     def drain(self, limit: int = 500) -> DeliveryReport:
         """Deliver until nothing is due now (failures wait for their retry time)."""
@@ -135,28 +148,44 @@ class Dispatcher:
             if report.delivered + report.failed + report.dead < limit:
                 return total
 
-    def _attempt(self, row: Mapping[str, Any]) -> DeliveryOutcome:
-        notification = Notification(
-            key=row["key"], recipient=row["recipient"], priority=row["priority"], message=row["message"],
-            kind=row["kind"], subject=row["subject"], at=datetime.fromisoformat(row["requested_at"]),
-        )
+    def _outcome(
+        self, row: Mapping[str, Any], notification: Notification, channel: Channel, error: DeliveryError | None
+    ) -> DeliveryOutcome:
         attempt = int(row["attempts"]) + 1
-        channel = self.router.channel_for(notification.recipient, notification.priority)
-        error: str | None = None
-        retryable = True
-        try:
-            channel.deliver(notification)
-        except DeliveryError as failure:
-            error, retryable = failure.reason, failure.retryable
-        except Exception as failure:  # a channel bug must not stop delivery of the others
-            error = f"{type(failure).__name__}: {failure}"
         now = self.clock()
-        dead = error is not None and (not retryable or attempt >= self.retry.max_attempts)
+        reason = None if error is None else error.reason
+        dead = error is not None and (not error.retryable or attempt >= self.retry.max_attempts)
         retry_at = now + self.retry.delay(attempt, self.rng) if error is not None and not dead else None
         outcome = DeliveryOutcome(
             key=notification.key, subject_kind=row["subject_kind"], subject=row["subject"], channel=channel.name,
-            attempt=attempt, at=now, error=error, dead=dead, retry_at=retry_at,
+            attempt=attempt, at=now, error=reason, dead=dead, retry_at=retry_at,
         )
         if self.observer is not None:
             self.observer(notification, outcome)
         return outcome
+
+
+def _notification(row: Mapping[str, Any]) -> Notification:
+    return Notification(
+        key=row["key"], recipient=row["recipient"], priority=row["priority"], message=row["message"],
+        kind=row["kind"], subject=row["subject"], at=datetime.fromisoformat(row["requested_at"]),
+    )
+
+
+def _guarded(channel: Channel, notification: Notification) -> DeliveryError | None:
+    """Deliver one; a channel bug becomes a retryable failure instead of stopping the others."""
+    try:
+        channel.deliver(notification)
+    except DeliveryError as failure:
+        return failure
+    except Exception as failure:
+        return DeliveryError(f"{type(failure).__name__}: {failure}", retryable=True)
+    return None
+
+
+def _guarded_many(channel: BatchChannel, notifications: list[Notification]) -> list[DeliveryError | None]:
+    try:
+        return channel.deliver_many(notifications)
+    except Exception as failure:
+        error = DeliveryError(f"{type(failure).__name__}: {failure}", retryable=True)
+        return [error] * len(notifications)

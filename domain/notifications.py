@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 STANDARD = "standard"
 PRIORITY = "priority"
@@ -53,6 +54,15 @@ class Channel(Protocol):
 
     def deliver(self, notification: Notification) -> None:
         """Send it; return only once the channel has accepted it."""
+        ...
+
+
+@runtime_checkable
+class BatchChannel(Channel, Protocol):
+    """A channel that can accept many notifications at once (e.g. one fsync for many lines)."""
+
+    def deliver_many(self, notifications: Sequence[Notification]) -> list[DeliveryError | None]:
+        """Send them all; for each, None when accepted or the error that refused it."""
         ...
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,17 +21,28 @@ class FileChannel:
 
     def deliver(self, notification: Notification) -> None:
         """Append one line and fsync it."""
-        line = (json.dumps(notification.as_dict(), ensure_ascii=False) + "\n").encode("utf-8")
+        error = self.deliver_many([notification])[0]
+        if error is not None:
+            raise error
+
+    def deliver_many(self, notifications: Sequence[Notification]) -> list[DeliveryError | None]:
+        """Append one line per notification with a single fsync: all are on disk, or all failed."""
+        lines = b"".join(
+            (json.dumps(notification.as_dict(), ensure_ascii=False) + "\n").encode("utf-8")
+            for notification in notifications
+        )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("ab+") as handle:
                 if _ends_mid_line(handle):
-                    line = b"\n" + line  # an earlier write was cut short: start a fresh line
-                handle.write(line)
+                    lines = b"\n" + lines  # an earlier write was cut short: start a fresh line
+                handle.write(lines)
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as error:
-            raise DeliveryError(f"cannot append to {self.path}: {error}", retryable=True) from error
+            failure = DeliveryError(f"cannot append to {self.path}: {error}", retryable=True)
+            return [failure] * len(notifications)
+        return [None] * len(notifications)
 
 
 def _ends_mid_line(handle: BinaryIO) -> bool:
