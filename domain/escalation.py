@@ -12,6 +12,8 @@ from domain.rules import AgentView, Demand
 from domain.stages import Stage
 
 TICK = timedelta(microseconds=1)
+UNKNOWN_RULE = "unknown"
+"""The rule of stage changes recorded before events named it."""
 
 
 class Escalating(Aggregate):
@@ -31,8 +33,9 @@ class Escalating(Aggregate):
         self.acknowledged_at: datetime | None = None
 
     class Escalated(Aggregate.Event):
-        """The stage went up at `at` because of `reason`."""
+        """The stage went up at `at` because of `reason`; version 2 added which `rule` decided it."""
 
+        class_version = 2
         from_stage: Stage
         to_stage: Stage
         at: datetime
@@ -41,6 +44,10 @@ class Escalating(Aggregate):
 
         def apply(self, aggregate: Escalating) -> None:
             aggregate.record_move(self.from_stage, self.to_stage, self.at, self.reason)
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["rule"] = UNKNOWN_RULE
 
     class DeEscalated(Escalated):
         """The stage went down at `at` because of `reason`."""

@@ -72,7 +72,13 @@ class Task(Escalating):
         return cls._create(cls.Registered, id=cls.id_for(task_id), task_id=task_id)
 
     class AlertReceived(Aggregate.Event):
-        """An alert about the task was accepted; carries the facts it established."""
+        """An alert about the task was accepted; carries the facts it established.
+
+        Version 2 added `alert_at`, the alert's own time (`at` is when it was applied, never before the last
+        recorded change); version 1 events take `at` for it.
+        """
+
+        class_version = 2
 
         at: datetime
         alert_at: datetime
@@ -104,8 +110,14 @@ class Task(Escalating):
             task.evaluated_at = self.at
             task.recent_alerts = [*task.recent_alerts[1 - RECENT_ALERTS_KEPT :], self.alert]
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["alert_at"] = state["at"]
+
     class Resolved(Aggregate.Event):
-        """The task was completed (or the milestone passed) at `at`."""
+        """The task was completed (or the milestone passed) at `at`; version 2 added who and why (`by`, `note`)."""
+
+        class_version = 2
 
         from_stage: Stage
         at: datetime
@@ -122,6 +134,11 @@ class Task(Escalating):
             task.crisis_note = None
             task.crisis_floor = self.at
             task.milestone_failing = False
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["by"] = None
+            state["note"] = None
 
     class Reassigned(Aggregate.Event):
         """The coordinator moved the task to a backup agent (emergency reassignment protocol)."""

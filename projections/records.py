@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
+from eventsourcing.utils import resolve_topic
 
 _DECODE = json.JSONDecoder().decode
 
@@ -25,9 +26,23 @@ def event_kind(topic: str) -> str:
 
 
 def state_of(record: Notification) -> dict[str, Any]:
-    """The event's stored fields as plain JSON values."""
+    """The event's stored fields as plain JSON values, upcast to the event class's current version."""
     state: dict[str, Any] = _DECODE(record.state.decode("utf8"))
+    current, cls = _versions(record.topic)
+    stored = state.pop("class_version", 1)
+    while stored < current:
+        getattr(cls, f"upcast_v{stored}_v{stored + 1}")(state)
+        stored += 1
     return state
+
+
+@lru_cache(maxsize=256)
+def _versions(topic: str) -> tuple[int, Any]:
+    try:
+        cls = resolve_topic(topic)
+    except Exception:  # an event class that no longer exists is read as stored
+        return 1, None
+    return int(getattr(cls, "class_version", 1)), cls
 
 
 def utc_text(stored: str | None) -> str | None:
