@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from adapters import outbox_table
@@ -125,6 +125,12 @@ class LedgerRecorder(SQLiteApplicationRecorder):
             c.execute("SELECT task_id, agent_id, pinned FROM task_index WHERE open = 1")
             return [(row[0], row[1], bool(row[2])) for row in c.fetchall()]
 
+    def task_ids(self) -> list[str]:
+        """Every task the coordinator knows (open or not)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT task_id FROM task_index")
+            return [row[0] for row in c.fetchall()]
+
     def agent_ids(self) -> list[str]:
         with self.datastore.transaction(commit=False) as c:
             c.execute("SELECT agent_id FROM agent_index")
@@ -138,6 +144,30 @@ class LedgerRecorder(SQLiteApplicationRecorder):
             c.execute("SELECT agent_id FROM agent_index WHERE next_due IS NOT NULL AND next_due <= ?", (moment,))
             agents = [row[0] for row in c.fetchall()]
         return tasks, agents
+
+    def recent_events(self, limit: int, topics: Collection[str] | None = None) -> list[Notification]:
+        """The newest `limit` events (only those with one of `topics`, if given), newest first."""
+        where, params = "", []
+        if topics is not None:
+            where = f"WHERE topic IN ({','.join('?' * len(topics))})"
+            params = list(topics)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name}"
+                f" {where} ORDER BY rowid DESC LIMIT ?",
+                [*params, limit],
+            )
+            return [
+                Notification(id=row[0], originator_id=UUID(row[1]), originator_version=row[2], topic=row[3],
+                             state=row[4])
+                for row in c.fetchall()
+            ]
+
+    def topics(self) -> list[str]:
+        """Every event topic recorded so far."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT DISTINCT topic FROM {self.events_table_name}")
+            return sorted(row[0] for row in c.fetchall())
 
     # Outbox ---------------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import typer
 from cli.bootstrap import services
 from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, fail, settings_for
 from cli.render import agent_document, level_text, print_json, show, table
+from cli.views import catch_up
 from domain.coordinator import UnknownAgent
 from projections import queries
 
@@ -27,7 +28,7 @@ def show_agent(
             agent = built.coordinator.get_agent(agent_id)
         except UnknownAgent:
             raise fail(f"unknown agent '{agent_id}': no alert has named it", EXIT_NOT_FOUND) from None
-        built.views.catch_up()
+        catch_up(built.views)
         held = queries.open_tasks_of(built.views.db, agent_id)
     document = agent_document(agent, held)
     if json_output:
@@ -45,7 +46,7 @@ def show_agent(
 def list_agents(json_output: JsonOption = False, home: HomeOption = None) -> None:
     """List agents, most severe first, with the open tasks each holds."""
     with services(settings_for(home)) as built:
-        built.views.catch_up()
+        catch_up(built.views)
         rows = queries.agents(built.views.db)
     if json_output:
         print_json(rows)

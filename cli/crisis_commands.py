@@ -11,6 +11,7 @@ import typer
 from cli.bootstrap import services
 from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, fail, settings_for
 from cli.render import print_json, task_document, timestamp
+from cli.views import catch_up
 from domain.coordinator import UnknownTask
 
 TaskArgument = Annotated[
@@ -31,7 +32,7 @@ def ack(task: TaskArgument, by: ByOption = None, json_output: JsonOption = False
             acknowledged = built.coordinator.acknowledge(task, who, datetime.now(UTC))
         except UnknownTask:
             raise fail(f"unknown task: {task}", EXIT_NOT_FOUND) from None
-        built.views.catch_up()
+        catch_up(built.views)
     if json_output:
         print_json({**task_document(acknowledged), "acknowledged_by": who,
                     "acknowledged_at": timestamp(acknowledged.acknowledged_at)})
@@ -56,7 +57,7 @@ def resolve(
             resolved = built.coordinator.resolve(task, who, datetime.now(UTC), note)
         except UnknownTask:
             raise fail(f"unknown task: {task}", EXIT_NOT_FOUND) from None
-        built.views.catch_up()
+        catch_up(built.views)
     if json_output:
         print_json({**task_document(resolved), "resolved_by": resolved.resolved_by, "note": resolved.resolution_note})
     else:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from cli import agent_commands, notification_commands, task_commands
+from cli import agent_commands, notification_commands, projection_commands, task_commands
 from cli.crisis_commands import ack, resolve
+from cli.history_commands import events, replay
 from cli.quarantine_command import quarantine
 from cli.run_commands import run, tick
 
@@ -22,6 +23,9 @@ app.command()(tick)
 app.command()(quarantine)
 app.command()(ack)
 app.command()(resolve)
+app.command()(events)
+app.command()(replay)
 app.add_typer(task_commands.app, name="task")
 app.add_typer(agent_commands.app, name="agent")
 app.add_typer(notification_commands.app, name="notifications")
+app.add_typer(projection_commands.app, name="projections")

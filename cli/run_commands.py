@@ -11,6 +11,7 @@ from adapters.alert_file import read_alerts
 from cli.bootstrap import Services, services
 from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, JsonOption, as_of_moment, fail, settings_for
 from cli.render import level_text, print_json, show, table, timestamp
+from cli.views import catch_up
 from domain.notifications import DeliveryOutcome, Notification
 from projections import queries
 
@@ -59,7 +60,7 @@ def run(
         newest = _newest_notification(built)
         report = built.coordinator.ingest(read_alerts(path), batch_size=settings.batch_size)
         built.coordinator.tick(moment)
-        built.views.catch_up()
+        catch_up(built.views)
         if test_mode:
             _print_decisions(built, newest)
         delivery = built.dispatcher(test_mode, _print_delivery if test_mode else None).drain()
@@ -87,7 +88,7 @@ def tick(
     moment = as_of_moment(as_of)
     with services(settings_for(home)) as built:
         moved = built.coordinator.tick(moment)
-        built.views.catch_up()
+        catch_up(built.views)
         if json_output:
             print_json({"as_of": timestamp(moment), "changed": moved})
         else:

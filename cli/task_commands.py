@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from cli.bootstrap import services
-from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, fail, settings_for
-from cli.render import level_text, print_json, show, table, task_document
+from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, as_of_moment, fail, settings_for
+from cli.render import level_text, print_json, show, table, task_document, timestamp
+from cli.views import catch_up
 from domain.coordinator import UnknownTask
 from domain.stages import Stage
 from projections import queries
@@ -23,15 +24,23 @@ def show_task(
     task_id: Annotated[
         str, typer.Argument(metavar="TASK_ID", help="The task id as the alerts name it, e.g. task-123.")
     ],
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Show the task as it was at this ISO 8601 instant (replayed from its events).",
+                     show_default=False),
+    ] = None,
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
     """Show one task with its escalation history (exit 1 if no alert named it)."""
+    moment = as_of_moment(at, "--at") if at is not None else None
     with services(settings_for(home)) as built:
         try:
-            task = built.coordinator.get_task(task_id)
+            task = (built.coordinator.get_task(task_id) if moment is None
+                    else built.coordinator.task_as_of(task_id, moment))
         except UnknownTask:
-            raise fail(f"unknown task '{task_id}': no alert has named it", EXIT_NOT_FOUND) from None
+            when = "" if moment is None else f" by {timestamp(moment)}"
+            raise fail(f"unknown task '{task_id}': no alert had named it{when}", EXIT_NOT_FOUND) from None
     document = task_document(task)
     if json_output:
         print_json(document)
@@ -58,7 +67,7 @@ def list_tasks(
         if wanted not in LEVELS:
             raise typer.BadParameter(f"'{level}' is not one of {', '.join(LEVELS)}", param_hint="--level")
     with services(settings_for(home)) as built:
-        built.views.catch_up()
+        catch_up(built.views)
         rows = queries.tasks(built.views.db, level=wanted)
     if json_output:
         print_json([{"task_id": r["task_id"], "agent_id": r["agent_id"], "level": r["level"],

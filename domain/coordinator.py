@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -173,6 +173,18 @@ class Coordinator(Application[UUID]):
         except AggregateNotFoundError:
             raise UnknownTask(task_id) from None
         assert isinstance(task, Task)
+        return task
+
+    def task_as_of(self, task_id: str, moment: datetime) -> Task:
+        """The task as it was at `moment`, replayed from its events (UnknownTask if not yet known then)."""
+        task: Any = None
+        for event in self.repository.event_store.get(Task.id_for(task_id)):
+            at = getattr(event, "at", None)
+            if at is not None and at > moment:
+                break
+            task = cast(Task.Event, event).mutate(task)
+        if not isinstance(task, Task) or not task.recent_alerts:
+            raise UnknownTask(task_id)
         return task
 
     def _existing_task(self, task_id: str) -> Task:

@@ -48,6 +48,8 @@ class ProjectionRunner:
         self.recorder = recorder
         self.projections = list(projections)
         self.page_size = page_size
+        self.reset: list[str] = []
+        """Projections dropped at start-up because their version changed (they rebuild on the next catch-up)."""
         self.db[POSITIONS].create(  # type: ignore[union-attr]
             {"name": str, "version": int, "position": int}, pk="name", if_not_exists=True
         )
@@ -64,12 +66,28 @@ class ProjectionRunner:
         head = self.recorder.max_notification_id() or 0
         return max((head - self.position(p) for p in self.projections), default=0)
 
-    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
-        """Apply every event recorded since each projection's position; returns events applied."""
+    def catch_up(self, progress: Callable[[int], None] | None = None, names: Sequence[str] | None = None) -> int:
+        """Apply every event recorded since each projection's position (only `names`, if given)."""
         applied = 0
         for projection in self.projections:
-            applied += self._catch_up(projection, progress)
+            if names is None or projection.name in names:
+                applied += self._catch_up(projection, progress)
         return applied
+
+    def named(self, name: str) -> Projection:
+        """The projection called `name` (KeyError naming the known ones otherwise)."""
+        for projection in self.projections:
+            if projection.name == name:
+                return projection
+        raise KeyError(f"no projection named {name!r}; known: {', '.join(p.name for p in self.projections)}")
+
+    def status(self) -> list[dict[str, object]]:
+        """Each projection's name, version, position and lag."""
+        head = self.recorder.max_notification_id() or 0
+        return [
+            {"name": p.name, "version": p.version, "position": self.position(p), "lag": head - self.position(p)}
+            for p in self.projections
+        ]
 
     def rebuild(self, projection: Projection) -> None:
         """Drop the projection's tables and position; the next catch-up starts from the beginning."""
@@ -86,6 +104,7 @@ class ProjectionRunner:
     def _prepare(self, projection: Projection) -> None:
         row = self.db.execute(f"SELECT version FROM {POSITIONS} WHERE name = ?", [projection.name]).fetchone()
         if row is not None and int(row[0]) != projection.version:
+            self.reset.append(projection.name)
             self.rebuild(projection)
             return
         with self.db.atomic():

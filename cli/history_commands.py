@@ -1,0 +1,169 @@
+"""`coordinator events` and `coordinator replay`: the raw history, and proof the read models match it."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+
+from cli.bootstrap import Services, services
+from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, JsonOption, fail, settings_for
+from cli.render import print_json, show, table, timestamp
+from cli.views import catch_up
+from domain.agent import Agent
+from domain.task import Task
+from projections.records import aggregate_key, event_kind, state_of, utc_text
+
+
+def events(
+    count: Annotated[int, typer.Argument(metavar="N", min=1, help="How many events to show.")] = 20,
+    event_type: Annotated[
+        str | None,
+        typer.Option("--type", help="Only events of this kind (e.g. Escalated, Task.Escalated, AlertReceived) or "
+                     "alerts of this type (e.g. COORDINATION_CRISIS).", show_default=False),
+    ] = None,
+    json_output: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """The most recent events, newest first: what was recorded, about which task or agent, and when."""
+    with services(settings_for(home)) as built:
+        records = _recent(built, count, event_type)
+        names = _names(built)
+        documents = [_document(record, names) for record in records]
+    if json_output:
+        print_json(documents)
+        return
+    show(table(f"{len(documents)} most recent event(s)", ["#", "event", "subject", "at", "summary"],
+               [(d["position"], d["event"], d["subject"], d["at"], d["summary"]) for d in documents]))
+
+
+def replay(
+    verify: Annotated[bool, typer.Option("--verify", help="Compare every aggregate with the read models; "
+                                         "exit 1 on any difference.")] = False,
+    json_output: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Rebuild every task and agent from its events (never sending anything) and, with --verify, check the
+    read models agree with them."""
+    with services(settings_for(home)) as built:
+        catch_up(built.views)
+        started = time.perf_counter()
+        differences, counted = _replay(built, verify)
+        seconds = time.perf_counter() - started
+    if json_output:
+        print_json({"aggregates": counted, "seconds": round(seconds, 3), "differences": differences})
+    else:
+        typer.echo(f"replayed {counted:,} aggregate(s) in {seconds:.2f} s")
+        for difference in differences:
+            typer.echo(f"DIFFERENT {difference['subject']}: {difference['field']}: read model "
+                       f"{difference['read_model']!r}, events {difference['events']!r}")
+        if verify and not differences:
+            typer.echo("read models agree with the events")
+    if differences:
+        raise typer.Exit(EXIT_NOT_FOUND)
+
+
+def _recent(built: Services, count: int, event_type: str | None) -> list[Any]:
+    if event_type is None:
+        return built.ledger.recent_events(count)
+    if event_type.isupper():
+        alerts = [record for record in built.ledger.recent_events(10 * count + 1_000,
+                                                                  [t for t in built.ledger.topics()
+                                                                   if t.endswith(".AlertReceived")])
+                  if state_of(record).get("alert_type") == event_type]
+        return alerts[:count]
+    wanted = event_type.lower()
+    topics = [topic for topic in built.ledger.topics()
+              if event_kind(topic).lower() == wanted or event_kind(topic).split(".")[-1].lower() == wanted]
+    if not topics:
+        raise fail(f"no events of type {event_type!r} have been recorded", EXIT_USAGE)
+    return built.ledger.recent_events(count, topics)
+
+
+def _names(built: Services) -> dict[str, str]:
+    db = built.views.db
+    names = {row[0]: row[1] for row in db.execute("SELECT id, task_id FROM task_status").fetchall()}
+    names.update({row[0]: f"agent {row[1]}" for row in db.execute("SELECT id, agent_id FROM agent_status")})
+    return names
+
+
+def _document(record: Any, names: dict[str, str]) -> dict[str, Any]:
+    state = state_of(record)
+    kind = event_kind(record.topic)
+    return {
+        "position": record.id,
+        "event": kind,
+        "subject": names.get(aggregate_key(record), aggregate_key(record)),
+        "at": utc_text(state.get("at") or state.get("timestamp")),
+        "recorded_at": utc_text(state.get("timestamp")),
+        "summary": _summary(kind, state),
+        "data": state,
+    }
+
+
+def _summary(kind: str, state: dict[str, Any]) -> str:
+    short = kind.split(".")[-1]
+    if short in ("Escalated", "DeEscalated"):
+        return f"{state['from_stage']} -> {state['to_stage']}: {state['reason']}"
+    if short == "AlertReceived":
+        return f"{state['alert_type']} (agent {state.get('agent_id') or '-'})"
+    if short == "NotificationsRequested":
+        return "; ".join(f"{n['recipient']} ({n['priority']})" for n in state["notifications"])
+    if short in ("NotificationDelivered", "DeliveryFailed"):
+        return f"{state['key']} via {state['channel']} attempt {state['attempt']}" + (
+            f": {state['error']}" if short == "DeliveryFailed" else "")
+    for field in ("reason", "by", "to_agent", "task_id", "agent_id"):
+        if state.get(field):
+            return str(state[field])
+    return ""
+
+
+def _replay(built: Services, verify: bool) -> tuple[list[dict[str, Any]], int]:
+    db = built.views.db
+    coordinator = built.coordinator
+    differences: list[dict[str, Any]] = []
+    counted = 0
+    for task_id, level, emergency, status, agent_id, deadline in db.execute(
+        "SELECT task_id, level, emergency, status, agent_id, deadline FROM task_status ORDER BY task_id"
+    ).fetchall():
+        task: Task = coordinator.get_task(task_id)
+        counted += 1
+        if verify:
+            expected = {"level": task.stage.level, "emergency": int(task.stage.emergency), "status": task.status,
+                        "agent_id": task.agent_id, "deadline": timestamp(task.deadline)}
+            actual = {"level": level, "emergency": emergency, "status": status, "agent_id": agent_id,
+                      "deadline": deadline}
+            differences += _compare(f"task {task_id}", actual, expected)
+    for agent_id, level, emergency, responsive, last_activity in db.execute(
+        "SELECT agent_id, level, emergency, responsive, last_activity FROM agent_status ORDER BY agent_id"
+    ).fetchall():
+        agent: Agent = coordinator.get_agent(agent_id)
+        counted += 1
+        if verify:
+            expected = {"level": agent.stage.level, "emergency": int(agent.stage.emergency),
+                        "responsive": int(not agent.unresponsive), "last_activity": timestamp(agent.last_activity)}
+            actual = {"level": level, "emergency": emergency, "responsive": responsive,
+                      "last_activity": last_activity}
+            differences += _compare(f"agent {agent_id}", actual, expected)
+    if verify:
+        differences += _missing(built)
+    return differences, counted
+
+
+def _compare(subject: str, actual: dict[str, Any], expected: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"subject": subject, "field": field, "read_model": actual[field], "events": expected[field]}
+            for field in expected if actual[field] != expected[field]]
+
+
+def _missing(built: Services) -> list[dict[str, Any]]:
+    """Tasks and agents the event store knows that the read models do not."""
+    db = built.views.db
+    shown_tasks = {row[0] for row in db.execute("SELECT task_id FROM task_status")}
+    shown_agents = {row[0] for row in db.execute("SELECT agent_id FROM agent_status")}
+    known_tasks = {task_id for task_id, _, _ in built.ledger.open_tasks()} | set(built.ledger.task_ids())
+    missing = [{"subject": f"task {task_id}", "field": "row", "read_model": None, "events": "exists"}
+               for task_id in sorted(known_tasks - shown_tasks)]
+    missing += [{"subject": f"agent {agent_id}", "field": "row", "read_model": None, "events": "exists"}
+                for agent_id in sorted(set(built.ledger.agent_ids()) - shown_agents)]
+    return missing

@@ -1,0 +1,51 @@
+"""`coordinator projections`: the read models' versions and positions, and forced rebuilds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.bootstrap import services
+from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, fail, settings_for
+from cli.render import print_json, show, table
+from cli.views import catch_up
+
+app = typer.Typer(help="Read models (projections): their version, position and lag; rebuild them.",
+                  no_args_is_help=True)
+
+
+@app.command("status")
+def projections_status(json_output: JsonOption = False, home: HomeOption = None) -> None:
+    """Each projection's schema version, the last event it applied, and how many events it has yet to apply."""
+    with services(settings_for(home)) as built:
+        rows = built.views.status()
+    if json_output:
+        print_json(rows)
+        return
+    show(table("Projections", ["name", "version", "position", "lag"],
+               [(r["name"], r["version"], r["position"], r["lag"]) for r in rows]))
+
+
+@app.command("rebuild")
+def projections_rebuild(
+    name: Annotated[str | None, typer.Argument(metavar="NAME", help="Only this projection. [default: all]",
+                                               show_default=False)] = None,
+    json_output: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Drop a projection's tables and rebuild it from the start of history (others are untouched)."""
+    with services(settings_for(home)) as built:
+        views = built.views
+        try:
+            chosen = [views.named(name)] if name is not None else list(views.projections)
+        except KeyError as error:
+            raise fail(str(error.args[0]), EXIT_NOT_FOUND) from None
+        for projection in chosen:
+            views.rebuild(projection)
+        names = [projection.name for projection in chosen]
+        applied = catch_up(views, names, force_bar=not json_output)
+    if json_output:
+        print_json({"rebuilt": names, "events": applied})
+    else:
+        typer.echo(f"rebuilt {', '.join(names)} from {applied:,} event(s)")
