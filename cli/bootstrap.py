@@ -13,7 +13,7 @@ from cli.channels_setup import build_router
 from cli.settings import Settings
 from domain.coordinator import Coordinator
 from domain.responses import Policy
-from projections.runner import ProjectionRunner
+from projections.runner import Projection, ProjectionRunner
 from projections.status import StatusProjection
 
 
@@ -63,13 +63,16 @@ def policy_for(settings: Settings) -> Policy:
     return Policy(settings.pm_agent, settings.repeat_interval, settings.auto_reassign, tuple(settings.backup_pool))
 
 
+def projections_for() -> list[Projection]:
+    """Every read model, in the order they are brought up to date."""
+    return [StatusProjection()]
+
+
 def build(settings: Settings) -> Services:
     """Open (creating if needed) the home directory, event store and read models."""
     settings.home.mkdir(parents=True, exist_ok=True)
     coordinator = Coordinator(env=event_store_env(settings), policy=policy_for(settings))
-    views = ProjectionRunner(
-        settings.views_path, coordinator.recorder, [StatusProjection()]
-    )
+    views = ProjectionRunner(settings.views_path, coordinator.recorder, projections_for())
     return Services(settings, coordinator, views)
 
 
