@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from adapters import outbox_table
 from domain.alerts import Quarantined
 from domain.ledger import LedgerBatch
+from projections.records import Record
 
 _LOOKUP_CHUNK = 500
 
@@ -145,7 +146,7 @@ class LedgerRecorder(SQLiteApplicationRecorder):
             agents = [row[0] for row in c.fetchall()]
         return tasks, agents
 
-    def recent_events(self, limit: int, topics: Collection[str] | None = None) -> list[Notification]:
+    def recent_events(self, limit: int, topics: Collection[str] | None = None) -> list[Record]:
         """The newest `limit` events (only those with one of `topics`, if given), newest first."""
         where, params = "", []
         if topics is not None:
@@ -157,11 +158,17 @@ class LedgerRecorder(SQLiteApplicationRecorder):
                 f" {where} ORDER BY rowid DESC LIMIT ?",
                 [*params, limit],
             )
-            return [
-                Notification(id=row[0], originator_id=UUID(row[1]), originator_version=row[2], topic=row[3],
-                             state=row[4])
-                for row in c.fetchall()
-            ]
+            return list(map(Record._make, c.fetchall()))
+
+    def select_records(self, after: int, limit: int) -> list[Record]:
+        """Up to `limit` stored events after position `after`, oldest first, as projections read them."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name}"
+                " WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (after, limit),
+            )
+            return list(map(Record._make, c.fetchall()))
 
     def topics(self) -> list[str]:
         """Every event topic recorded so far."""

@@ -72,7 +72,9 @@ def build(settings: Settings) -> Services:
     """Open (creating if needed) the home directory, event store and read models."""
     settings.home.mkdir(parents=True, exist_ok=True)
     coordinator = Coordinator(env=event_store_env(settings), policy=policy_for(settings))
-    views = ProjectionRunner(settings.views_path, coordinator.recorder, projections_for())
+    recorder = coordinator.recorder
+    assert isinstance(recorder, LedgerRecorder)
+    views = ProjectionRunner(settings.views_path, recorder, projections_for())
     return Services(settings, coordinator, views)
 
 

@@ -13,10 +13,33 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification
+from typing import NamedTuple, Protocol
+
 from eventsourcing.utils import resolve_topic
 
 _DECODE = json.JSONDecoder().decode
+
+
+class Record(NamedTuple):
+    """One stored event as projections read it: its position, originator, version, topic and raw state."""
+
+    id: int
+    originator_id: str
+    originator_version: int
+    topic: str
+    state: bytes
+
+
+class RecordSource(Protocol):
+    """Where projections read the stored events from, in notification order."""
+
+    def max_notification_id(self) -> int | None:
+        """The position of the newest event (None when there is none)."""
+        ...
+
+    def select_records(self, after: int, limit: int) -> list[Record]:
+        """Up to `limit` events after position `after`, oldest first."""
+        ...
 
 
 @lru_cache(maxsize=256)
@@ -25,7 +48,7 @@ def event_kind(topic: str) -> str:
     return topic.rpartition(":")[2]
 
 
-def state_of(record: Notification) -> dict[str, Any]:
+def state_of(record: Record) -> dict[str, Any]:
     """The event's stored fields as plain JSON values, upcast to the event class's current version."""
     state: dict[str, Any] = _DECODE(record.state.decode("utf8"))
     current, cls = _versions(record.topic)
@@ -54,7 +77,9 @@ def utc_text(stored: str | None) -> str | None:
     return datetime.fromisoformat(stored).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def aggregate_key(record: Notification) -> str:
+def aggregate_key(record: Record) -> str:
     """The originating aggregate's id as 32 hex digits (the read models' row key)."""
-    originator = record.originator_id
-    return originator.hex if isinstance(originator, UUID) else UUID(str(originator)).hex
+    originator: str | UUID = record.originator_id
+    if isinstance(originator, UUID):
+        return originator.hex
+    return originator if len(originator) == 32 else UUID(originator).hex

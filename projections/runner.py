@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import sqlite_utils
-from eventsourcing.persistence import ApplicationRecorder, Notification
+
+from projections.records import Record, RecordSource
 
 DEFAULT_PAGE_SIZE = 5_000
 POSITIONS = "projection_positions"
@@ -28,7 +29,7 @@ class Projection:
         """Create the tables (idempotent)."""
         raise NotImplementedError
 
-    def apply(self, db: sqlite_utils.Database, records: Sequence[Notification]) -> None:
+    def apply(self, db: sqlite_utils.Database, records: Sequence[Record]) -> None:
         """Apply a page of stored events, in notification order (see `projections.records`)."""
         raise NotImplementedError
 
@@ -39,7 +40,7 @@ class ProjectionRunner:
     def __init__(
         self,
         path: Path,
-        recorder: ApplicationRecorder,
+        recorder: RecordSource,
         projections: Sequence[Projection],
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
@@ -118,9 +119,7 @@ class ProjectionRunner:
         applied = 0
         position = self.position(projection)
         while True:
-            page: Sequence[Notification] = self.recorder.select_notifications(
-                start=position, limit=self.page_size, inclusive_of_start=False
-            )
+            page = self.recorder.select_records(position, self.page_size)
             if not page:
                 return applied
             position = page[-1].id

@@ -6,10 +6,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlite_utils
-from eventsourcing.persistence import Notification
 
 from domain.stages import Stage
-from projections.records import aggregate_key, event_kind, state_of, utc_text
+from projections.records import Record, aggregate_key, event_kind, state_of, utc_text
 from projections.runner import Projection
 
 Row = dict[str, Any]
@@ -44,28 +43,39 @@ class StatusProjection(Projection):
         )
         db["agent_status"].create_index(["agent_id"], unique=True, if_not_exists=True)  # type: ignore[union-attr]
 
-    def apply(self, db: sqlite_utils.Database, records: Sequence[Notification]) -> None:
-        rows: dict[str, tuple[str, Row]] = {}
-        wanted = {aggregate_key(record) for record in records}
-        for table in self.tables:
-            for row in _rows_by_id(db, table, wanted):
+    def apply(self, db: sqlite_utils.Database, records: Sequence[Record]) -> None:
+        handled = [(handler, record) for record in records
+                   if (handler := _HANDLERS.get(event_kind(record.topic))) is not None]
+        rows: Rows = {}
+        wanted = sorted({aggregate_key(record) for _, record in handled})
+        for table, columns in _COLUMNS.items():
+            for row in _rows_by_id(db, table, columns, wanted):
                 rows[row["id"]] = (table, row)
-        for record in records:
-            handler = _HANDLERS.get(event_kind(record.topic))
-            if handler is not None:
-                handler(aggregate_key(record), state_of(record), rows)
-        for table in self.tables:
-            changed = [row for name, row in rows.values() if name == table]
+        for handler, record in handled:
+            handler(aggregate_key(record), state_of(record), rows)
+        for table, columns in _COLUMNS.items():
+            changed = [tuple(row[column] for column in columns) for name, row in rows.values() if name == table]
             if changed:
-                db[table].upsert_all(changed, pk="id")  # type: ignore[union-attr]
+                db.conn.executemany(
+                    f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                    changed,
+                )
 
 
-def _rows_by_id(db: sqlite_utils.Database, table: str, ids: set[str]) -> list[Row]:
+_COLUMNS = {
+    "task_status": ("id", "task_id", "agent_id", "level", "emergency", "status", "deadline", "updated_at"),
+    "agent_status": ("id", "agent_id", "level", "emergency", "responsive", "last_activity", "updated_at"),
+}
+
+
+def _rows_by_id(db: sqlite_utils.Database, table: str, columns: tuple[str, ...], ids: list[str]) -> list[Row]:
     found: list[Row] = []
-    wanted = sorted(ids)
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        found.extend(db[table].rows_where(f"id IN ({','.join('?' * len(chunk))})", chunk))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        cursor = db.conn.execute(
+            f"SELECT {', '.join(columns)} FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", chunk
+        )
+        found.extend(dict(zip(columns, values, strict=True)) for values in cursor.fetchall())
     return found
 
 

@@ -1,0 +1,118 @@
+"""Read-side benchmark: full projection rebuild speed, and cold query commands against `python3 -c pass`.
+
+Usage: python bench/rebuild.py [EVENTS] [--runs R]
+
+Builds (once, then reuses from bench/.cache) a store of at least EVENTS events (default 1,000,000) by
+ingesting generated alerts (`../shared/bench/gen_alerts.py`) and delivering their notifications. Then, in
+one run:
+  - rebuild: every projection rebuilt from the start of history into a fresh read-model file (events/s;
+    target >= 100,000);
+  - cold processes: `coordinator task show ID` and `coordinator status`, each as a new process, against
+    `python3 -c pass` measured alongside (median of R runs; target <= 8x each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from adapters.alert_file import read_alerts  # noqa: E402
+from bench.ingest import GENERATOR  # noqa: E402
+from cli.bootstrap import build, projections_for  # noqa: E402
+from cli.settings import Settings  # noqa: E402
+from projections.runner import ProjectionRunner  # noqa: E402
+
+CACHE = ROOT / "bench" / ".cache"
+CHUNK = 50_000
+
+
+def store(events: int) -> Path:
+    """A home holding at least `events` events (built once, then reused)."""
+    home = CACHE / f"store-{events}"
+    done = home / "complete"
+    if done.exists():
+        return home
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    services = build(Settings(home=home))
+    seed = 0
+    try:
+        while (services.coordinator.recorder.max_notification_id() or 0) < events:
+            seed += 1
+            source = home / "alerts.jsonl"
+            with source.open("w") as out:
+                subprocess.run([sys.executable, str(GENERATOR), str(CHUNK), "--seed", str(seed)], stdout=out,
+                               check=True)
+            services.coordinator.ingest(read_alerts(source))
+            services.dispatcher().drain()
+            print(f"  building store: {services.coordinator.recorder.max_notification_id():,} events", flush=True)
+        services.views.catch_up()
+    finally:
+        services.close()
+    done.touch()
+    return home
+
+
+def rebuild(home: Path) -> tuple[int, float]:
+    services = build(Settings(home=home))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            runner = ProjectionRunner(Path(tmp) / "views.sqlite", services.coordinator.recorder, projections_for())
+            started = time.perf_counter()
+            runner.catch_up(names=None)
+            seconds = time.perf_counter() - started
+            runner.close()
+        return services.coordinator.recorder.max_notification_id() or 0, seconds
+    finally:
+        services.close()
+
+
+def cold(argv: list[str], runs: int, env: dict[str, str]) -> float:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=env)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def a_task(home: Path) -> str:
+    import sqlite3
+
+    with sqlite3.connect(home / "views.sqlite") as db:
+        row = db.execute("SELECT task_id FROM task_status ORDER BY task_id LIMIT 1").fetchone()
+    return str(row[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("events", nargs="?", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=15)
+    options = parser.parse_args()
+    home = store(options.events)
+    count, seconds = rebuild(home)
+    print(f"store:          {count:,} events ({home})")
+    print(f"rebuild:        {count / seconds:,.0f} events/s ({seconds:.1f} s for {len(projections_for())} "
+          f"projections; target >= 100,000)")
+    executable = str(Path(sys.executable).parent / "coordinator")
+    env = {**os.environ, "COORDINATOR_HOME": str(home)}
+    baseline = cold([sys.executable, "-c", "pass"], options.runs, env)
+    show = cold([executable, "task", "show", a_task(home)], options.runs, env)
+    status = cold([executable, "status"], options.runs, env)
+    print(f"python -c pass: {baseline * 1000:.1f} ms")
+    print(f"task show:      {show * 1000:.1f} ms ({show / baseline:.1f}x; target <= 8x)")
+    print(f"status:         {status * 1000:.1f} ms ({status / baseline:.1f}x; target <= 8x)")
+
+
+if __name__ == "__main__":
+    main()
