@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TextIO
 
 from adapters.delivery import Route, Router
-from cli.settings import ConfigError, Settings
+from cli.settings import (
+    AppriseChannelConfig,
+    CommandChannelConfig,
+    ConfigError,
+    Settings,
+    TmuxChannelConfig,
+    WebhookChannelConfig,
+)
 from domain.notifications import Channel
 
 
@@ -22,47 +30,43 @@ def build_channels(settings: Settings, console: TextIO | None = None) -> dict[st
     }
     builders: dict[str, Callable[[], Channel]] = {}
     if config.command is not None:
-        command = config.command
-
-        def build_command() -> Channel:
-            from adapters.channels.command import CommandChannel
-
-            return CommandChannel(command.argv, timeout=command.timeout, cwd=command.cwd)
-
-        builders["command"] = build_command
+        builders["command"] = partial(_command, config.command)
     if config.tmux is not None:
-        tmux = config.tmux
-
-        def build_tmux() -> Channel:
-            from adapters.channels.tmux import TmuxChannel
-
-            return TmuxChannel(target=tmux.target, socket=tmux.socket, timeout=tmux.timeout)
-
-        builders["tmux"] = build_tmux
+        builders["tmux"] = partial(_tmux, config.tmux)
     if config.webhook is not None:
-        webhook = config.webhook
-
-        def build_webhook() -> Channel:
-            from adapters.channels.webhook import WebhookChannel
-
-            return WebhookChannel(webhook.url, timeout=webhook.timeout, headers=webhook.headers)
-
-        builders["webhook"] = build_webhook
+        builders["webhook"] = partial(_webhook, config.webhook)
     if config.apprise is not None:
-        apprise = config.apprise
-
-        def build_apprise() -> Channel:
-            from adapters.channels.apprise_channel import AppriseChannel
-
-            return AppriseChannel(apprise.urls)
-
-        builders["apprise"] = build_apprise
+        builders["apprise"] = partial(_apprise, config.apprise)
     for name, builder in builders.items():
         try:
             channels[name] = builder()
         except ValueError as error:
             raise ConfigError(f"channels.{name}: {error}") from None
     return channels
+
+
+def _command(config: CommandChannelConfig) -> Channel:
+    from adapters.channels.command import CommandChannel
+
+    return CommandChannel(config.argv, timeout=config.timeout, cwd=config.cwd)
+
+
+def _tmux(config: TmuxChannelConfig) -> Channel:
+    from adapters.channels.tmux import TmuxChannel
+
+    return TmuxChannel(target=config.target, socket=config.socket, timeout=config.timeout)
+
+
+def _webhook(config: WebhookChannelConfig) -> Channel:
+    from adapters.channels.webhook import WebhookChannel
+
+    return WebhookChannel(config.url, timeout=config.timeout, headers=config.headers)
+
+
+def _apprise(config: AppriseChannelConfig) -> Channel:
+    from adapters.channels.apprise_channel import AppriseChannel
+
+    return AppriseChannel(config.urls)
 
 
 def build_router(settings: Settings, test_mode: bool = False, console: TextIO | None = None) -> Router:

@@ -26,6 +26,7 @@ from adapters.channels.file import FileChannel
 from adapters.channels.tmux import TmuxChannel
 from adapters.channels.webhook import WebhookChannel
 from domain.notifications import DeliveryError, Notification
+from tests.integration.local_http import serving
 
 AT = datetime(2025, 7, 16, 19, 3, 54, tzinfo=UTC)
 INJECTION = 'hi; touch PWNED $(touch PWNED2) | cat & `id` "quoted" \\ back'
@@ -259,34 +260,15 @@ class Endpoint:
 def endpoint() -> Iterator[Endpoint]:
     state = Endpoint()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            state.received.append(Received(self.path, dict(self.headers.items()), self.rfile.read(length)))
-            if state.delay:
-                state.released.wait(state.delay)
-            status = state.answer()
-            payload = b"nope" if status >= 300 else b"ok"
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+    def answer(path: str, headers: dict[str, str], body: bytes) -> int:
+        state.received.append(Received(path, headers, body))
+        if state.delay:
+            state.released.wait(state.delay)
+        return state.answer()
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serving(answer, on_close=state.released.set) as url:
+        state.url = url
         yield state
-    finally:
-        state.released.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -336,7 +318,7 @@ def test_a_webhook_that_answers_400_gives_a_non_retryable_error_for_the_dead_let
         webhook.deliver(notification())
 
     assert not raised.value.retryable
-    assert raised.value.reason == "webhook answered 400 Bad Request: nope"
+    assert raised.value.reason == "webhook answered 400 Bad Request: rejected"
 
 
 def test_a_webhook_that_answers_429_too_many_requests_is_worth_retrying(

@@ -9,7 +9,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from cli.settings import load_settings
 from domain.escalation import Escalating
 from domain.notifications import Channel, DeliveryOutcome, Notification
 from domain.task import Task
+from tests.integration.local_http import serving
 
 CRISIS_AT = "2025-07-16T21:00:00Z"
 BASE = timedelta(seconds=10)
@@ -58,31 +58,9 @@ class Endpoint:
 @pytest.fixture
 def endpoint() -> Iterator[Endpoint]:
     state = Endpoint()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            status = state.answer(self.rfile.read(length))
-            payload = b"service unavailable" if status >= 500 else (b"rejected" if status >= 300 else b"ok")
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    try:
+    with serving(lambda path, headers, body: state.answer(body)) as url:
+        state.url = url + "/hook"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
