@@ -198,6 +198,12 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=True) as c:
             return outbox_table.requeue(c, now, key_or_id)
 
+    def quarantine_count(self) -> int:
+        """How many items are in quarantine."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT COUNT(*) FROM quarantine")
+            return int(c.fetchone()[0])
+
     def quarantined(self) -> list[dict[str, Any]]:
         """Every quarantined item, oldest first."""
         with self.datastore.transaction(commit=False) as c:

@@ -13,6 +13,7 @@ from cli.channels_setup import build_router
 from cli.settings import Settings
 from domain.coordinator import Coordinator
 from domain.responses import Policy
+from projections.metrics import MetricsProjection
 from projections.runner import Projection, ProjectionRunner
 from projections.status import StatusProjection
 
@@ -65,7 +66,7 @@ def policy_for(settings: Settings) -> Policy:
 
 def projections_for() -> list[Projection]:
     """Every read model, in the order they are brought up to date."""
-    return [StatusProjection()]
+    return [StatusProjection(), MetricsProjection()]
 
 
 def build(settings: Settings) -> Services:

@@ -6,6 +6,7 @@ import typer
 
 from cli import agent_commands, notification_commands, projection_commands, task_commands
 from cli.crisis_commands import ack, resolve
+from cli.health_commands import metrics, status
 from cli.history_commands import events, replay
 from cli.quarantine_command import quarantine
 from cli.run_commands import run, tick
@@ -23,6 +24,8 @@ app.command()(tick)
 app.command()(quarantine)
 app.command()(ack)
 app.command()(resolve)
+app.command()(status)
+app.command()(metrics)
 app.command()(events)
 app.command()(replay)
 app.add_typer(task_commands.app, name="task")

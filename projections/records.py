@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
-
-from typing import NamedTuple, Protocol
 
 from eventsourcing.utils import resolve_topic
 

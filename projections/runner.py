@@ -68,11 +68,33 @@ class ProjectionRunner:
         return max((head - self.position(p) for p in self.projections), default=0)
 
     def catch_up(self, progress: Callable[[int], None] | None = None, names: Sequence[str] | None = None) -> int:
-        """Apply every event recorded since each projection's position (only `names`, if given)."""
+        """Apply every event recorded since each projection's position (only `names`, if given).
+
+        Each page is read once and handed to every projection that has not seen it; each projection's
+        rows and position are committed in the same transaction. Returns events applied (summed over
+        projections).
+        """
+        chosen = [p for p in self.projections if names is None or p.name in names]
+        positions = {p.name: self.position(p) for p in chosen}
         applied = 0
-        for projection in self.projections:
-            if names is None or projection.name in names:
-                applied += self._catch_up(projection, progress)
+        while chosen:
+            start = min(positions.values())
+            page = self.recorder.select_records(start, self.page_size)
+            if not page:
+                return applied
+            end = page[-1].id
+            with self.db.atomic():
+                for projection in chosen:
+                    seen = positions[projection.name]
+                    if seen >= end:
+                        continue
+                    fresh = page if seen <= start else [record for record in page if record.id > seen]
+                    projection.apply(self.db, fresh)
+                    self.db.conn.execute(f"UPDATE {POSITIONS} SET position = ? WHERE name = ?", [end, projection.name])
+                    positions[projection.name] = end
+                    applied += len(fresh)
+                    if progress is not None:
+                        progress(len(fresh))
         return applied
 
     def named(self, name: str) -> Projection:
@@ -114,18 +136,3 @@ class ProjectionRunner:
                 f"INSERT OR IGNORE INTO {POSITIONS} (name, version, position) VALUES (?, ?, 0)",
                 [projection.name, projection.version],
             )
-
-    def _catch_up(self, projection: Projection, progress: Callable[[int], None] | None) -> int:
-        applied = 0
-        position = self.position(projection)
-        while True:
-            page = self.recorder.select_records(position, self.page_size)
-            if not page:
-                return applied
-            position = page[-1].id
-            with self.db.atomic():
-                projection.apply(self.db, page)
-                self.db.conn.execute(f"UPDATE {POSITIONS} SET position = ? WHERE name = ?", [position, projection.name])
-            applied += len(page)
-            if progress is not None:
-                progress(len(page))

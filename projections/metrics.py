@@ -1,0 +1,433 @@
+"""Operational metrics read model: event rates, escalations, alerts, notification timing and SLA breaches.
+
+`MetricsProjection` keeps counters and one row per requested notification; `metrics` turns them into a
+stable JSON document and `prometheus_text` renders that document in the Prometheus text exposition format.
+Times are wall-clock: when an event was recorded (its `timestamp`) and when a delivery attempt happened.
+
+Rebuilds must be fast, so the few fields read from flat events (every event's timestamp, a delivery's key and
+time, a level change's stage and rule, an alert's type, the keys requested) are sliced from the stored JSON
+when it has the form the coordinator's codec writes, and decoded with `state_of` otherwise.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import sqlite_utils
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, SummaryMetricFamily
+
+from projections.records import Record, aggregate_key, event_kind, state_of, utc_text
+from projections.runner import Projection
+
+SLA_SECONDS = {"YELLOW": 60.0, "ORANGE": 30.0, "RED": 10.0, "EMERGENCY": 10.0}
+"""How long a notification may take from request to delivery, by the subject's stage (GREEN has no SLA)."""
+SLA_LEVELS = ("YELLOW", "ORANGE", "RED")
+STATUSES = ("pending", "delivered", "failed", "dead")
+Document = dict[str, Any]
+_TIMESTAMP = b'{"timestamp":"'
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS events_per_hour (hour TEXT PRIMARY KEY, events INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS escalation_counts (kind TEXT NOT NULL, rule TEXT NOT NULL, level TEXT NOT NULL,"
+    " emergency INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (kind, rule, level, emergency))",
+    "CREATE TABLE IF NOT EXISTS alert_counts (alert_type TEXT PRIMARY KEY, count INTEGER NOT NULL)",
+    # level: the subject's stage when the notification was requested (EMERGENCY kept); *_wall: UTC text, `Z`.
+    "CREATE TABLE IF NOT EXISTS notification_timing (key TEXT PRIMARY KEY, subject_kind TEXT NOT NULL,"
+    " level TEXT NOT NULL, priority TEXT, requested_wall TEXT NOT NULL, delivered_wall TEXT,"
+    " attempts INTEGER NOT NULL, status TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS agent_activity (agent_id TEXT PRIMARY KEY, flagged INTEGER NOT NULL,"
+    " seen INTEGER NOT NULL)",
+    # Per aggregate: its kind, name and current stage (what a notification's level is read from).
+    "CREATE TABLE IF NOT EXISTS metrics_subjects (id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT,"
+    " stage TEXT NOT NULL)",
+)
+_COUNT = "INSERT INTO {0} VALUES ({1}?) ON CONFLICT DO UPDATE SET {2} = {2} + excluded.{2}"
+_WRITES = (
+    _COUNT.format("events_per_hour", "?, ", "events"),
+    _COUNT.format("escalation_counts", "?, ?, ?, ?, ", "count"),
+    _COUNT.format("alert_counts", "?, ", "count"),
+    "INSERT INTO agent_activity VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET flagged = flagged + excluded.flagged,"
+    " seen = seen + excluded.seen",
+    "INSERT OR IGNORE INTO notification_timing VALUES (?, ?, ?, ?, ?, NULL, 0, 'pending')",
+    "INSERT OR IGNORE INTO notification_timing VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "UPDATE notification_timing SET attempts = attempts + 1,"
+    " status = CASE WHEN status = 'delivered' THEN status ELSE ?1 END,"
+    " delivered_wall = CASE WHEN delivered_wall IS NULL AND ?1 = 'delivered' THEN ?2 ELSE delivered_wall END"
+    " WHERE key = ?3",
+    "INSERT OR REPLACE INTO metrics_subjects VALUES (?, ?, ?, ?)",
+)
+
+
+class MetricsProjection(Projection):
+    """Counters and notification timings for dashboards, health checks and Prometheus."""
+
+    name = "metrics"
+    version = 1
+    tables = (
+        "events_per_hour", "escalation_counts", "alert_counts", "notification_timing", "agent_activity",
+        "metrics_subjects",
+    )
+
+    def create_tables(self, db: sqlite_utils.Database) -> None:
+        for statement in _SCHEMA:
+            db.conn.execute(statement)
+
+    def apply(self, db: sqlite_utils.Database, records: Sequence[Record]) -> None:
+        page = _Page()
+        hours = Counter(map(_hour, records))
+        work: list[tuple[Handler, Record, str, str]] = []
+        for record in records:
+            route = _route(record.topic)
+            if route is not None:
+                handler, kind, keyed = route
+                work.append((handler, record, kind, _key(record.originator_id) if keyed else ""))
+        page.load(db, {key for *_, key in work if key})
+        for handler, record, kind, key in work:
+            handler(page, record, kind, key)
+        notes = page.notes.values()
+        rows: tuple[Iterable[Sequence[Any]], ...] = (
+            [(hour.decode() + ":00Z", count) for hour, count in hours.items()],
+            [(*group, count) for group, count in page.escalations.items()],
+            page.alerts.items(),
+            [(agent_id, *counts) for agent_id, counts in page.activity.items()],
+            [note[:5] for note in notes if not note[6]],
+            [note for note in notes if note[6]],
+            page.attempts,
+            [page.subjects[key] for key in page.changed],
+        )
+        for sql, batch in zip(_WRITES, rows, strict=True):
+            db.conn.executemany(sql, batch)
+
+
+class _Page:
+    """What one page of events adds to the tables, gathered in memory and written with a few `executemany`."""
+
+    def __init__(self) -> None:
+        self.escalations: Counter[tuple[str, str, str, int]] = Counter()
+        self.alerts: Counter[str] = Counter()
+        self.activity: dict[str, list[int]] = {}
+        self.notes: dict[str, list[Any]] = {}
+        """Notifications requested on this page: their `notification_timing` rows, by key."""
+        self.attempts: list[tuple[str, str | None, str]] = []
+        """Outcomes of notifications requested on earlier pages: (status, at, key), in order."""
+        self.subjects: dict[str, list[Any]] = {}
+        """[id, kind, name, stage] of the aggregates this page touches."""
+        self.changed: set[str] = set()
+
+    def load(self, db: sqlite_utils.Database, keys: set[str]) -> None:
+        wanted = sorted(keys)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            sql = f"SELECT id, kind, name, stage FROM metrics_subjects WHERE id IN ({','.join('?' * len(chunk))})"
+            self.subjects.update((row[0], list(row)) for row in db.conn.execute(sql, chunk))
+
+    def subject(self, key: str, kind: str, stage: str | None = None) -> list[Any]:
+        """The aggregate's row (a new one if its registration was never seen), moved to `stage` if given."""
+        found = self.subjects.get(key)
+        if found is None:
+            found = self.subjects[key] = [key, kind.partition(".")[0].lower(), None, "GREEN"]
+            self.changed.add(key)
+        if stage is not None:
+            found[3] = stage
+            self.changed.add(key)
+        return found
+
+
+Handler = Callable[[_Page, Record, str, str], None]
+
+
+def _text(state: bytes, name: bytes, last: bool = False) -> str | None:
+    """A string field sliced from stored JSON (`name` is `,"field":"`), None when absent or escaped.
+
+    An unescaped `,"field":"` only occurs as JSON structure, so in a flat event it is the field itself.
+    """
+    start = state.rfind(name) if last else state.find(name)
+    if start < 0:
+        return None
+    value = state[start + len(name) : state.find(b'"', start + len(name))]
+    return None if b"\\" in value else value.decode()
+
+
+def _hour(record: Record) -> bytes:
+    """`2025-07-16T22` for an event recorded at 22:xx UTC."""
+    state = record.state
+    if state[40:47] == b'+00:00"' and state[:14] == _TIMESTAMP:
+        return state[14:27]
+    return _wall(record)[:13].encode()
+
+
+def _wall(record: Record) -> str:
+    """When the event was recorded, as UTC ISO 8601 text with a `Z`."""
+    state = record.state
+    if state[40:47] == b'+00:00"' and state[:14] == _TIMESTAMP:
+        return state[14:40].decode() + "Z"
+    stamp = state_of(record)["timestamp"]
+    text = str(stamp.get("_data_") if isinstance(stamp, dict) else stamp)
+    return datetime.fromisoformat(text).astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@lru_cache(maxsize=65_536)
+def _key(originator_id: Any) -> str:
+    return aggregate_key(Record(0, originator_id, 0, "", b""))
+
+
+@lru_cache(maxsize=256)
+def _route(topic: str) -> tuple[Handler, str, bool] | None:
+    kind = event_kind(topic)
+    handler = _HANDLERS.get(kind)
+    return None if handler is None else (handler, kind, handler not in (_alert_received, _attempted))
+
+
+def _registered(page: _Page, record: Record, kind: str, key: str) -> None:
+    subject_kind = kind.partition(".")[0].lower()
+    name = state_of(record).get(f"{subject_kind}_id")
+    page.subjects[key] = [key, subject_kind, name, "GREEN"]
+    page.changed.add(key)
+    if subject_kind == "agent" and name is not None:
+        page.activity.setdefault(str(name), [0, 0])
+
+
+def _alert_received(page: _Page, record: Record, kind: str, key: str) -> None:
+    page.alerts[_text(record.state, b',"alert_type":"') or str(state_of(record)["alert_type"])] += 1
+
+
+def _moved(page: _Page, record: Record, kind: str, key: str) -> None:
+    if kind == "Task.Resolved":
+        page.subject(key, kind, "GREEN")
+        return
+    stage, rule = _text(record.state, b',"to_stage":"'), _text(record.state, b',"rule":"', last=True)
+    if stage is None or rule is None:  # not as the codec writes it, or from before events named their rule
+        state = state_of(record)
+        stage, rule = str(state["to_stage"]), str(state["rule"])
+    page.subject(key, kind, stage)
+    if kind.endswith(".Escalated"):
+        emergency = stage == "EMERGENCY"
+        page.escalations[(kind.partition(".")[0].lower(), rule, "RED" if emergency else stage, int(emergency))] += 1
+
+
+def _requested(page: _Page, record: Record, kind: str, key: str) -> None:
+    _, subject_kind, _, stage = page.subject(key, kind)
+    wall = _wall(record)
+    for note, priority in _requests(record):
+        page.notes[note] = [note, subject_kind, stage, priority, wall, None, 0, "pending"]
+
+
+def _requests(record: Record) -> list[tuple[str, str | None]]:
+    """(key, priority) of each notification requested."""
+    return _sliced_requests(record.state) or [
+        (item["key"], item.get("priority")) for item in state_of(record)["notifications"]
+    ]
+
+
+def _sliced_requests(state: bytes) -> list[tuple[str, str | None]]:
+    """(key, priority) of each notification, as the codec writes them (each opens with `{"key":"`); else none."""
+    if b'"notifications":[{"key":"' not in state:
+        return []
+    found: list[tuple[str, str | None]] = []
+    for part in state.split(b'{"key":"')[1:]:
+        end = part.find(b'"')
+        start = part.find(b',"priority":"', end) + 13
+        if start < 13 or b"\\" in part[:end]:
+            return []
+        found.append((part[:end].decode(), part[start : part.find(b'"', start)].decode()))
+    return found
+
+
+def _attempted(page: _Page, record: Record, kind: str, key: str) -> None:
+    delivered = kind.endswith("Delivered")
+    sliced = _delivery(record.state) if delivered else None
+    if sliced is None:
+        fields = state_of(record)
+        note, at, dead = str(fields["key"]), str(utc_text(fields["at"])), bool(fields.get("dead"))
+    else:
+        (note, at), dead = sliced, False
+    status = "delivered" if delivered else "dead" if dead else "failed"
+    row = page.notes.get(note)
+    if row is None:
+        page.attempts.append((status, at, note))
+        return
+    row[6] += 1
+    if row[7] != "delivered":
+        row[7] = status
+    if delivered and row[5] is None:
+        row[5] = at
+
+
+def _delivery(state: bytes) -> tuple[str, str] | None:
+    """Key and time of a delivery as the codec writes it: `{"timestamp":"<UTC>","key":"…",…,"at":"<UTC>"}`."""
+    if state[46:55] != b'","key":"' or state[-41:-34] != b',"at":"' or state[-8:] != b'+00:00"}':
+        return None
+    key = state[55 : state.find(b'"', 55)]
+    return None if b"\\" in key else (key.decode(), state[-34:-8].decode() + "Z")
+
+
+def _activity(page: _Page, record: Record, kind: str, key: str) -> None:
+    flagged = kind == "Agent.MarkedUnresponsive"
+    if flagged:
+        page.alerts["AGENT_UNRESPONSIVE"] += 1
+    agent_id = page.subject(key, kind)[2]
+    if agent_id is not None:
+        page.activity.setdefault(agent_id, [0, 0])[0 if flagged else 1] += 1
+
+
+_HANDLERS: dict[str, Handler] = {
+    "Task.Registered": _registered, "Agent.Registered": _registered, "Task.AlertReceived": _alert_received,
+    "Task.Escalated": _moved, "Task.DeEscalated": _moved, "Agent.Escalated": _moved, "Agent.DeEscalated": _moved,
+    "Task.Resolved": _moved, "Task.NotificationsRequested": _requested, "Agent.NotificationsRequested": _requested,
+    "Task.NotificationDelivered": _attempted, "Agent.NotificationDelivered": _attempted,
+    "Task.DeliveryFailed": _attempted, "Agent.DeliveryFailed": _attempted,
+    "Agent.MarkedUnresponsive": _activity, "Agent.ActivitySeen": _activity,
+}
+
+
+# Queries ------------------------------------------------------------------------------------------------------------
+
+
+def table_rows(db: sqlite_utils.Database, table: str, sql: str) -> list[Any]:
+    """Rows of `sql` over `table`, or none when the metrics tables were never created in `db`."""
+    try:
+        return db.conn.execute(sql).fetchall()
+    except sqlite3.OperationalError:
+        if db[table].exists():
+            raise
+        return []
+
+
+def notification_statuses(db: sqlite_utils.Database) -> dict[str, int]:
+    """How many requested notifications are in each status (every status present, 0 when none)."""
+    rows = table_rows(db, "notification_timing", "SELECT status, COUNT(*) FROM notification_timing GROUP BY status")
+    return {**dict.fromkeys(STATUSES, 0), **{status: int(count) for status, count in rows}}
+
+
+def response_seconds(db: sqlite_utils.Database) -> list[tuple[str, float]]:
+    """(subject's stage when requested, seconds from request to first delivery) of each delivered notification."""
+    sql = "SELECT level, requested_wall, delivered_wall FROM notification_timing WHERE delivered_wall IS NOT NULL"
+    parse = datetime.fromisoformat
+    return [(stage, (parse(done) - parse(asked)).total_seconds()) for stage, asked, done in
+            table_rows(db, "notification_timing", sql)]
+
+
+def alert_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Alerts received by type (AGENT_HEARTBEAT is not counted: it is a sign of life, not an alert)."""
+    rows = table_rows(db, "alert_counts", "SELECT alert_type, count FROM alert_counts ORDER BY alert_type")
+    return {alert_type: int(count) for alert_type, count in rows}
+
+
+def mean(values: Sequence[float]) -> float | None:
+    """The arithmetic mean rounded to microseconds, None for no values."""
+    return round(sum(values) / len(values), 6) if values else None
+
+
+def metrics(db: sqlite_utils.Database) -> Document:
+    """The metrics document (plain JSON values, stable order) over the metrics tables in `db`.
+
+    Response times run from a notification's request (wall clock) to its first delivery; p50/p90 interpolate
+    linearly between the nearest ranks. A delivered notification breaches its SLA when that time exceeds its
+    subject's SLA (`SLA_SECONDS`; EMERGENCY is counted as RED).
+    """
+    hours = table_rows(db, "events_per_hour", "SELECT hour, events FROM events_per_hour ORDER BY hour")
+    timings = response_seconds(db)
+    ordered = sorted(seconds for _, seconds in timings)
+    late = Counter("RED" if stage == "EMERGENCY" else stage for stage, seconds in timings
+                   if seconds > SLA_SECONDS.get(stage, float("inf")))
+    statuses = notification_statuses(db)
+    requested = sum(statuses.values())
+    escalations = table_rows(db, "escalation_counts", "SELECT kind, rule, level, emergency, count FROM"
+                             " escalation_counts ORDER BY kind, rule, level, emergency")
+    agents = table_rows(db, "agent_activity", "SELECT agent_id, flagged, seen FROM agent_activity ORDER BY agent_id")
+    return {
+        "events_processed": sum(int(events) for _, events in hours),
+        "events_per_hour": [{"hour": hour, "events": int(events)} for hour, events in hours],
+        "response_time": {"count": len(ordered), "mean_seconds": mean(ordered),
+                          "p50_seconds": _quantile(ordered, 0.5), "p90_seconds": _quantile(ordered, 0.9)},
+        "escalations": [
+            {"kind": kind, "rule": rule, "level": level, "emergency": bool(emergency), "count": int(count)}
+            for kind, rule, level, emergency, count in escalations
+        ],
+        "alerts": [{"alert_type": alert_type, "count": count} for alert_type, count in alert_counts(db).items()],
+        "agent_responsiveness": [
+            {"agent_id": agent_id, "flagged": int(flagged), "seen": int(seen),
+             "rate": round(seen / (seen + flagged), 6) if seen + flagged else 1.0}
+            for agent_id, flagged, seen in agents
+        ],
+        "notifications": {"requested": requested, **statuses,
+                          "success_rate": round(statuses["delivered"] / requested, 6) if requested else None},
+        "sla_breaches": {**{level: late[level] for level in SLA_LEVELS}, "total": sum(late.values())},
+    }
+
+
+def _quantile(ordered: Sequence[float], q: float) -> float | None:
+    if not ordered:
+        return None
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 6)
+
+
+# Prometheus ---------------------------------------------------------------------------------------------------------
+
+
+def prometheus_text(document: Document) -> str:
+    """The metrics document in the Prometheus text exposition format (metric names prefixed `coordinator_`)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families(list(_families(document))))
+    return generate_latest(registry).decode("utf-8")
+
+
+class _Families:
+    """A collector of fixed metric families (counters without `_created` samples, so the text is reproducible)."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self.families
+
+
+def _families(doc: Document) -> Iterator[Metric]:
+    notes, timing, agents = doc["notifications"], doc["response_time"], doc["agent_responsiveness"]
+    counter, gauge = CounterMetricFamily, GaugeMetricFamily
+    yield _family(counter, "events_processed", "Events recorded.", [], [([], doc["events_processed"])])
+    yield _family(
+        counter, "escalations", "Upward level changes.", ["kind", "rule", "level", "emergency"],
+        [([e["kind"], e["rule"], e["level"], str(e["emergency"]).lower()], e["count"]) for e in doc["escalations"]],
+    )
+    yield _family(counter, "alerts", "Alerts received, by type.", ["type"],
+                  [([a["alert_type"]], a["count"]) for a in doc["alerts"]])
+    yield _family(counter, "notifications_requested", "Notifications requested.", [], [([], notes["requested"])])
+    yield _family(counter, "notifications", "Requested notifications by delivery status.", ["status"],
+                  [([status], notes[status]) for status in STATUSES])
+    if notes["success_rate"] is not None:
+        yield _family(gauge, "notification_success_ratio", "Delivered / requested.", [], [([], notes["success_rate"])])
+    name = "coordinator_response_time_seconds"
+    summary = SummaryMetricFamily(name, "Wall-clock time from a notification's request to its first delivery.")
+    for quantile, key in (("0.5", "p50_seconds"), ("0.9", "p90_seconds")):
+        if timing[key] is not None:
+            summary.add_sample(name, {"quantile": quantile}, timing[key])
+    summary.add_sample(f"{name}_count", {}, timing["count"])
+    summary.add_sample(f"{name}_sum", {}, round((timing["mean_seconds"] or 0.0) * timing["count"], 6))
+    yield summary
+    yield _family(counter, "sla_breaches", "Notifications delivered later than their level's SLA.", ["level"],
+                  [([level], doc["sla_breaches"][level]) for level in SLA_LEVELS])
+    for metric, cls, field, documentation in (
+        ("agent_responsiveness_ratio", gauge, "rate", "seen / (seen + flagged), 1 when neither."),
+        ("agent_flagged", counter, "flagged", "Times flagged unresponsive."),
+        ("agent_seen", counter, "seen", "Times seen at work."),
+    ):
+        yield _family(cls, metric, documentation, ["agent"], [([a["agent_id"]], a[field]) for a in agents])
+
+
+def _family(
+    cls: type[CounterMetricFamily | GaugeMetricFamily], name: str, documentation: str, labels: list[str],
+    samples: Iterable[tuple[list[str], float]],
+) -> Metric:
+    family = cls(f"coordinator_{name}", documentation, labels=labels)
+    for values, value in samples:
+        family.add_metric(values, value)
+    return family
