@@ -8,6 +8,7 @@ import typer
 
 from cli.bootstrap import services
 from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, as_of_moment, fail, settings_for
+from cli.plain import task_text
 from cli.render import level_text, print_json, show, table, task_document, timestamp
 from cli.views import catch_up
 from domain.coordinator import UnknownTask
@@ -45,11 +46,7 @@ def show_task(
     if json_output:
         print_json(document)
         return
-    typer.echo(f"task {document['task_id']}  agent {document['agent_id'] or '-'}  status {document['status']}")
-    typer.echo(f"level {document['level']}{' (EMERGENCY)' if document['emergency'] else ''}"
-               f"  deadline {document['deadline'] or '-'}")
-    show(table("History", ["at", "from", "to", "reason"],
-               [(h["at"], h["from"], level_text(h["to"], h["emergency"]), h["reason"]) for h in document["history"]]))
+    typer.echo(task_text(document))
 
 
 @app.command("list")

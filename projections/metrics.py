@@ -22,6 +22,7 @@ import sqlite_utils
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, SummaryMetricFamily
 
+from projections import versions
 from projections.records import Record, aggregate_key, event_kind, state_of, utc_text
 from projections.runner import Projection
 
@@ -67,7 +68,7 @@ class MetricsProjection(Projection):
     """Counters and notification timings for dashboards, health checks and Prometheus."""
 
     name = "metrics"
-    version = 1
+    version = versions.METRICS
     tables = (
         "events_per_hour", "escalation_counts", "alert_counts", "notification_timing", "agent_activity",
         "metrics_subjects",

@@ -8,6 +8,7 @@ from typing import Any
 import sqlite_utils
 
 from domain.stages import Stage
+from projections import versions
 from projections.records import Record, aggregate_key, event_kind, state_of, utc_text
 from projections.runner import Projection
 
@@ -18,7 +19,7 @@ class StatusProjection(Projection):
     """`task_status` and `agent_status`: one row per task and per agent, as they stand now."""
 
     name = "status"
-    version = 3
+    version = versions.STATUS
     tables = ("task_status", "agent_status")
 
     def create_tables(self, db: sqlite_utils.Database) -> None:
