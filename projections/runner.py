@@ -6,7 +6,8 @@ applied exactly once, a crash loses nothing, and the runner may live in another 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
@@ -75,15 +76,18 @@ class ProjectionRunner:
         projections).
         """
         chosen = [p for p in self.projections if names is None or p.name in names]
-        positions = {p.name: self.position(p) for p in chosen}
         applied = 0
         while chosen:
+            positions = {p.name: self.position(p) for p in chosen}
             start = min(positions.values())
             page = self.recorder.select_records(start, self.page_size)
             if not page:
                 return applied
             end = page[-1].id
-            with self.db.atomic():
+            with self._write_transaction():
+                stored = {p.name: self.position(p) for p in chosen}
+                if stored != positions:
+                    continue  # another process applied part of this page meanwhile: read again
                 for projection in chosen:
                     seen = positions[projection.name]
                     if seen >= end:
@@ -91,11 +95,21 @@ class ProjectionRunner:
                     fresh = page if seen <= start else [record for record in page if record.id > seen]
                     projection.apply(self.db, fresh)
                     self.db.conn.execute(f"UPDATE {POSITIONS} SET position = ? WHERE name = ?", [end, projection.name])
-                    positions[projection.name] = end
                     applied += len(fresh)
                     if progress is not None:
                         progress(len(fresh))
         return applied
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[None]:
+        """A transaction holding SQLite's write lock from its start, so positions read in it stay true."""
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.conn.execute("ROLLBACK")
+            raise
+        self.db.conn.execute("COMMIT")
 
     def named(self, name: str) -> Projection:
         """The projection called `name` (KeyError naming the known ones otherwise)."""
