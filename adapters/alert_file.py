@@ -61,6 +61,19 @@ def _read(path: Path, source: str) -> Iterator[Item]:
     yield from _document(document, source)
 
 
+def parse_json_lines(numbered: Iterable[tuple[int, bytes]], source: str) -> Iterator[Item]:
+    """Alerts and quarantined items of numbered JSON Lines (`(line number, bytes)` pairs)."""
+    return _json_lines(numbered, source)
+
+
+def first_line_is_an_item(data: bytes) -> bool:
+    """Whether a file's first non-blank line is a whole JSON value on its own (the file is JSON Lines)."""
+    for line in data.splitlines():
+        if line.strip():
+            return _decodes(line.strip().removeprefix(codecs.BOM_UTF8)) is not None
+    return False
+
+
 def _is_json_lines(content: list[bytes]) -> bool:
     """JSON Lines when, of two or more non-blank lines, the first (or, if broken, the second) is JSON."""
     if len(content) < 2:

@@ -14,6 +14,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from adapters import outbox_table
 from domain.alerts import Quarantined
 from domain.ledger import LedgerBatch
+from domain.sources import SourceMark
 from projections.records import Record
 
 _LOOKUP_CHUNK = 500
@@ -31,6 +32,9 @@ LEDGER_TABLES = [
     "CREATE INDEX IF NOT EXISTS task_index_open ON task_index (open)",
     "CREATE INDEX IF NOT EXISTS task_index_due ON task_index (next_due) WHERE next_due IS NOT NULL",
     "CREATE TABLE IF NOT EXISTS agent_index (agent_id TEXT PRIMARY KEY, next_due TEXT) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS agent_index_due ON agent_index (next_due) WHERE next_due IS NOT NULL",
+    "CREATE TABLE IF NOT EXISTS sources (path TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL,"
+    " line INTEGER NOT NULL, mtime_ns INTEGER NOT NULL)",
 ]
 
 
@@ -80,6 +84,10 @@ class LedgerRecorder(SQLiteApplicationRecorder):
     def _insert_ledger(self, c: SQLiteCursor, batch: LedgerBatch) -> None:
         moment = datetime.now(UTC)
         now = iso(moment)
+        if batch.source is not None:
+            mark = batch.source
+            c.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?)",
+                      (mark.path, mark.inode, mark.offset, mark.line, mark.mtime_ns))
         if batch.outbox:
             outbox_table.insert_requested(c, batch.outbox, moment)
         if batch.deliveries:
@@ -136,6 +144,26 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute("SELECT agent_id FROM agent_index")
             return [row[0] for row in c.fetchall()]
+
+    def source_mark(self, path: str) -> SourceMark | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT path, inode, offset, line, mtime_ns FROM sources WHERE path = ?", (path,))
+            row = c.fetchone()
+        return None if row is None else SourceMark(*row)
+
+    def next_due(self) -> datetime | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT MIN(next_due) FROM (SELECT MIN(next_due) AS next_due FROM task_index"
+                      " UNION ALL SELECT MIN(next_due) FROM agent_index)")
+            row = c.fetchone()
+        return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
+
+    def next_delivery(self) -> datetime | None:
+        """The earliest time a queued notification is due for an attempt."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('pending', 'failed')")
+            row = c.fetchone()
+        return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
 
     def due(self, as_of: datetime) -> tuple[list[str], list[str]]:
         moment = iso(as_of)

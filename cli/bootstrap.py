@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from adapters.delivery import Dispatcher, Observer, RetryPolicy
 from adapters.event_codec import EventMapper
+from adapters.home_lock import HomeLock
 from adapters.sqlite_store import LedgerRecorder
 from cli.channels_setup import build_router
 from cli.settings import Settings
@@ -80,10 +81,16 @@ def build(settings: Settings) -> Services:
 
 
 @contextmanager
-def services(settings: Settings) -> Iterator[Services]:
-    """`build`, closing everything afterwards."""
-    built = build(settings)
+def services(settings: Settings, writer: str | None = None) -> Iterator[Services]:
+    """`build`, closing everything afterwards. `writer` names a command that changes the event store: it
+    holds the home's writer lock meanwhile (`HomeLocked` if another process holds it)."""
+    lock = HomeLock(settings.home, writer).acquire() if writer is not None else None
     try:
-        yield built
+        built = build(settings)
+        try:
+            yield built
+        finally:
+            built.close()
     finally:
-        built.close()
+        if lock is not None:
+            lock.release()

@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli.bootstrap import services
-from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, fail, settings_for
+from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, fail, settings_for, writing
 from cli.render import print_json, task_document, timestamp
 from cli.views import catch_up
 from domain.coordinator import UnknownTask
@@ -27,7 +26,7 @@ ByOption = Annotated[
 def ack(task: TaskArgument, by: ByOption = None, json_output: JsonOption = False, home: HomeOption = None) -> None:
     """Acknowledge a task's crisis: the PM stops being reminded of it while it stays RED."""
     who = by or _user()
-    with services(settings_for(home)) as built:
+    with writing(settings_for(home), "ack") as built:
         try:
             acknowledged = built.coordinator.acknowledge(task, who, datetime.now(UTC))
         except UnknownTask:
@@ -49,7 +48,7 @@ def resolve(
 ) -> None:
     """Resolve a task by hand: it goes GREEN and completed; repeats and escalations stop."""
     who = by or _user()
-    with services(settings_for(home)) as built:
+    with writing(settings_for(home), "resolve") as built:
         try:
             if built.coordinator.get_task(task).resolved:
                 typer.echo(f"{task} is already completed; nothing to do")

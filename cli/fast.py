@@ -14,6 +14,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from adapters.home_lock import running_service
 from cli.plain import health_text, task_text
 from projections import versions
 from projections.health import health, open_crises
@@ -48,7 +49,7 @@ def answer(argv: list[str]) -> int | None:
                 return 0
             quarantined = event_db.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0]
             document = health(views_db, events_recorded=head, projection_lag=0, quarantined=quarantined,
-                              crises=open_crises(views_db), service=None)
+                              crises=open_crises(views_db), service=running_service(home_dir))
     except sqlite3.Error:
         return None
     print(json.dumps(document, indent=2, ensure_ascii=False) if as_json else health_text(document))

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from adapters.home_lock import running_service
 from cli.bootstrap import Services, services
 from cli.options import EXIT_USAGE, HomeOption, JsonOption, fail, settings_for
 from cli.plain import health_text
@@ -35,7 +36,7 @@ def health_document(built: Services) -> dict[str, Any]:
         projection_lag=built.views.lag(),
         quarantined=ledger.quarantine_count(),
         crises=open_crises(built.views.db),
-        service=None,
+        service=running_service(built.settings.home),
     )
 
 

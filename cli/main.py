@@ -10,6 +10,7 @@ from cli.health_commands import metrics, status
 from cli.history_commands import events, replay
 from cli.quarantine_command import quarantine
 from cli.run_commands import run, tick
+from cli.service_commands import start, stop, test_event
 
 app = typer.Typer(
     name="coordinator",
@@ -24,11 +25,17 @@ app.command()(tick)
 app.command()(quarantine)
 app.command()(ack)
 app.command()(resolve)
+app.command()(start)
+app.command()(stop)
 app.command()(status)
 app.command()(metrics)
 app.command()(events)
 app.command()(replay)
+app.command("test-event")(test_event)
 app.add_typer(task_commands.app, name="task")
 app.add_typer(agent_commands.app, name="agent")
 app.add_typer(notification_commands.app, name="notifications")
 app.add_typer(projection_commands.app, name="projections")
+
+if __name__ == "__main__":
+    app()

@@ -9,7 +9,7 @@ import typer
 
 from adapters.outbox_table import STATUSES
 from cli.bootstrap import Services, services
-from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, JsonOption, fail, settings_for
+from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, JsonOption, fail, settings_for, writing
 from cli.render import print_json, show, table
 
 app = typer.Typer(
@@ -69,7 +69,7 @@ def retry(
     """Make dead letters deliverable again (fresh attempts) and deliver them now."""
     if (notification is None) == (not dead):
         raise fail("give a notification id (or key), or --dead for all dead notifications", EXIT_USAGE)
-    with services(settings_for(home)) as built:
+    with writing(settings_for(home), "notifications retry") as built:
         requeued = built.ledger.requeue_notifications(datetime.now(UTC), None if dead else notification)
         if notification is not None and requeued == 0:
             raise fail(f"no dead or failed notification {notification!r}", EXIT_NOT_FOUND)

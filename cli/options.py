@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from adapters.home_lock import HomeLocked
 from adapters.timeparse import parse_timestamp
+from cli.bootstrap import Services, services
 from cli.settings import ConfigError, Settings, load_settings
 
 HomeOption = Annotated[
@@ -24,6 +28,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print stable machine-r
 
 EXIT_NOT_FOUND = 1
 EXIT_USAGE = 2
+EXIT_BUSY = 3
+"""Another coordinator process is writing to the home."""
 
 
 def settings_for(home: Path | None, **overrides: Any) -> Settings:
@@ -48,3 +54,13 @@ def fail(message: str, code: int) -> typer.Exit:
     """Print `message` to stderr and return the Exit to raise."""
     typer.echo(f"Error: {message}", err=True)
     return typer.Exit(code)
+
+
+@contextmanager
+def writing(settings: Settings, command: str) -> Iterator[Services]:
+    """The services, holding the home's writer lock for `command` (exit 3 naming the holder if taken)."""
+    try:
+        with services(settings, writer=command) as built:
+            yield built
+    except HomeLocked as error:
+        raise fail(str(error), EXIT_BUSY) from None

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from adapters.alert_file import read_alerts
-from cli.bootstrap import Services, services
-from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, JsonOption, as_of_moment, fail, settings_for
+from cli.bootstrap import Services
+from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, JsonOption, as_of_moment, fail, settings_for, writing
 from cli.render import level_text, print_json, show, table, timestamp
+from cli.service import Service
+from cli.settings import Settings
 from cli.views import catch_up
 from domain.notifications import DeliveryOutcome, Notification
 from projections import queries
@@ -43,20 +46,25 @@ def run(
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """Ingest the alerts file and escalate tasks and agents.
+    """Follow the alerts file and escalate tasks and agents as alerts arrive and time passes (Ctrl-C or
+    SIGTERM stops it cleanly); with --once, ingest the file, evaluate time rules and exit.
 
     Bad input never stops the run: it is quarantined (see `coordinator quarantine`) and
     the valid alerts around it are processed. Alerts already seen are skipped, so running
-    again on the same (or a grown) file only applies what is new.
+    again on the same (or a grown) file only applies what is new. Following resumes where
+    the last run stopped; a file that does not exist yet is waited for.
     """
-    if not once:
-        raise fail("following the alerts file is not available yet; use --once", EXIT_USAGE)
     settings = settings_for(home)
     path = alerts_file or settings.alerts_file
+    if not once:
+        if as_of is not None or strict or json_output:
+            raise fail("--as-of, --strict and --json only apply with --once", EXIT_USAGE)
+        follow(settings, path, test_mode)
+        return
     moment = as_of_moment(as_of)
     if not path.is_file():
         raise fail(f"alerts file not found: {path}", EXIT_USAGE)
-    with services(settings) as built:
+    with writing(settings, "run --once") as built:
         newest = _newest_notification(built)
         report = built.coordinator.ingest(read_alerts(path), batch_size=settings.batch_size)
         built.coordinator.tick(moment)
@@ -86,13 +94,27 @@ def tick(
 ) -> None:
     """Evaluate time rules only: record every deadline and silence threshold crossed by `--as-of`."""
     moment = as_of_moment(as_of)
-    with services(settings_for(home)) as built:
+    with writing(settings_for(home), "tick") as built:
         moved = built.coordinator.tick(moment)
         catch_up(built.views)
         if json_output:
             print_json({"as_of": timestamp(moment), "changed": moved})
         else:
             typer.echo(f"{moved} task(s)/agent(s) changed level as of {timestamp(moment)}")
+
+
+def follow(settings: Settings, path: Path, test_mode: bool) -> None:
+    """Run the coordinator as a service on `path` until stopped."""
+    with writing(settings, "run") as built:
+        dispatcher = built.dispatcher(test_mode, _print_delivery if test_mode else None)
+        service = Service(built, path.absolute(), dispatcher, _log)
+        service.handle_signals()
+        service.run()
+
+
+def _log(message: str) -> None:
+    typer.echo(f"{datetime.now(UTC).isoformat(timespec='milliseconds').replace('+00:00', 'Z')} {message}",
+               err=True)
 
 
 def _newest_notification(built: Services) -> int:

@@ -18,6 +18,7 @@ from domain.ledger import AcceptedAlert, DeliveryUpdate, Ledger
 from domain.notifications import DeliveryOutcome
 from domain.responder import Responder
 from domain.responses import Policy
+from domain.sources import SourceMark
 from domain.stages import Stage
 from domain.task import Task
 from domain.workspace import Workspace
@@ -86,10 +87,24 @@ class Coordinator(Application[UUID]):
 
     # Commands -------------------------------------------------------------------------------
 
-    def ingest(self, items: Iterable[Alert | Quarantined], batch_size: int = DEFAULT_BATCH_SIZE) -> IngestReport:
-        """Apply alerts in order, quarantine the rejects; duplicates (by fingerprint) change nothing."""
+    def ingest(
+        self, items: Iterable[Alert | Quarantined], batch_size: int = DEFAULT_BATCH_SIZE, mark: SourceMark | None = None
+    ) -> IngestReport:
+        """Apply alerts in order, quarantine the rejects; duplicates (by fingerprint) change nothing.
+
+        `mark`: where the input stands once these items are applied; it is recorded in the same
+        transaction as the last batch, so a restart resumes exactly after what was recorded.
+        """
         report = IngestReport()
-        for chunk in _chunks(items, batch_size):
+        chunks = _chunks(items, batch_size)
+        chunk = next(chunks, None)
+        if chunk is None and mark is not None:
+            self.workspace.batch.source = mark
+            self._commit()
+        while chunk is not None:
+            following = next(chunks, None)
+            if following is None and mark is not None:
+                self.workspace.batch.source = mark
             alerts = [item for item in chunk if isinstance(item, Alert)]
             known = self.ledger.known_fingerprints({alert.fingerprint for alert in alerts})
             for item in chunk:
@@ -106,6 +121,7 @@ class Coordinator(Application[UUID]):
                     )
                     report.processed += 1
             self._commit()
+            chunk = following
         return report
 
     def tick(self, now: datetime) -> int:

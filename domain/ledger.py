@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from domain.alerts import Quarantined
+from domain.sources import SourceMark
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +75,12 @@ class LedgerBatch:
     agents: dict[str, datetime | None] = field(default_factory=dict)
     outbox: list[OutboxEntry] = field(default_factory=list)
     deliveries: list[DeliveryUpdate] = field(default_factory=list)
+    source: SourceMark | None = None
 
     def __bool__(self) -> bool:
         return bool(
             self.accepted or self.quarantined or self.tasks or self.agents or self.outbox or self.deliveries
+            or self.source
         )
 
 
@@ -93,6 +96,12 @@ class Ledger(Protocol):
 
     def agent_ids(self) -> list[str]:
         """Every agent the coordinator knows."""
+
+    def source_mark(self, path: str) -> SourceMark | None:
+        """How far the input file at `path` has been read and recorded."""
+
+    def next_due(self) -> datetime | None:
+        """The earliest time any task or agent is next due to be re-judged."""
 
     def due(self, as_of: datetime) -> tuple[list[str], list[str]]:
         """Ids of tasks and agents whose next time-based crossing is at or before `as_of`."""

@@ -1,0 +1,595 @@
+"""A public, read-only API for programs that follow the coordinator's event stream.
+
+Every decision the coordinator makes is an event in `<home>/events.sqlite`. This module reads that store
+read-only, in recording order, and turns each stored event into a typed, frozen dataclass: an alert received,
+a level change, a notification requested, delivered or failed, an acknowledgement, a reassignment, a
+resolution. It never writes, so any number of consumers may run beside a live coordinator.
+
+Example::
+
+    import asyncio
+
+    from adapters.event_stream import AlertReceived, CoordinationEvent, CoordinationEventConsumer, Escalated
+
+    consumer = CoordinationEventConsumer(home=".coordinator")   # default: COORDINATOR_HOME or ./.coordinator
+
+    def on_crisis(event: CoordinationEvent) -> None:          # plain functions are called...
+        assert isinstance(event, AlertReceived)
+        print(f"crisis on {event.subject}: {event.alert.get('description')}")
+
+    async def on_level(event: CoordinationEvent) -> None:     # ...coroutine functions are awaited
+        assert isinstance(event, Escalated)
+        print(f"{event.subject_kind} {event.subject} -> {event.to_level}{' (EMERGENCY)' if event.emergency else ''}")
+
+    consumer.subscribe("COORDINATION_CRISIS", on_crisis)      # an alert type
+    consumer.subscribe("Escalated", on_level)                 # an event kind ("*" for everything)
+
+    async def main() -> None:
+        position = 0                                          # keep it somewhere to resume after a restart
+        async for event in consumer.stream_events(after=position, follow=True, poll_interval=0.5):
+            position = event.position                         # handlers have already run for this event
+
+    asyncio.run(main())
+
+`stream_events(follow=False)` stops at the end of the store; `await consumer.run(after=position)` drains with
+the handlers only and returns the last position seen.
+
+What is yielded:
+
+- `AlertReceived`: an alert accepted for a task (`Task.AlertReceived`), or an `AGENT_UNRESPONSIVE` alert for an
+  agent (`Agent.MarkedUnresponsive`, with `alert_type` `"AGENT_UNRESPONSIVE"`).
+- `ActivitySeen`: an agent was seen at work (a heartbeat, or an assignment or reassignment naming it).
+- `Escalated` / `DeEscalated`: a task's or agent's level changed. Levels are GREEN, YELLOW, ORANGE and RED;
+  RED's EMERGENCY stage is level `"RED"` with `emergency=True`.
+- `NotificationRequested`: one per notification the coordinator decided to send (several may share a
+  position: they were recorded together), `NotificationDelivered` and `DeliveryFailed` for each attempt.
+- `Acknowledged`, `Reassigned`, `Resolved`.
+- `OtherEvent(kind, data)`: everything else about a task or agent, as stored: `Registered` (first heard of),
+  `Reopened`, and any event kind added later, so that `"*"` subscribers see the whole history.
+
+Subscription names are alert types (`AlertType` values such as `"COORDINATION_CRISIS"`; they match
+`AlertReceived` events of that type), event kinds (`"AlertReceived"`, `"Escalated"`, `"DeEscalated"`,
+`"NotificationRequested"`, `"NotificationDelivered"`, `"DeliveryFailed"`, `"Resolved"`, `"Acknowledged"`,
+`"Reassigned"`, `"AgentUnresponsive"`, `"ActivitySeen"`, `"Registered"`, `"Reopened"`) or `"*"`.
+Handlers run in the order they were subscribed, before the event is yielded, each at most once per event; an
+exception from a handler propagates out of `stream_events` (the event is not yielded; resume from the previous
+position to retry it).
+
+Every event has `position` (its place in the store: resume with `after=position`), `subject_kind` (`"task"`
+or `"agent"`), `subject` (the task or agent id), `at` (the business time the coordinator recorded it for) and
+`recorded_at` (the wall-clock time it was written). All instants are timezone-aware.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import sqlite3
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, Literal, TypeAlias
+
+from domain.alerts import AlertType
+from projections.records import Record, event_kind, state_of
+
+__all__ = [
+    "ALERT_TYPES",
+    "EVENT_KINDS",
+    "Acknowledged",
+    "ActivitySeen",
+    "AlertReceived",
+    "CoordinationEvent",
+    "CoordinationEventConsumer",
+    "DeEscalated",
+    "DeliveryFailed",
+    "Escalated",
+    "Handler",
+    "NotificationDelivered",
+    "NotificationRequested",
+    "OtherEvent",
+    "Reassigned",
+    "Resolved",
+    "SubjectKind",
+]
+
+SubjectKind: TypeAlias = Literal["task", "agent"]
+"""What an event is about: a task (or Phase 1 milestone) or an agent."""
+
+DEFAULT_HOME: Final = Path(".coordinator")
+EVENT_STORE_NAME: Final = "events.sqlite"
+WILDCARD: Final = "*"
+AGENT_UNRESPONSIVE_KIND: Final = "AgentUnresponsive"
+
+EVENT_KINDS: Final = frozenset(
+    {
+        "AlertReceived",
+        "Escalated",
+        "DeEscalated",
+        "NotificationRequested",
+        "NotificationDelivered",
+        "DeliveryFailed",
+        "Resolved",
+        "Acknowledged",
+        "Reassigned",
+        AGENT_UNRESPONSIVE_KIND,
+        "ActivitySeen",
+        "Registered",
+        "Reopened",
+    }
+)
+"""Event kinds `subscribe` accepts (besides alert types and `"*"`)."""
+
+ALERT_TYPES: Final = frozenset(alert_type.value for alert_type in AlertType)
+"""Alert types `subscribe` accepts: they match `AlertReceived` events of that type."""
+
+_SUBJECT_KINDS: Final[dict[str, SubjectKind]] = {"Task": "task", "Agent": "agent"}
+_NAME_FIELDS: Final[dict[str, str]] = {"task": "task_id", "agent": "agent_id"}
+_SELECT_EVENTS: Final = (
+    "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events"
+    " WHERE rowid > ? ORDER BY rowid LIMIT ?"
+)
+_SELECT_FIRST: Final = "SELECT topic, state FROM stored_events WHERE originator_id = ? AND originator_version = 1"
+
+
+# --- the events ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoordinationEvent:
+    """What every event carries.
+
+    `position`: the stored event's place in the store (resume with `stream_events(after=position)`);
+    `subject_kind` and `subject`: the task or agent it is about (`"task"`/`"agent"` and its id);
+    `at`: the business time it was recorded for; `recorded_at`: the wall-clock time it was written.
+    """
+
+    position: int
+    subject_kind: SubjectKind
+    subject: str
+    at: datetime
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertReceived(CoordinationEvent):
+    """An alert was accepted: `alert_type` (an `AlertType` value), the alert as written, and its fingerprint.
+
+    For a task, `agent_id` is the agent in charge once the alert was applied; for an `AGENT_UNRESPONSIVE`
+    alert (an agent event), it is the agent itself.
+    """
+
+    alert_type: str
+    alert: dict[str, Any]
+    agent_id: str | None
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActivitySeen(CoordinationEvent):
+    """The agent was seen at work at `at` (a heartbeat, or an alert assigning it work); clears unresponsiveness."""
+
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Escalated(CoordinationEvent):
+    """The level went up from `from_level` to `to_level` because of `reason`, as `rule` decided.
+
+    Levels are GREEN, YELLOW, ORANGE, RED; `emergency` is True for RED's EMERGENCY stage (and
+    `from_emergency` when the move started there).
+    """
+
+    from_level: str
+    to_level: str
+    emergency: bool
+    from_emergency: bool
+    reason: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeEscalated(CoordinationEvent):
+    """The level went down from `from_level` to `to_level` (same fields as `Escalated`)."""
+
+    from_level: str
+    to_level: str
+    emergency: bool
+    from_emergency: bool
+    reason: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resolved(CoordinationEvent):
+    """The task was closed (level GREEN, status completed): by hand (`by`, `note`) or by an alert (`by` None)."""
+
+    from_level: str
+    by: str | None
+    note: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reassigned(CoordinationEvent):
+    """The coordinator moved the task from `from_agent` to `to_agent` (emergency reassignment)."""
+
+    from_agent: str | None
+    to_agent: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Acknowledged(CoordinationEvent):
+    """`by` took charge of the crisis: repeated reminders stop."""
+
+    by: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationRequested(CoordinationEvent):
+    """The coordinator decided to send `message` to `recipient`.
+
+    `key` is the notification's idempotency key (delivery events name it); `priority` is standard, priority
+    or urgent; `kind` says what it is (crisis, reminder, ping, repeat, ...). Notifications decided together
+    share a position; `index` is this one's place among them.
+    """
+
+    key: str
+    recipient: str
+    priority: str
+    kind: str
+    message: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationDelivered(CoordinationEvent):
+    """Attempt `attempt` delivered notification `key` through `channel` at `at`."""
+
+    key: str
+    channel: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryFailed(CoordinationEvent):
+    """Attempt `attempt` to deliver notification `key` through `channel` failed with `error`.
+
+    `dead`: no more attempts will be made (a dead letter); otherwise the next is due at `retry_at`.
+    """
+
+    key: str
+    channel: str
+    attempt: int
+    error: str
+    dead: bool
+    retry_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OtherEvent(CoordinationEvent):
+    """Any other event about a task or agent, as stored: `kind` is e.g. `Registered` or `Reopened`.
+
+    `data` holds the stored fields as plain JSON values. Events without a business time of their own
+    (such as `Registered`) have `at` equal to `recorded_at`.
+    """
+
+    kind: str
+    data: dict[str, Any]
+
+
+Handler: TypeAlias = Callable[[CoordinationEvent], Awaitable[None] | None]
+"""A subscriber: a function of one event, either plain or a coroutine function (which is awaited)."""
+
+
+# --- the consumer ----------------------------------------------------------------------------------------------------
+
+
+class CoordinationEventConsumer:
+    """Reads the coordinator's event store read-only and streams typed events to handlers and iterators.
+
+    `home` is the coordinator's home directory (default: `COORDINATOR_HOME`, else `./.coordinator`); the store
+    is `<home>/events.sqlite`. Subject names are looked up once per task or agent and kept in a
+    least-recently-used cache of `subject_cache_size` entries, so memory stays bounded however long it runs.
+    """
+
+    def __init__(self, home: str | os.PathLike[str] | None = None, *, subject_cache_size: int = 4096) -> None:
+        if subject_cache_size < 1:
+            raise ValueError("subject_cache_size must be at least 1")
+        chosen = home if home is not None else os.environ.get("COORDINATOR_HOME") or DEFAULT_HOME
+        self.home = Path(chosen)
+        self.subject_cache_size = subject_cache_size
+        self._subscriptions: list[tuple[str, Handler]] = []
+        self._subjects: OrderedDict[str, tuple[SubjectKind, str]] = OrderedDict()
+
+    @property
+    def store_path(self) -> Path:
+        """The event store this consumer reads: `<home>/events.sqlite`."""
+        return self.home / EVENT_STORE_NAME
+
+    def subscribe(self, name: str, handler: Handler) -> Handler:
+        """Call `handler` for every streamed event `name` matches; returns `handler` (usable as a decorator's body).
+
+        `name` is an alert type (e.g. `"COORDINATION_CRISIS"`: `AlertReceived` events of that type), an event
+        kind (`"Escalated"`, `"NotificationRequested"`, `"AgentUnresponsive"`, ...; see `EVENT_KINDS`) or `"*"`
+        for every event. Raises `ValueError` for any other name.
+        """
+        if name != WILDCARD and name not in EVENT_KINDS and name not in ALERT_TYPES:
+            known = ", ".join(sorted(EVENT_KINDS | ALERT_TYPES))
+            raise ValueError(f"cannot subscribe to {name!r}: use '*', an alert type or an event kind ({known})")
+        self._subscriptions.append((name, handler))
+        return handler
+
+    def unsubscribe(self, name: str, handler: Handler) -> None:
+        """Stop calling `handler` for `name` (nothing happens if it was not subscribed)."""
+        self._subscriptions = [(n, h) for n, h in self._subscriptions if not (n == name and h == handler)]
+
+    def latest_position(self) -> int:
+        """The position of the newest stored event (0 when there is none): `after=` this streams only new events."""
+        with self._connect() as db:
+            try:
+                row = db.execute("SELECT IFNULL(MAX(rowid), 0) FROM stored_events").fetchone()
+            except sqlite3.OperationalError as error:
+                if _no_table(error):
+                    return 0
+                raise
+        return int(row[0])
+
+    async def stream_events(
+        self, after: int = 0, follow: bool = False, poll_interval: float = 0.2, batch: int = 1000
+    ) -> AsyncGenerator[CoordinationEvent, None]:
+        """Yield every event with a position greater than `after`, oldest first.
+
+        Subscribed handlers run for each matching event before it is yielded. With `follow`, wait for new events
+        (checking every `poll_interval` seconds) until the caller stops iterating; otherwise stop at the end of
+        the store. Events are read `batch` stored events at a time. Raises `FileNotFoundError` when the store
+        does not exist.
+
+        Stop a following stream by breaking out (close it with `contextlib.aclosing` to release the store at
+        once) or by cancelling the task iterating it.
+        """
+        if poll_interval < 0:
+            raise ValueError("poll_interval must not be negative")
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
+        position = after
+        with self._connect() as db:
+            while True:
+                records = self._read(db, position, batch)
+                for record in records:
+                    position = record.id
+                    for event in self._events_of(db, record):
+                        await self._dispatch(event)
+                        yield event
+                if len(records) == batch:
+                    continue
+                if not follow:
+                    return
+                await asyncio.sleep(poll_interval)
+
+    async def run(self, after: int = 0, batch: int = 1000) -> int:
+        """Run the handlers for every event after `after` (no following); return the last position read.
+
+        Returns `after` when there was nothing new. From synchronous code: `asyncio.run(consumer.run(after))`.
+        """
+        last = after
+        async for event in self.stream_events(after=after, follow=False, batch=batch):
+            last = event.position
+        return last
+
+    # Internals -------------------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        path = self.store_path
+        if not path.is_file():
+            raise FileNotFoundError(f"no coordinator event store at {path}")
+        try:
+            connection = sqlite3.connect(f"file:{path.resolve().as_posix()}?mode=ro", uri=True, timeout=5.0)
+        except sqlite3.OperationalError as error:
+            raise FileNotFoundError(f"cannot open the coordinator event store at {path}: {error}") from error
+        with closing(connection):
+            yield connection
+
+    @staticmethod
+    def _read(db: sqlite3.Connection, after: int, limit: int) -> list[Record]:
+        try:
+            rows = db.execute(_SELECT_EVENTS, (after, limit)).fetchall()
+        except sqlite3.OperationalError as error:
+            if _no_table(error):  # created, but the coordinator has not made its tables yet
+                return []
+            raise
+        return [Record._make(row) for row in rows]
+
+    async def _dispatch(self, event: CoordinationEvent) -> None:
+        if not self._subscriptions:
+            return
+        names = _names_of(event)
+        called: list[Handler] = []
+        for name, handler in self._subscriptions:
+            if name not in names or any(handler == seen for seen in called):
+                continue
+            called.append(handler)
+            result = handler(event)
+            if inspect.isawaitable(result):
+                await result
+
+    def _subject(self, db: sqlite3.Connection, originator_id: str) -> tuple[SubjectKind, str] | None:
+        """The task or agent an aggregate is, from its first event (cached, least recently used dropped first)."""
+        cached = self._subjects.get(originator_id)
+        if cached is not None:
+            self._subjects.move_to_end(originator_id)
+            return cached
+        row = db.execute(_SELECT_FIRST, (originator_id,)).fetchone()
+        if row is None:
+            return None
+        subject = _registered_subject(row[0], bytes(row[1]))
+        if subject is not None:
+            self._remember(originator_id, subject)
+        return subject
+
+    def _remember(self, originator_id: str, subject: tuple[SubjectKind, str]) -> None:
+        self._subjects[originator_id] = subject
+        self._subjects.move_to_end(originator_id)
+        while len(self._subjects) > self.subject_cache_size:
+            self._subjects.popitem(last=False)
+
+    def _events_of(self, db: sqlite3.Connection, record: Record) -> list[CoordinationEvent]:
+        """The typed events one stored event stands for (none for events about neither a task nor an agent)."""
+        aggregate, _, name = event_kind(record.topic).partition(".")
+        subject_kind = _SUBJECT_KINDS.get(aggregate)
+        if subject_kind is None or not name:
+            return []
+        state = state_of(record)
+        originator_id = str(record.originator_id)
+        if record.originator_version == 1 and name == "Registered":
+            subject_name = state.get(_NAME_FIELDS[subject_kind])
+            if isinstance(subject_name, str):
+                self._remember(originator_id, (subject_kind, subject_name))
+        known = self._subject(db, originator_id)
+        subject = known[1] if known is not None else originator_id
+        recorded_at = _instant(state.get("timestamp")) or datetime.fromtimestamp(0, UTC)
+        common: dict[str, Any] = {
+            "position": record.id,
+            "subject_kind": subject_kind,
+            "subject": subject,
+            "recorded_at": recorded_at,
+        }
+        try:
+            return _typed(name, subject_kind, subject, state, common)
+        except (KeyError, TypeError, ValueError, AttributeError):  # a shape this version does not know: as stored
+            return [_other(name, state, common)]
+
+
+# --- decoding --------------------------------------------------------------------------------------------------------
+
+
+def _no_table(error: sqlite3.OperationalError) -> bool:
+    return "no such table" in str(error)
+
+
+def _registered_subject(topic: str, state: bytes) -> tuple[SubjectKind, str] | None:
+    """`("task", "task-1")` from a task's or agent's `Registered` event."""
+    aggregate, _, name = event_kind(topic).partition(".")
+    subject_kind = _SUBJECT_KINDS.get(aggregate)
+    if subject_kind is None or name != "Registered":
+        return None
+    record = Record(0, "", 1, topic, state)
+    subject_name = state_of(record).get(_NAME_FIELDS[subject_kind])
+    return (subject_kind, subject_name) if isinstance(subject_name, str) else None
+
+
+def _instant(value: Any) -> datetime | None:
+    """A stored ISO 8601 instant as an aware datetime (naive means UTC)."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _required_instant(value: Any) -> datetime:
+    moment = _instant(value)
+    if moment is None:
+        raise ValueError("missing instant")
+    return moment
+
+
+def _level(stage: str) -> tuple[str, bool]:
+    """`("RED", True)` for the EMERGENCY stage, `(stage, False)` otherwise."""
+    return ("RED", True) if stage == "EMERGENCY" else (stage, False)
+
+
+def _move(state: dict[str, Any]) -> dict[str, Any]:
+    from_level, from_emergency = _level(str(state["from_stage"]))
+    to_level, emergency = _level(str(state["to_stage"]))
+    return {
+        "at": _required_instant(state["at"]),
+        "from_level": from_level,
+        "to_level": to_level,
+        "emergency": emergency,
+        "from_emergency": from_emergency,
+        "reason": str(state["reason"]),
+        "rule": str(state.get("rule") or "unknown"),
+    }
+
+
+def _typed(
+    name: str, subject_kind: SubjectKind, subject: str, state: dict[str, Any], common: dict[str, Any]
+) -> list[CoordinationEvent]:
+    """The typed events for one stored event, by its kind (`name` is e.g. `Escalated`)."""
+    if name == "AlertReceived":
+        return [AlertReceived(
+            **common, at=_required_instant(state["at"]), alert_type=str(state["alert_type"]),
+            alert=dict(state["alert"]), agent_id=state.get("agent_id"), fingerprint=str(state["fingerprint"]),
+        )]
+    if name == "MarkedUnresponsive":
+        return [AlertReceived(
+            **common, at=_required_instant(state["at"]), alert_type=AlertType.AGENT_UNRESPONSIVE.value,
+            alert=dict(state["alert"]), agent_id=subject if subject_kind == "agent" else None,
+            fingerprint=str(state["fingerprint"]),
+        )]
+    if name == "ActivitySeen":
+        return [ActivitySeen(**common, at=_required_instant(state["at"]), fingerprint=str(state["fingerprint"]))]
+    if name == "Escalated":
+        return [Escalated(**common, **_move(state))]
+    if name == "DeEscalated":
+        return [DeEscalated(**common, **_move(state))]
+    if name == "Resolved":
+        return [Resolved(
+            **common, at=_required_instant(state["at"]), from_level=_level(str(state["from_stage"]))[0],
+            by=state.get("by"), note=state.get("note"), reason=str(state["reason"]),
+        )]
+    if name == "Reassigned":
+        return [Reassigned(
+            **common, at=_required_instant(state["at"]), from_agent=state.get("from_agent"),
+            to_agent=str(state["to_agent"]), reason=str(state["reason"]),
+        )]
+    if name == "Acknowledged":
+        return [Acknowledged(**common, at=_required_instant(state["at"]), by=str(state["by"]))]
+    if name == "NotificationsRequested":
+        at = _required_instant(state["at"])
+        return [
+            NotificationRequested(
+                **common, at=at, key=str(item["key"]), recipient=str(item["recipient"]),
+                priority=str(item["priority"]), kind=str(item["kind"]), message=str(item["message"]), index=index,
+            )
+            for index, item in enumerate(state["notifications"])
+        ]
+    if name == "NotificationDelivered":
+        return [NotificationDelivered(
+            **common, at=_required_instant(state["at"]), key=str(state["key"]), channel=str(state["channel"]),
+            attempt=int(state["attempt"]),
+        )]
+    if name == "DeliveryFailed":
+        return [DeliveryFailed(
+            **common, at=_required_instant(state["at"]), key=str(state["key"]), channel=str(state["channel"]),
+            attempt=int(state["attempt"]), error=str(state["error"]), dead=bool(state["dead"]),
+            retry_at=_instant(state.get("retry_at")),
+        )]
+    return [_other(name, state, common)]
+
+
+def _other(name: str, state: dict[str, Any], common: dict[str, Any]) -> OtherEvent:
+    data = {key: value for key, value in state.items() if key not in ("timestamp", "originator_topic")}
+    try:
+        at = _instant(state.get("at")) or common["recorded_at"]
+    except (TypeError, ValueError):
+        at = common["recorded_at"]
+    return OtherEvent(**common, at=at, kind=name, data=data)
+
+
+def _names_of(event: CoordinationEvent) -> frozenset[str]:
+    """Every subscription name that matches `event`."""
+    if isinstance(event, OtherEvent):
+        return frozenset({WILDCARD, event.kind})
+    kind = type(event).__name__
+    if isinstance(event, AlertReceived):
+        if event.alert_type == AlertType.AGENT_UNRESPONSIVE.value:
+            return frozenset({WILDCARD, kind, event.alert_type, AGENT_UNRESPONSIVE_KIND})
+        return frozenset({WILDCARD, kind, event.alert_type})
+    return frozenset({WILDCARD, kind})

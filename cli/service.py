@@ -1,0 +1,128 @@
+"""The long-running coordinator: follows the alerts file, escalates on time, delivers, keeps read models fresh.
+
+It wakes when the file changes (file-system notifications through watchfiles; a slow poll if those are
+unavailable), when the earliest recorded crossing or retry falls due, and at least every `MAX_SLEEP`
+seconds. Crossings missed while it was down are recorded at their true instants when it starts. SIGTERM
+and SIGINT let the current batch finish, then it exits cleanly.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from adapters.alert_follower import AlertFollower
+from adapters.delivery import Dispatcher
+from cli.bootstrap import Services
+
+MAX_SLEEP = 30.0
+"""The longest the service sleeps without looking (the seed's tightest monitoring interval: ORANGE, 30 s)."""
+POLL_FALLBACK = 1.0
+VIEWS_EVERY = 1.0
+"""Read models are brought up to date at most this often (seconds) while alerts keep arriving."""
+
+Log = Callable[[str], None]
+
+
+class Service:
+    """One coordinator following one alerts file, until `stop` is set."""
+
+    def __init__(self, built: Services, alerts_file: Path, dispatcher: Dispatcher, log: Log) -> None:
+        self.built = built
+        self.alerts_file = alerts_file
+        self.dispatcher = dispatcher
+        self.log = log
+        self.stop = threading.Event()
+        self.wake = threading.Event()
+        ledger = built.ledger
+        self.follower = AlertFollower(alerts_file, ledger.source_mark(str(alerts_file)), built.settings.batch_size)
+        self._views_at = 0.0
+
+    def run(self) -> None:
+        """Serve until stopped (by `stop`, SIGTERM or SIGINT)."""
+        watcher = threading.Thread(target=self._watch, name="alerts-file-watcher", daemon=True)
+        watcher.start()
+        self.log(f"following {self.alerts_file} (home {self.built.settings.home})")
+        while not self.stop.is_set():
+            worked = self._ingest_new()
+            worked |= self._tick()
+            worked |= self._deliver()
+            self._refresh_views(force=not worked)
+            if self.stop.is_set():
+                break
+            self.wake.wait(self._sleep())
+            self.wake.clear()
+        self._refresh_views(force=True)
+        self.log("stopped")
+
+    def handle_signals(self) -> None:
+        """Stop cleanly on SIGTERM and SIGINT (call from the main thread)."""
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            self.log(f"received {signal.Signals(signum).name}: finishing the current batch")
+            self.stop.set()
+            self.wake.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+
+    def _ingest_new(self) -> bool:
+        worked = False
+        while not self.stop.is_set():
+            chunk = self.follower.read()
+            if chunk is None:
+                return worked
+            report = self.built.coordinator.ingest(chunk.items, self.built.settings.batch_size, mark=chunk.mark)
+            self.follower.advance(chunk.mark)
+            self.dispatcher.deliver_due()
+            worked = True
+            if report.quarantined:
+                self.log(f"{report.quarantined} item(s) quarantined; see `coordinator quarantine`")
+        return worked
+
+    def _tick(self) -> bool:
+        due = self.built.ledger.next_due()
+        now = datetime.now(UTC)
+        if due is None or due > now:
+            return False
+        return self.built.coordinator.tick(now) > 0
+
+    def _deliver(self) -> bool:
+        report = self.dispatcher.deliver_due()
+        return report.delivered + report.failed + report.dead > 0
+
+    def _refresh_views(self, force: bool) -> None:
+        now = datetime.now(UTC).timestamp()
+        if force or now - self._views_at >= VIEWS_EVERY:
+            self.built.views.catch_up()
+            self._views_at = now
+
+    def _sleep(self) -> float:
+        """Seconds until the earliest crossing or retry (at most MAX_SLEEP)."""
+        now = datetime.now(UTC)
+        upcoming = [moment for moment in (self.built.ledger.next_due(), self.built.ledger.next_delivery())
+                    if moment is not None]
+        if not upcoming:
+            return MAX_SLEEP
+        return max(0.0, min(MAX_SLEEP, (min(upcoming) - now).total_seconds()))
+
+    def _watch(self) -> None:
+        """Set `wake` whenever the alerts file changes; fall back to a slow poll if notifications fail."""
+        target = self.alerts_file.resolve()
+        directory = target.parent
+        try:
+            from watchfiles import watch
+
+            directory.mkdir(parents=True, exist_ok=True)
+            for changes in watch(directory, stop_event=self.stop, debounce=20, step=2, recursive=False,
+                                 watch_filter=None, raise_interrupt=False):
+                if any(Path(path).name == target.name for _, path in changes):
+                    self.wake.set()
+        except Exception as error:  # no inotify (or a full watch table): poll instead
+            self.log(f"file notifications unavailable ({error}); polling every {POLL_FALLBACK} s")
+            while not self.stop.wait(POLL_FALLBACK):
+                self.wake.set()

@@ -1,0 +1,131 @@
+"""`coordinator start`, `stop` and `test-event`: the seed's control script as commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from adapters.home_lock import holder
+from cli.options import EXIT_BUSY, EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, fail, settings_for
+from domain.alerts import AlertType
+
+LOG_FILE = "coordinator.log"
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 30.0
+
+AlertsFileOption = Annotated[
+    Path | None,
+    typer.Option("--alerts-file", envvar="COORDINATOR_ALERTS_FILE", show_default=False,
+                 help="Alerts file to follow. \\[default: ./coordination_alerts.json]"),
+]
+
+
+def start(alerts_file: AlertsFileOption = None, home: HomeOption = None) -> None:
+    """Start the coordinator in the background, following the alerts file; its log is
+    `<home>/coordinator.log` and `coordinator status` shows its pid and uptime."""
+    settings = settings_for(home)
+    running = holder(settings.home)
+    if running is not None:
+        raise fail(f"already running (pid {running.get('pid')}, {running.get('command')}); "
+                   "`coordinator stop` first", EXIT_BUSY)
+    path = (alerts_file or settings.alerts_file).absolute()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    log = (settings.home / LOG_FILE).open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "run", "--alerts-file", str(path), "--home", str(settings.home.absolute())],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_root(), os.environ.get("PYTHONPATH")]))},
+    )
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        running = holder(settings.home)
+        if running is not None and running.get("pid") == process.pid:
+            typer.echo(f"started (pid {process.pid}), following {path}; log: {settings.home / LOG_FILE}")
+            return
+        if process.poll() is not None:
+            raise fail(f"the coordinator exited at once (code {process.returncode}); see {settings.home / LOG_FILE}",
+                       EXIT_USAGE)
+        time.sleep(0.05)
+    raise fail(f"the coordinator did not start within {START_TIMEOUT:.0f} s; see {settings.home / LOG_FILE}",
+               EXIT_USAGE)
+
+
+def stop(home: HomeOption = None) -> None:
+    """Stop the background coordinator gracefully: it finishes its current batch and flushes, then exits."""
+    settings = settings_for(home)
+    running = holder(settings.home)
+    if running is None:
+        typer.echo("not running")
+        return
+    pid = int(running.get("pid", 0))
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        typer.echo("not running")
+        return
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        if holder(settings.home) is None:
+            typer.echo(f"stopped (pid {pid})")
+            return
+        time.sleep(0.05)
+    raise fail(f"pid {pid} did not stop within {STOP_TIMEOUT:.0f} s", EXIT_NOT_FOUND)
+
+
+def test_event(
+    alerts_file: AlertsFileOption = None,
+    alert_type: Annotated[str, typer.Option("--type", help=f"Alert type: {', '.join(t.value for t in AlertType)}.")]
+    = AlertType.COORDINATION_CRISIS.value,
+    task: Annotated[str, typer.Option("--task", help="Task (or agent) the alert names.")] = "test-task",
+    agent: Annotated[str, typer.Option("--agent", help="Agent the alert names.")] = "test-agent",
+    home: HomeOption = None,
+) -> None:
+    """Append a valid synthetic alert (stamped now) to the alerts file, to see the coordinator respond."""
+    settings = settings_for(home)
+    try:
+        kind = AlertType(alert_type.strip().upper())
+    except ValueError:
+        raise fail(f"unknown alert type {alert_type!r}; choose one of {', '.join(t.value for t in AlertType)}",
+                   EXIT_USAGE) from None
+    path = alerts_file or settings.alerts_file
+    alert = synthetic(kind, task, agent, datetime.now(UTC))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(alert, ensure_ascii=False) + "\n")
+    typer.echo(f"appended {kind.value} for {task} to {path}")
+
+
+def synthetic(kind: AlertType, task: str, agent: str, now: datetime) -> dict[str, object]:
+    """A valid alert of `kind`."""
+    stamp = now.isoformat(timespec="seconds").replace("+00:00", "Z")
+    alert: dict[str, object] = {"type": kind.value, "timestamp": stamp, "test_event": True}
+    if kind is AlertType.COORDINATION_CRISIS:
+        alert.update(task_id=task, agent_id=agent, escalation_level="red", description="synthetic test event")
+    elif kind is AlertType.DEADLINE_WARNING:
+        alert.update(task_id=task, agent_id=agent, time_remaining="30 minutes")
+    elif kind is AlertType.AGENT_UNRESPONSIVE:
+        alert.update(agent_id=agent, last_activity=stamp, unresponsive_duration="0 minutes")
+    elif kind is AlertType.TASK_REASSIGNMENT:
+        alert.update(task_id=task, old_agent=agent, new_agent=f"{agent}-backup", reason="synthetic test event")
+    elif kind is AlertType.PHASE1_MILESTONE:
+        alert.update(milestone=task, status="failing", blocking_issues=["synthetic test event"], assigned_agent=agent)
+    elif kind is AlertType.TASK_ASSIGNED:
+        alert.update(task_id=task, agent_id=agent)
+    elif kind is AlertType.TASK_COMPLETED:
+        alert.update(task_id=task)
+    else:
+        alert.update(agent_id=agent)
+    return alert
+
+
+def _root() -> str:
+    return str(Path(__file__).resolve().parent.parent)
