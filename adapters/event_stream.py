@@ -313,7 +313,7 @@ class CoordinationEventConsumer:
         return self.home / EVENT_STORE_NAME
 
     def subscribe(self, name: str, handler: Handler) -> Handler:
-        """Call `handler` for every streamed event `name` matches; returns `handler` (usable as a decorator's body).
+        """Call `handler` for every streamed event `name` matches; returns `handler`.
 
         `name` is an alert type (e.g. `"COORDINATION_CRISIS"`: `AlertReceived` events of that type), an event
         kind (`"Escalated"`, `"NotificationRequested"`, `"AgentUnresponsive"`, ...; see `EVENT_KINDS`) or `"*"`
