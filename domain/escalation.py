@@ -28,6 +28,7 @@ class Escalating(Aggregate):
         self.evaluated_at: datetime | None = None
         self.history: list[dict[str, Any]] = []
         self.escalations = 0
+        self.requests = 0
         self.pm_alerted_at: datetime | None = None
         self.acknowledged_by: str | None = None
         self.acknowledged_at: datetime | None = None
@@ -63,6 +64,7 @@ class Escalating(Aggregate):
         urgent: bool
 
         def apply(self, aggregate: Escalating) -> None:
+            aggregate.requests += 1
             if self.urgent:
                 aggregate.pm_alerted_at = self.at
 

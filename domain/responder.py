@@ -155,9 +155,9 @@ class Responder:
         for ask in fresh:
             told[(ask.recipient, at)] = _RANK[ask.priority]
         subject_kind, subject = _subject(aggregate)
-        version = aggregate.version + 1
+        number = aggregate.requests + 1  # counts decisions only, so keys never depend on when deliveries happened
         notifications = [
-            {"key": f"{subject_kind}:{subject}#{version}.{index}", "recipient": ask.recipient,
+            {"key": f"{subject_kind}:{subject}#{number}.{index}", "recipient": ask.recipient,
              "priority": ask.priority, "kind": ask.kind, "message": ask.message}
             for index, ask in enumerate(fresh)
         ]

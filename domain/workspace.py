@@ -74,6 +74,7 @@ class Workspace:
         agent = self._get(Agent.id_for(agent_id), Agent)
         if agent is None:
             agent = self._add(Agent.register(agent_id))
+            self.batch.agents.setdefault(agent_id, None)  # the ledger knows every agent, even one never judged
             if self._open is not None:
                 self._open.know_agent(agent_id)
         return agent

@@ -1,0 +1,163 @@
+"""Crash safety for real: the service is SIGKILLed at random moments while it follows a growing alerts file.
+
+After every restart it must carry on from what it recorded; in the end its state must equal an
+uninterrupted run's, no alert may be lost, and no notification key may reach the file sink twice.
+The alerts are stamped in the future, so time alone moves nothing while the test runs: the outcome
+depends only on the alerts, whatever moments the kills fall on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+CYCLES = 20
+LINES_PER_CYCLE = 15
+TOTAL = 420
+
+
+def stream(count: int, seed: int = 11) -> list[str]:
+    """A deterministic mix of every alert type, stamped from tomorrow on, with a few bad lines."""
+    rng = random.Random(seed)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    lines = []
+    for index in range(count):
+        moment = start + timedelta(seconds=20 * index)
+        stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        task, agent = f"task-{rng.randrange(30)}", f"agent-{rng.randrange(6)}"
+        kind = rng.choice(["assign", "crisis", "warning", "silent", "beat", "move", "done", "bad"])
+        if kind == "assign":
+            deadline = (moment + timedelta(minutes=rng.choice([20, 60, 120]))).strftime("%Y-%m-%dT%H:%M:%SZ")
+            alert: Any = {"type": "TASK_ASSIGNED", "task_id": task, "agent_id": agent, "deadline": deadline}
+        elif kind == "crisis":
+            alert = {"type": "COORDINATION_CRISIS", "task_id": task, "agent_id": agent,
+                     "escalation_level": rng.choice(["yellow", "orange", "red", "green"]), "description": "x"}
+        elif kind == "warning":
+            alert = {"type": "DEADLINE_WARNING", "task_id": task, "agent_id": agent,
+                     "time_remaining": f"{rng.choice([5, 15, 30])} minutes"}
+        elif kind == "silent":
+            gone = moment - timedelta(minutes=rng.choice([10, 40, 70, 150]))
+            alert = {"type": "AGENT_UNRESPONSIVE", "agent_id": agent,
+                     "last_activity": gone.strftime("%Y-%m-%dT%H:%M:%SZ"), "unresponsive_duration": "1 hour"}
+        elif kind == "beat":
+            alert = {"type": "AGENT_HEARTBEAT", "agent_id": agent}
+        elif kind == "move":
+            alert = {"type": "TASK_REASSIGNMENT", "task_id": task, "old_agent": agent,
+                     "new_agent": f"agent-{rng.randrange(6)}", "reason": "rebalancing"}
+        elif kind == "done":
+            alert = {"type": "TASK_COMPLETED", "task_id": task}
+        else:
+            lines.append('{"type": "COORDINATION_CRISIS", "task_id": ')
+            continue
+        alert["timestamp"] = stamp
+        lines.append(json.dumps(alert))
+    return lines
+
+
+def coordinator(*args: str, home: Path) -> list[str]:
+    return [sys.executable, "-m", "cli.main", *args, "--home", str(home)]
+
+
+def environment() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def store_facts(home: Path) -> dict[str, Any]:
+    """What must be the same after any history of crashes: state, decisions, deliveries, alerts accepted."""
+    with sqlite3.connect(home / "events.sqlite") as events, sqlite3.connect(home / "views.sqlite") as views:
+        return {
+            "tasks": sorted(views.execute(
+                "SELECT task_id, agent_id, level, emergency, status, deadline FROM task_status").fetchall()),
+            "agents": sorted(views.execute(
+                "SELECT agent_id, level, emergency, responsive, last_activity FROM agent_status").fetchall()),
+            "outbox": sorted(events.execute(
+                "SELECT key, recipient, priority, kind, message, status FROM outbox").fetchall()),
+            "accepted": events.execute("SELECT COUNT(*) FROM alerts_seen").fetchone()[0],
+            "quarantined": events.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0],
+            "decisions": sorted(events.execute(
+                "SELECT originator_id, COUNT(*) FROM stored_events WHERE topic NOT LIKE '%.NotificationDelivered'"
+                " AND topic NOT LIKE '%.DeliveryFailed' GROUP BY originator_id").fetchall()),
+            "deliveries": sorted(events.execute(
+                "SELECT originator_id, COUNT(*) FROM stored_events WHERE topic LIKE '%.NotificationDelivered'"
+                " GROUP BY originator_id").fetchall()),
+        }
+
+
+def wait_until_idle(home: Path, expected_alerts: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with sqlite3.connect(home / "events.sqlite") as events:
+                accepted = events.execute("SELECT COUNT(*) FROM alerts_seen").fetchone()[0]
+                waiting = events.execute("SELECT COUNT(*) FROM outbox WHERE status != 'delivered'").fetchone()[0]
+            if accepted == expected_alerts and waiting == 0:
+                return
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the service did not catch up in time")
+
+
+def test_a_service_killed_at_random_moments_ends_equal_to_an_uninterrupted_run(tmp_path: Path) -> None:
+    lines = stream(TOTAL)
+    valid = sum(1 for line in lines if line.endswith("}"))
+    full = tmp_path / "all.jsonl"
+    full.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    reference = tmp_path / "reference"
+    subprocess.run(coordinator("run", "--once", "--alerts-file", str(full), home=reference), check=True,
+                   env=environment(), cwd=tmp_path, capture_output=True)
+
+    home = tmp_path / "killed"
+    growing = tmp_path / "alerts.jsonl"
+    rng = random.Random(5)
+    written = 0
+    killed_while_working = 0
+    for _ in range(CYCLES):
+        with growing.open("a", encoding="utf-8") as out:
+            for line in lines[written : written + LINES_PER_CYCLE]:
+                out.write(line + "\n")
+        written += LINES_PER_CYCLE
+        service = subprocess.Popen(coordinator("run", "--alerts-file", str(growing), home=home), env=environment(),
+                                   cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.4, 1.2))
+        service.send_signal(signal.SIGKILL)
+        service.wait(timeout=10)
+        killed_while_working += _behind(home, written, lines)
+    with growing.open("a", encoding="utf-8") as out:
+        for line in lines[written:]:
+            out.write(line + "\n")
+    service = subprocess.Popen(coordinator("run", "--alerts-file", str(growing), home=home), env=environment(),
+                               cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until_idle(home, valid)
+    finally:
+        service.send_signal(signal.SIGTERM)
+        _, stderr = service.communicate(timeout=30)
+    assert service.returncode == 0, stderr
+
+    assert killed_while_working > 0, "no kill fell while the service still had work to do"
+    assert store_facts(home) == store_facts(reference)
+    delivered = [json.loads(line)["key"] for line in (home / "notifications.jsonl").read_text().splitlines()]
+    assert [key for key, seen in Counter(delivered).items() if seen > 1] == [], "a key was delivered twice"
+    assert sorted(delivered) == sorted(row[0] for row in store_facts(reference)["outbox"])
+
+
+def _behind(home: Path, written: int, lines: list[str]) -> int:
+    """1 if, when killed, the service had not yet recorded every alert written so far."""
+    try:
+        with sqlite3.connect(home / "events.sqlite") as events:
+            accepted = events.execute("SELECT COUNT(*) FROM alerts_seen").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 1
+    return int(accepted < sum(1 for line in lines[:written] if line.endswith("}")))
