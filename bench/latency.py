@@ -1,0 +1,136 @@
+"""Service benchmark: alert append -> notification in the file sink, and peak memory while ingesting.
+
+Usage: python bench/latency.py [--alerts N] [--rate R] [--rss] [--rss-alerts M]
+
+  - latency: a real `coordinator run` service follows an alerts file; a writer appends N crisis alerts
+    (default 2,000) at R per second (default 50); a reader watches `<home>/notifications.jsonl`. For each
+    alert: the time from its append to its first notification line on disk, p50/p99, beside the seed's
+    500 ms end-to-end target and this project's p99 <= 50 ms.
+  - --rss: peak resident memory of `coordinator run --once` ingesting M generated alerts (default 1,000,000)
+    and 100,000 (same run), with their ratio (targets: <= 150 MB, and <= 1.2x the 100,000 peak).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.ingest import alerts_file  # noqa: E402
+
+COORDINATOR = [sys.executable, "-m", "cli.main"]
+
+
+def environment() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def latency(count: int, rate: float, workdir: Path) -> None:
+    home, alerts = workdir / "home", workdir / "alerts.jsonl"
+    alerts.touch()
+    service = subprocess.Popen([*COORDINATOR, "run", "--alerts-file", str(alerts), "--home", str(home)],
+                               env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sink = home / "notifications.jsonl"
+    seen: dict[str, float] = {}
+    done = threading.Event()
+    reader = threading.Thread(target=_watch_sink, args=(sink, seen, done), daemon=True)
+    try:
+        _wait_for(lambda: (home / "views.sqlite").exists(), 20)
+        reader.start()
+        appended: dict[str, float] = {}
+        with alerts.open("a", encoding="utf-8") as out:
+            for index in range(count):
+                task = f"bench-{index}"
+                stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+                line = json.dumps({"type": "COORDINATION_CRISIS", "task_id": task, "agent_id": f"agent-{index % 25}",
+                                   "escalation_level": "red", "description": "latency benchmark",
+                                   "timestamp": stamp})
+                out.write(line + "\n")
+                out.flush()
+                appended[task] = time.time()
+                time.sleep(1 / rate)
+        _wait_for(lambda: len(seen) >= count, 60)
+    finally:
+        done.set()
+        service.terminate()
+        service.wait(timeout=30)
+    samples = sorted(seen[task] - appended[task] for task in appended if task in seen)
+    p50 = statistics.median(samples)
+    p99 = samples[min(len(samples) - 1, round(0.99 * len(samples)))]
+    print(f"latency:  {len(samples):,} alerts at {rate:g}/s, append -> notification on disk: "
+          f"p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {samples[-1] * 1000:.1f} ms "
+          f"(seed target 500 ms; p99 target <= 50 ms: {'met' if p99 <= 0.05 else 'NOT met'})")
+
+
+def _watch_sink(sink: Path, seen: dict[str, float], done: threading.Event) -> None:
+    position = 0
+    pending = b""
+    while not done.is_set():
+        try:
+            with sink.open("rb") as handle:
+                handle.seek(position)
+                data = handle.read()
+        except FileNotFoundError:
+            data = b""
+        now = time.time()
+        if data:
+            position += len(data)
+            lines = (pending + data).split(b"\n")
+            pending = lines.pop()
+            for line in lines:
+                subject = json.loads(line)["subject"]
+                seen.setdefault(subject, now)
+        else:
+            time.sleep(0.0005)
+
+
+def _wait_for(condition: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return
+        time.sleep(0.01)
+    raise TimeoutError("the service did not get there in time")
+
+
+def peak_rss(count: int, workdir: Path) -> float:
+    """Peak resident memory (MB) of `run --once` ingesting `count` generated alerts."""
+    source = alerts_file(count, 0)
+    process = subprocess.Popen([*COORDINATOR, "run", "--once", "--json", "--alerts-file", str(source),
+                                "--home", str(workdir / f"rss-{count}"), "--as-of", "2025-07-20T00:00:00Z"],
+                               env=environment(), stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"run --once failed for {count} alerts")
+    return usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--alerts", type=int, default=2_000)
+    parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--rss", action="store_true")
+    parser.add_argument("--rss-alerts", type=int, default=1_000_000)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        latency(options.alerts, options.rate, Path(tmp))
+        if options.rss:
+            small = peak_rss(100_000, Path(tmp))
+            large = peak_rss(options.rss_alerts, Path(tmp))
+            print(f"peak RSS: {small:.0f} MB at 100,000 alerts; {large:.0f} MB at {options.rss_alerts:,} "
+                  f"({large / small:.2f}x; targets <= 150 MB and <= 1.2x)")
+
+
+if __name__ == "__main__":
+    main()
