@@ -14,6 +14,8 @@ from cli.channels_setup import build_router
 from cli.settings import Settings
 from domain.coordinator import Coordinator
 from domain.responses import Policy
+from projections.crisis import CrisisProjection
+from projections.history import HistoryProjection
 from projections.metrics import MetricsProjection
 from projections.runner import Projection, ProjectionRunner
 from projections.status import StatusProjection
@@ -67,7 +69,7 @@ def policy_for(settings: Settings) -> Policy:
 
 def projections_for() -> list[Projection]:
     """Every read model, in the order they are brought up to date."""
-    return [StatusProjection(), MetricsProjection()]
+    return [StatusProjection(), MetricsProjection(), HistoryProjection(), CrisisProjection()]
 
 
 def build(settings: Settings) -> Services:

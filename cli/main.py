@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli import agent_commands, notification_commands, projection_commands, task_commands
+from cli.audit_commands import audit, export_app
 from cli.crisis_commands import ack, resolve
 from cli.health_commands import metrics, status
 from cli.history_commands import events, replay
@@ -32,10 +33,12 @@ app.command()(metrics)
 app.command()(events)
 app.command()(replay)
 app.command("test-event")(test_event)
+app.command()(audit)
 app.add_typer(task_commands.app, name="task")
 app.add_typer(agent_commands.app, name="agent")
 app.add_typer(notification_commands.app, name="notifications")
 app.add_typer(projection_commands.app, name="projections")
+app.add_typer(export_app, name="export")
 
 if __name__ == "__main__":
     app()

@@ -84,6 +84,7 @@ class ProjectionRunner:
             if not page:
                 return applied
             end = page[-1].id
+            done = 0
             with self._write_transaction():
                 stored = {p.name: self.position(p) for p in chosen}
                 if stored != positions:
@@ -95,9 +96,10 @@ class ProjectionRunner:
                     fresh = page if seen <= start else [record for record in page if record.id > seen]
                     projection.apply(self.db, fresh)
                     self.db.conn.execute(f"UPDATE {POSITIONS} SET position = ? WHERE name = ?", [end, projection.name])
-                    applied += len(fresh)
-                    if progress is not None:
-                        progress(len(fresh))
+                    done += len(fresh)
+            applied += done
+            if progress is not None:
+                progress(done)
         return applied
 
     @contextmanager

@@ -1,0 +1,94 @@
+"""`coordinator audit` and `coordinator export crisis-log`: the crisis audit trail."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.bootstrap import services
+from cli.options import HomeOption, JsonOption, as_of_moment, settings_for
+from cli.render import print_json, show, table
+from cli.views import catch_up
+
+export_app = typer.Typer(help="Export read models in the upstream system's formats.", no_args_is_help=True)
+
+SinceOption = Annotated[str | None, typer.Option("--since", help="Only episodes that started at or after this "
+                                                  "ISO 8601 instant.", show_default=False)]
+UntilOption = Annotated[str | None, typer.Option("--until", help="Only episodes that started at or before this "
+                                                  "ISO 8601 instant.", show_default=False)]
+
+
+def audit(
+    task: Annotated[str | None, typer.Option("--task", help="Only this task's crises.", show_default=False)] = None,
+    agent: Annotated[str | None, typer.Option("--agent", help="Only crises of tasks this agent held.",
+                                              show_default=False)] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    json_output: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Crisis timelines: each episode of a task in RED, with its ordered steps (the alert, escalations,
+    notifications and their delivery, acknowledgement, resolution) and their times."""
+    from projections.crisis import episodes
+
+    low = as_of_moment(since, "--since") if since is not None else None
+    high = as_of_moment(until, "--until") if until is not None else None
+    with services(settings_for(home)) as built:
+        catch_up(built.views)
+        found = episodes(built.views.db, task=task, agent=agent, since=low, until=high)
+    if json_output:
+        print_json(found)
+        return
+    if not found:
+        typer.echo("no crisis episodes match")
+        return
+    for episode in found:
+        ended = f"{episode['end']} at {episode['ended_at']}" if episode["ended_at"] else "still open"
+        show(table(
+            f"{episode['task_id']} (agent {episode['agent_id'] or '-'}): {episode['severity']} from "
+            f"{episode['started_at']}, {ended}",
+            ["at", "step", "detail"],
+            [(step["at"], step["step"], _detail(step)) for step in episode["steps"]],
+        ))
+
+
+@export_app.command("crisis-log")
+def export_crisis_log(
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of standard output.",
+                                             show_default=False)] = None,
+    home: HomeOption = None,
+) -> None:
+    """The crisis log as JSON Lines in the shape of the upstream `coordination_crisis_log.json`
+    (timestamp, severity, original_event, coordinator_response, resolution_time)."""
+    from projections.crisis import crisis_log_lines
+
+    with services(settings_for(home)) as built:
+        catch_up(built.views)
+        lines = [json.dumps(line, ensure_ascii=False) + "\n" for line in crisis_log_lines(built.views.db)]
+    if out is None:
+        typer.echo("".join(lines), nl=False)
+    else:
+        out.write_text("".join(lines), encoding="utf-8")
+        typer.echo(f"{len(lines)} crisis episode(s) written to {out}", err=True)
+
+
+def _detail(step: dict[str, Any]) -> str:
+    detail = step["detail"]
+    kind = step["step"]
+    if kind == "alert":
+        alert = detail.get("alert") or {}
+        return f"{alert.get('type', '?')}: {alert.get('description') or alert.get('reason') or ''}".strip()
+    if kind == "escalation" or kind == "de-escalated":
+        return f"{detail.get('from_stage')} -> {detail.get('to_stage')}: {detail.get('reason')}"
+    if kind == "notification":
+        return "; ".join(f"{n['recipient']} ({n['priority']}): {n['message'][:60]}" for n in detail["notifications"])
+    if kind == "delivery":
+        outcome = "delivered" if "error" not in detail else f"failed: {detail['error']}"
+        return f"{detail.get('key')} via {detail.get('channel')}: {outcome}"
+    for field in ("by", "reason", "to_agent"):
+        if detail.get(field):
+            return str(detail[field])
+    return ""

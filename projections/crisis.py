@@ -1,0 +1,412 @@
+"""Crisis log read model: one row per crisis episode of a task, with its audit timeline and responses.
+
+An episode starts when a task enters RED (or EMERGENCY) from below RED and ends when the task drops below
+RED (`de-escalated`) or is resolved. Notifications requested for instants within it are its responses (a
+command records them after the changes that caused them, so some follow the episode's end); deliveries,
+even much later, are matched to it by the request number in their key. Each event an episode gathers is
+appended to `crisis_steps` with its stored JSON as detail, and responses are read back from those steps, so
+a rebuild mostly appends. Only events whose content decides something are decoded (stage changes,
+reassignments, acknowledgements, a task's latest alert); of a request or delivery just its instant or key
+number is read from the stored JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from projections import versions
+from projections.history import instant
+from projections.records import Record, aggregate_key, event_kind, state_of, utc_text
+from projections.runner import Projection
+
+Row = dict[str, Any]
+LOG, STEPS, TASKS, RANGES = "crisis_log", "crisis_steps", "crisis_tasks", "crisis_ranges"
+LOG_COLUMNS = ("id", "task_id", "agent_id", "started_at", "severity", "reason", "original_event",
+               "acknowledged_by", "acknowledged_at", "ended_at", "end", "resolution_seconds")
+TASK_COLUMNS = ("id", "task_id", "agent_id", "alert", "episode", "closed")
+CRISIS = frozenset({"RED", "EMERGENCY"})
+_LOG_SQL = ", ".join(f'"{column}"' for column in LOG_COLUMNS)
+_CHUNK = 500
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_DECODE = json.JSONDecoder().decode
+# Stored JSON escapes quotes inside strings, so these match the fields themselves (else the event is decoded).
+_KEY_NUMBER = re.compile(rb'"key":"(?:[^"\\]|\\.)*#(\d+)\.\d+"')  # task:<id>#<request number>.<index>
+_AT = re.compile(rb'"at":"([^"\\]+)"')
+_SCHEMA = f"""
+    CREATE TABLE IF NOT EXISTS {LOG} (id INTEGER PRIMARY KEY, task_id TEXT, agent_id TEXT, started_at TEXT,
+        severity TEXT, reason TEXT, original_event TEXT, acknowledged_by TEXT, acknowledged_at TEXT, ended_at TEXT,
+        "end" TEXT, resolution_seconds REAL);
+    CREATE INDEX IF NOT EXISTS idx_{LOG}_task ON {LOG} (task_id, started_at);
+    CREATE INDEX IF NOT EXISTS idx_{LOG}_agent ON {LOG} (agent_id, started_at);
+    CREATE TABLE IF NOT EXISTS {STEPS} (seq INTEGER PRIMARY KEY, episode_id INTEGER, at TEXT, step TEXT, detail TEXT);
+    CREATE TABLE IF NOT EXISTS {TASKS} (id TEXT PRIMARY KEY, task_id TEXT, agent_id TEXT, alert TEXT,
+        episode INTEGER, closed INTEGER);
+    CREATE TABLE IF NOT EXISTS {RANGES} (episode_id INTEGER PRIMARY KEY, task TEXT, first INTEGER, last INTEGER);
+    CREATE INDEX IF NOT EXISTS idx_{RANGES}_task ON {RANGES} (task)
+"""
+
+
+@dataclass(slots=True)
+class _Task:
+    """Per task: name, agent, last raw alert, open episode, and the episode its last event closed.
+
+    `pending`: the latest alert event, decoded only when needed; `saved`: the row as read.
+    """
+
+    key: str
+    task_id: str | None = None
+    agent_id: str | None = None
+    alert: str | None = None
+    episode: int | None = None
+    closed: int | None = None
+    pending: Record | None = None
+    saved: tuple[Any, ...] | None = None
+
+    def row(self) -> tuple[Any, ...]:
+        return self.key, self.task_id, self.agent_id, self.alert, self.episode, self.closed
+
+
+@dataclass(slots=True)
+class _Page:
+    """One page's working set: the rows it read and what it will write."""
+
+    tasks: dict[str, _Task] = field(default_factory=dict)
+    episodes: dict[int, Row] = field(default_factory=dict)
+    ranges: dict[int, list[Any]] = field(default_factory=dict)
+    """Per episode: [episode id, first and last number in its requests' keys (they grow per task), task key]."""
+    by_task: dict[str, list[list[Any]]] = field(default_factory=dict)
+    steps: list[tuple[int, int, str, str]] = field(default_factory=list)
+    dirty: set[int] = field(default_factory=set)
+    moved: set[int] = field(default_factory=set)
+
+    def step(self, episode_id: int, record: Record, step: str) -> None:
+        """Append the event as a step of the episode (its `seq` is the event's notification id)."""
+        self.steps.append((record.id, episode_id, step, record.state.decode("utf8")))
+
+
+class CrisisProjection(Projection):
+    """`crisis_log` (one row per episode) and `crisis_steps` (its timeline), with small state tables."""
+
+    name = "crisis"
+    version = versions.CRISIS
+    tables = (LOG, STEPS, TASKS, RANGES)
+
+    def create_tables(self, db: sqlite_utils.Database) -> None:
+        """Create the tables (idempotent)."""
+        for statement in _SCHEMA.split(";"):
+            db.conn.execute(statement)
+
+    def apply(self, db: sqlite_utils.Database, records: Sequence[Record]) -> None:
+        """Apply a page: load the state of the tasks it touches, follow their events, write what changed."""
+        relevant = [(kind, aggregate_key(record), record) for record in records
+                    if (kind := event_kind(record.topic)) in _HANDLERS]
+        if not relevant:
+            return
+        page = _load(db, relevant)
+        for kind, key, record in relevant:
+            task = page.tasks.get(key)
+            if task is None:
+                task = page.tasks[key] = _Task(key)
+            if kind != "Task.NotificationsRequested":
+                task.closed = None
+            _HANDLERS[kind](page, task, record)
+        _save(db, page)
+
+
+def _load(db: sqlite_utils.Database, relevant: list[tuple[str, str, Record]]) -> _Page:
+    """The page's tasks, their open (or just closed) episodes, and the request ranges its events may need."""
+    page = _Page()
+    sql = f"SELECT {', '.join(TASK_COLUMNS)} FROM {TASKS} WHERE id IN"
+    for row in _select_in(db, sql, {key for _, key, _ in relevant}):
+        page.tasks[row[0]] = task = _Task(*row)
+        task.saved = row
+    wanted = {ep for task in page.tasks.values() for ep in (task.episode, task.closed) if ep is not None}
+    for row in _select_in(db, f"SELECT {_LOG_SQL} FROM {LOG} WHERE id IN", wanted):
+        page.episodes[row[0]] = dict(zip(LOG_COLUMNS, row, strict=True))
+    delivered = {key for kind, key, _ in relevant if kind in _DELIVERIES}
+    for column, values in (("episode_id", wanted), ("task", delivered)):
+        for episode_id, first, last, owner in _select_in(
+            db, f"SELECT episode_id, first, last, task FROM {RANGES} WHERE {column} IN", values
+        ):
+            page.ranges[episode_id] = [episode_id, first, last, owner]
+    for entry in sorted(page.ranges.values()):
+        page.by_task.setdefault(entry[3], []).append(entry)
+    return page
+
+
+def _select_in(db: sqlite_utils.Database, sql: str, values: set[Any]) -> Iterator[tuple[Any, ...]]:
+    wanted = sorted(values)
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        yield from db.conn.execute(f"{sql} ({','.join('?' * len(chunk))})", chunk).fetchall()
+
+
+def _save(db: sqlite_utils.Database, page: _Page) -> None:
+    for task in page.tasks.values():
+        _settle(task)
+    conn = db.conn
+    conn.executemany(f"INSERT OR REPLACE INTO {TASKS} ({', '.join(TASK_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
+                     [row for task in page.tasks.values() if (row := task.row()) != task.saved])
+    conn.executemany(f"INSERT OR REPLACE INTO {LOG} ({_LOG_SQL}) VALUES ({', '.join('?' * len(LOG_COLUMNS))})",
+                     [tuple(page.episodes[episode_id].values()) for episode_id in page.dirty])
+    # A step's time is its event's `at`, written as every command prints it (UTC with a `Z`).
+    conn.executemany(f"INSERT INTO {STEPS} (seq, episode_id, step, detail, at) "
+                     "VALUES (?1, ?2, ?3, ?4, replace(json_extract(?4, '$.at'), '+00:00', 'Z'))", page.steps)
+    conn.executemany(f"INSERT OR REPLACE INTO {RANGES} (episode_id, first, last, task) VALUES (?, ?, ?, ?)",
+                     [page.ranges[episode_id] for episode_id in page.moved])
+
+
+def _settle(task: _Task) -> None:
+    """Decode the task's latest alert event, kept undecoded until now: its raw alert and the agent it leaves."""
+    record, task.pending = task.pending, None
+    if record is not None:
+        state = state_of(record)
+        task.alert, task.agent_id = _ENCODE(state["alert"]), state["agent_id"]
+
+
+# Handlers: (page, task, record) for each kind of task event that can matter to an episode.
+
+
+def _registered(page: _Page, task: _Task, record: Record) -> None:
+    task.task_id = state_of(record)["task_id"]
+
+
+def _alert(page: _Page, task: _Task, record: Record) -> None:
+    task.pending = record
+    if task.episode is not None:
+        page.step(task.episode, record, "alert")
+
+
+def _escalated(page: _Page, task: _Task, record: Record) -> None:
+    state = state_of(record)
+    to_stage = state["to_stage"]
+    if to_stage not in CRISIS or (task.episode is None and state["from_stage"] in CRISIS):
+        return
+    if task.episode is None:
+        _settle(task)
+        task.episode = record.id
+        page.episodes[record.id] = dict(zip(LOG_COLUMNS, (
+            record.id, task.task_id, task.agent_id, utc_text(state["at"]), to_stage, state["reason"], task.alert,
+            None, None, None, None, None), strict=True))
+    if to_stage == "EMERGENCY":
+        page.episodes[task.episode]["severity"] = "EMERGENCY"
+    page.dirty.add(task.episode)
+    page.step(task.episode, record, "escalation")
+
+
+def _de_escalated(page: _Page, task: _Task, record: Record) -> None:
+    if task.episode is not None:
+        state = state_of(record)
+        if state["to_stage"] in CRISIS:
+            page.step(task.episode, record, "escalation")
+        else:
+            _end(page, task, record, state, "de-escalated")
+
+
+def _resolved(page: _Page, task: _Task, record: Record) -> None:
+    if task.episode is not None:
+        _end(page, task, record, state_of(record), "resolved")
+
+
+def _end(page: _Page, task: _Task, record: Record, state: Row, end: str) -> None:
+    assert task.episode is not None
+    episode = page.episodes[task.episode]
+    seconds = (instant(state["at"]) - instant(episode["started_at"])).total_seconds()
+    episode.update(ended_at=utc_text(state["at"]), end=end, resolution_seconds=seconds)
+    page.dirty.add(task.episode)
+    page.step(task.episode, record, end)
+    task.episode, task.closed = None, task.episode
+
+
+def _reassigned(page: _Page, task: _Task, record: Record) -> None:
+    _settle(task)
+    task.agent_id = state_of(record)["to_agent"]
+    if task.episode is not None:
+        page.step(task.episode, record, "reassigned")
+
+
+def _requested(page: _Page, task: _Task, record: Record) -> None:
+    """Requests for instants within the open episode, or within the one that the command under way closed."""
+    episode_id = task.episode if task.episode is not None else task.closed
+    if episode_id is None:
+        return
+    found = _AT.search(record.state)
+    episode, moment = page.episodes[episode_id], instant(found.group(1).decode() if found else state_of(record)["at"])
+    if moment < instant(episode["started_at"]) or (task.episode is None and moment > instant(episode["ended_at"])):
+        return
+    number = _key_number(record, lambda state: state["notifications"][0]["key"])
+    entry = page.ranges.get(episode_id)
+    if entry is None:
+        page.ranges[episode_id] = entry = [episode_id, number, 0, task.key]
+        page.by_task.setdefault(task.key, []).append(entry)
+    entry[2] = number
+    page.moved.add(episode_id)
+    page.step(episode_id, record, "notification")
+
+
+def _acknowledged(page: _Page, task: _Task, record: Record) -> None:
+    if task.episode is not None:
+        state = state_of(record)
+        page.episodes[task.episode].update(acknowledged_by=state["by"], acknowledged_at=utc_text(state["at"]))
+        page.dirty.add(task.episode)
+        page.step(task.episode, record, "acknowledged")
+
+
+def _delivery(page: _Page, task: _Task, record: Record) -> None:
+    ranges = page.by_task.get(task.key)
+    if not ranges:
+        return
+    number = _key_number(record, lambda state: state["key"])
+    for episode_id, first, last, _ in reversed(ranges):
+        if first <= number <= last:
+            page.step(episode_id, record, "delivery")
+            return
+
+
+def _key_number(record: Record, key: Callable[[Row], str]) -> int:
+    """The request number in the (first) notification key of a stored request or delivery event."""
+    found = _KEY_NUMBER.search(record.state)
+    return int(found.group(1) if found else key(state_of(record)).rpartition("#")[2].partition(".")[0])
+
+
+_DELIVERIES = frozenset({"Task.NotificationDelivered", "Task.DeliveryFailed"})
+_HANDLERS = {
+    "Task.Registered": _registered, "Task.AlertReceived": _alert, "Task.Escalated": _escalated,
+    "Task.DeEscalated": _de_escalated, "Task.Resolved": _resolved, "Task.Reassigned": _reassigned,
+    "Task.NotificationsRequested": _requested, "Task.Acknowledged": _acknowledged,
+    "Task.NotificationDelivered": _delivery, "Task.DeliveryFailed": _delivery,
+}
+
+
+# Queries ------------------------------------------------------------------------------------------------------------
+
+_PHRASES = {
+    "crisis": "PM notified ({priority})", "emergency": "PM told of the emergency", "repeat": "PM reminded",
+    "ping": "agent pinged", "assignment": "handed over to {recipient}", "status_check": "{recipient} asked for status",
+    "reminder": "agent reminded", "deadline_warning": "PM warned of the deadline",
+}
+
+
+def episodes(
+    db: sqlite_utils.Database, task: str | None = None, agent: str | None = None,
+    since: str | datetime | None = None, until: str | datetime | None = None,
+) -> list[Row]:
+    """Crisis episodes in recording order, each with its `responses` and its `steps` in time order.
+
+    `task` / `agent`: only that task's episodes, or those that started while `agent` held the task.
+    `since` / `until` (ISO 8601 text or datetime): only episodes that started within those bounds (inclusive).
+    A step is {seq, at, step, detail}, `detail` being its event's fields as recorded (an alert's raw alert is
+    `detail["alert"]`). A response is {at, recipient, priority, kind, key, message, delivered_at, status,
+    channel, attempts, error}, `status` being pending, delivered, failed (to be retried) or dead.
+    """
+    where = [f"{column} = ?" for column, value in (("task_id", task), ("agent_id", agent)) if value is not None]
+    clause = f"WHERE {' AND '.join(where)} " if where else ""
+    params = [value for value in (task, agent) if value is not None]
+    rows = db.conn.execute(f"SELECT {_LOG_SQL} FROM {LOG} {clause}ORDER BY id", params)
+    low, high = instant(since) if since else None, instant(until) if until else None
+    found = [_episode(row) for row in rows
+             if (low is None or instant(row[3]) >= low) and (high is None or instant(row[3]) <= high)]
+    steps = _steps(db, {row["id"] for row in found})
+    for row in found:
+        row["steps"] = sorted(steps.get(row["id"], []), key=lambda step: (instant(step["at"]), step["seq"]))
+        row["responses"] = _responses(steps.get(row["id"], []))
+    return found
+
+
+def crisis_log_lines(db: sqlite_utils.Database) -> Iterator[Row]:
+    """Every episode as a line of the upstream `coordination_crisis_log.json`, plus its task, agent and responses.
+
+    `severity` is RED or EMERGENCY; `coordinator_response` sums up the responses and their delivery.
+    """
+    rows = db.conn.execute(f"SELECT {_LOG_SQL} FROM {LOG} ORDER BY id")
+    while chunk := rows.fetchmany(_CHUNK):
+        steps = _steps(db, {row[0] for row in chunk}, ("notification", "delivery"))
+        for row in map(_episode, chunk):
+            responses = _responses(steps.get(row["id"], []))
+            yield {
+                "timestamp": row["started_at"], "severity": row["severity"], "original_event": row["original_event"],
+                "coordinator_response": coordinator_response(responses), "resolution_time": row["ended_at"],
+                "task_id": row["task_id"], "agent_id": row["agent_id"], "responses": responses,
+            }
+
+
+def coordinator_response(responses: Sequence[Row]) -> str:
+    """A short account of the responses: `PM notified (urgent), agent pinged; 2 of 2 delivered`."""
+    if not responses:
+        return "no notifications sent"
+    phrases: dict[str, int] = {}
+    for response in responses:
+        phrase = _PHRASES.get(response["kind"], "{recipient} notified ({kind})").format(**response)
+        phrases[phrase] = phrases.get(phrase, 0) + 1
+    told = ", ".join(f"{phrase} {count} times" if count > 1 and "reminded" in phrase else phrase
+                     for phrase, count in phrases.items())
+    delivered = sum(response["status"] == "delivered" for response in responses)
+    dead = sum(response["status"] == "dead" for response in responses)
+    return f"{told}; {delivered} of {len(responses)} delivered" + (f", {dead} dead" if dead else "")
+
+
+def resolution_stats(db: sqlite_utils.Database) -> dict[str, Any]:
+    """Count, mean, p50 and p90 (nearest rank) of ended episodes' `resolution_seconds`; None when none ended."""
+    values = [row[0] for row in db.conn.execute(
+        f"SELECT resolution_seconds FROM {LOG} WHERE resolution_seconds IS NOT NULL ORDER BY resolution_seconds")]
+    if not values:
+        return {"count": 0, "mean": None, "p50": None, "p90": None}
+    return {"count": len(values), "mean": sum(values) / len(values), "p50": _rank(values, 50), "p90": _rank(values, 90)}
+
+
+def _rank(ordered: Sequence[float], percent: int) -> float:
+    return ordered[max(math.ceil(percent / 100 * len(ordered)), 1) - 1]
+
+
+def _episode(values: Sequence[Any]) -> Row:
+    row = dict(zip(LOG_COLUMNS, values, strict=True))
+    row["original_event"] = None if row["original_event"] is None else _DECODE(row["original_event"])
+    return row
+
+
+def _steps(db: sqlite_utils.Database, wanted: set[int], kinds: Sequence[str] = ()) -> dict[int, list[Row]]:
+    """The steps of the `wanted` episodes (only `kinds` if given) by episode, in recording order.
+
+    Steps are appended in notification order, so an episode's steps all come at or after its id.
+    """
+    found: dict[int, list[Row]] = {}
+    sql = f"SELECT seq, episode_id, at, step, detail FROM {STEPS} WHERE seq >= ?"
+    params: list[Any] = [min(wanted, default=0)]
+    for column, values in (("step", kinds), ("episode_id", sorted(wanted) if len(wanted) <= _CHUNK else ())):
+        if values:
+            sql += f" AND {column} IN ({','.join('?' * len(values))})"
+            params.extend(values)
+    for seq, episode_id, at, step, detail in db.conn.execute(sql + " ORDER BY seq", params) if wanted else ():
+        if episode_id in wanted:
+            found.setdefault(episode_id, []).append({"seq": seq, "at": at, "step": step, "detail": _DECODE(detail)})
+    return found
+
+
+def _responses(steps: Sequence[Row]) -> list[Row]:
+    """The notifications requested in `steps` (in recording order), each with its latest delivery outcome."""
+    responses: dict[str, Row] = {}
+    for step in steps:
+        detail = step["detail"]
+        if step["step"] == "notification":
+            for told in detail["notifications"]:
+                responses[told["key"]] = {
+                    "at": step["at"], **{name: told[name] for name in ("recipient", "priority", "kind", "key")},
+                    "message": told["message"], "delivered_at": None, "status": "pending", "channel": None,
+                    "attempts": 0, "error": None,
+                }
+        elif step["step"] == "delivery" and detail["key"] in responses:
+            error = detail.get("error")
+            responses[detail["key"]].update(
+                status="delivered" if error is None else "dead" if detail.get("dead") else "failed",
+                channel=detail["channel"], attempts=detail["attempt"], error=error,
+                delivered_at=step["at"] if error is None else None,
+            )
+    return list(responses.values())
