@@ -34,7 +34,7 @@ LEDGER_TABLES = [
     "CREATE TABLE IF NOT EXISTS agent_index (agent_id TEXT PRIMARY KEY, next_due TEXT) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS agent_index_due ON agent_index (next_due) WHERE next_due IS NOT NULL",
     "CREATE TABLE IF NOT EXISTS sources (path TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL,"
-    " line INTEGER NOT NULL, mtime_ns INTEGER NOT NULL)",
+    " line INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, head TEXT NOT NULL DEFAULT '')",
 ]
 
 
@@ -86,8 +86,8 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         now = iso(moment)
         if batch.source is not None:
             mark = batch.source
-            c.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?)",
-                      (mark.path, mark.inode, mark.offset, mark.line, mark.mtime_ns))
+            c.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)",
+                      (mark.path, mark.inode, mark.offset, mark.line, mark.mtime_ns, mark.head))
         if batch.outbox:
             outbox_table.insert_requested(c, batch.outbox, moment)
         if batch.deliveries:
@@ -147,7 +147,7 @@ class LedgerRecorder(SQLiteApplicationRecorder):
 
     def source_mark(self, path: str) -> SourceMark | None:
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT path, inode, offset, line, mtime_ns FROM sources WHERE path = ?", (path,))
+            c.execute("SELECT path, inode, offset, line, mtime_ns, head FROM sources WHERE path = ?", (path,))
             row = c.fetchone()
         return None if row is None else SourceMark(*row)
 

@@ -18,3 +18,5 @@ class SourceMark:
     offset: int
     line: int
     mtime_ns: int = 0
+    head: str = ""
+    """A digest of the file's first bytes, to notice a file deleted and written again in its place."""
