@@ -21,8 +21,7 @@ class Executes(Protocol):
 
 
 AVERAGE_RESPONSE = (
-    "SELECT COUNT(*), AVG((julianday(delivered_wall) - julianday(requested_wall)) * 86400.0)"
-    " FROM notification_timing WHERE delivered_wall IS NOT NULL"
+    "SELECT delivered, CASE WHEN delivered > 0 THEN seconds / delivered END FROM response_totals WHERE id = 1"
 )
 
 

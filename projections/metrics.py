@@ -43,6 +43,18 @@ _SCHEMA = (
     " attempts INTEGER NOT NULL, status TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS agent_activity (agent_id TEXT PRIMARY KEY, flagged INTEGER NOT NULL,"
     " seen INTEGER NOT NULL)",
+    # Running totals of response times (request -> first delivery), kept by triggers, so health reads one row.
+    "CREATE TABLE IF NOT EXISTS response_totals (id INTEGER PRIMARY KEY CHECK (id = 1), delivered INTEGER NOT NULL,"
+    " seconds REAL NOT NULL)",
+    "INSERT OR IGNORE INTO response_totals VALUES (1, 0, 0.0)",
+    "CREATE TRIGGER IF NOT EXISTS response_delivered AFTER UPDATE OF delivered_wall ON notification_timing"
+    " WHEN old.delivered_wall IS NULL AND new.delivered_wall IS NOT NULL BEGIN UPDATE response_totals"
+    " SET delivered = delivered + 1, seconds = seconds"
+    " + (julianday(new.delivered_wall) - julianday(new.requested_wall)) * 86400.0 WHERE id = 1; END",
+    "CREATE TRIGGER IF NOT EXISTS response_inserted AFTER INSERT ON notification_timing"
+    " WHEN new.delivered_wall IS NOT NULL BEGIN UPDATE response_totals SET delivered = delivered + 1,"
+    " seconds = seconds + (julianday(new.delivered_wall) - julianday(new.requested_wall)) * 86400.0"
+    " WHERE id = 1; END",
     # Per aggregate: its kind, name and current stage (what a notification's level is read from).
     "CREATE TABLE IF NOT EXISTS metrics_subjects (id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT,"
     " stage TEXT NOT NULL)",
@@ -71,7 +83,7 @@ class MetricsProjection(Projection):
     version = versions.METRICS
     tables = (
         "events_per_hour", "escalation_counts", "alert_counts", "notification_timing", "agent_activity",
-        "metrics_subjects",
+        "metrics_subjects", "response_totals",
     )
 
     def create_tables(self, db: sqlite_utils.Database) -> None:

@@ -3,6 +3,6 @@ projections themselves. Bump a version when its tables or their meaning change: 
 dropped and rebuilt from the start of history."""
 
 STATUS = 3
-METRICS = 1
+METRICS = 2
 HISTORY = 1
 CRISIS = 1
