@@ -47,6 +47,10 @@ class ProjectionRunner:
     ) -> None:
         self.db = sqlite_utils.Database(path)
         self.db.conn.execute("PRAGMA journal_mode=WAL")
+        # Read models can always be rebuilt from the events: a power cut may lose their last pages (never
+        # split a page from its position), so commits need not wait for the disk.
+        self.db.conn.execute("PRAGMA synchronous=NORMAL")
+        self.db.conn.execute("PRAGMA cache_size=-65536")
         self.recorder = recorder
         self.projections = list(projections)
         self.page_size = page_size
