@@ -68,10 +68,10 @@ def run(
         newest = _newest_notification(built)
         report = built.coordinator.ingest(read_alerts(path), batch_size=settings.batch_size)
         built.coordinator.tick(moment)
-        catch_up(built.views)
         if test_mode:
             _print_decisions(built, newest)
         delivery = built.dispatcher(test_mode, _print_delivery if test_mode else None).drain()
+        catch_up(built.views)
         if json_output:
             print_json(report.as_dict())
         else:
