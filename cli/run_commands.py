@@ -107,7 +107,13 @@ def follow(settings: Settings, path: Path, test_mode: bool) -> None:
     """Run the coordinator as a service on `path` until stopped."""
     with writing(settings, "run") as built:
         dispatcher = built.dispatcher(test_mode, _print_delivery if test_mode else None)
-        service = Service(built, path.absolute(), dispatcher, _log)
+        seen = [_newest_notification(built)]
+
+        def print_decisions() -> None:
+            _print_decisions(built, seen[0])
+            seen[0] = _newest_notification(built)
+
+        service = Service(built, path.absolute(), dispatcher, _log, print_decisions if test_mode else None)
         service.handle_signals()
         service.run()
 

@@ -25,19 +25,29 @@ POLL_FALLBACK = 1.0
 VIEWS_EVERY = 1.0
 """Read models are brought up to date at most this often (seconds) while alerts keep arriving."""
 
+WATCH_READY = 5.0
+"""How long start-up waits for the file watch to be in place before reading anyway."""
+READY_PROBE = 200
+"""Milliseconds the watcher waits for changes before reporting in (its first report says it is watching)."""
+
 Log = Callable[[str], None]
 
 
 class Service:
     """One coordinator following one alerts file, until `stop` is set."""
 
-    def __init__(self, built: Services, alerts_file: Path, dispatcher: Dispatcher, log: Log) -> None:
+    def __init__(
+        self, built: Services, alerts_file: Path, dispatcher: Dispatcher, log: Log,
+        decided: Callable[[], None] | None = None,
+    ) -> None:
         self.built = built
         self.alerts_file = alerts_file
         self.dispatcher = dispatcher
         self.log = log
+        self.decided = decided
         self.stop = threading.Event()
         self.wake = threading.Event()
+        self.watching = threading.Event()
         ledger = built.ledger
         self.follower = AlertFollower(alerts_file, ledger.source_mark(str(alerts_file)), built.settings.batch_size)
         self._views_at = 0.0
@@ -46,10 +56,13 @@ class Service:
         """Serve until stopped (by `stop`, SIGTERM or SIGINT)."""
         watcher = threading.Thread(target=self._watch, name="alerts-file-watcher", daemon=True)
         watcher.start()
+        self.watching.wait(WATCH_READY)  # read only once changes can no longer slip by unnoticed
         self.log(f"following {self.alerts_file} (home {self.built.settings.home})")
         while not self.stop.is_set():
             worked = self._ingest_new()
             worked |= self._tick()
+            if worked and self.decided is not None:
+                self.decided()
             worked |= self._deliver()
             self._refresh_views(force=not worked)
             if self.stop.is_set():
@@ -119,10 +132,15 @@ class Service:
 
             directory.mkdir(parents=True, exist_ok=True)
             for changes in watch(directory, stop_event=self.stop, debounce=20, step=2, recursive=False,
-                                 watch_filter=None, raise_interrupt=False):
+                                 watch_filter=None, raise_interrupt=False, rust_timeout=READY_PROBE,
+                                 yield_on_timeout=True):
+                if not self.watching.is_set():
+                    self.watching.set()
+                    self.wake.set()  # anything written while the watch was being set up is read now
                 if any(Path(path).name == target.name for _, path in changes):
                     self.wake.set()
         except Exception as error:  # no inotify (or a full watch table): poll instead
             self.log(f"file notifications unavailable ({error}); polling every {POLL_FALLBACK} s")
+            self.watching.set()
             while not self.stop.wait(POLL_FALLBACK):
                 self.wake.set()

@@ -46,6 +46,7 @@ def health(
     delivered, average = _row(views_db, AVERAGE_RESPONSE) or (0, None)
     return {
         "coordinator_status": "stopped" if service is None else "running",
+        "pid": None if service is None else service.get("pid"),
         "uptime": _uptime(service, now),
         "events_processed": events_recorded,
         "coordination_crises": crises,

@@ -25,8 +25,8 @@ class StatusProjection(Projection):
     def create_tables(self, db: sqlite_utils.Database) -> None:
         db["task_status"].create(  # type: ignore[union-attr]
             {
-                "id": str, "task_id": str, "agent_id": str, "level": str, "emergency": int,
-                "status": str, "deadline": str, "updated_at": str,
+                "id": str, "task_id": str, "agent_id": str, "level": str, "emergency": int, "stage": str,
+                "status": str, "deadline": str, "acknowledged_by": str, "acknowledged_at": str, "updated_at": str,
             },
             pk="id",
             if_not_exists=True,
@@ -36,7 +36,7 @@ class StatusProjection(Projection):
         db["task_status"].create_index(["level"], if_not_exists=True)  # type: ignore[union-attr]
         db["agent_status"].create(  # type: ignore[union-attr]
             {
-                "id": str, "agent_id": str, "level": str, "emergency": int, "responsive": int,
+                "id": str, "agent_id": str, "level": str, "emergency": int, "stage": str, "responsive": int,
                 "last_activity": str, "updated_at": str,
             },
             pk="id",
@@ -64,8 +64,9 @@ class StatusProjection(Projection):
 
 
 _COLUMNS = {
-    "task_status": ("id", "task_id", "agent_id", "level", "emergency", "status", "deadline", "updated_at"),
-    "agent_status": ("id", "agent_id", "level", "emergency", "responsive", "last_activity", "updated_at"),
+    "task_status": ("id", "task_id", "agent_id", "level", "emergency", "stage", "status", "deadline",
+                    "acknowledged_by", "acknowledged_at", "updated_at"),
+    "agent_status": ("id", "agent_id", "level", "emergency", "stage", "responsive", "last_activity", "updated_at"),
 }
 
 
@@ -87,8 +88,9 @@ def _task_registered(key: str, state: Row, rows: Rows) -> None:
     rows[key] = (
         "task_status",
         {
-            "id": key, "task_id": state["task_id"], "agent_id": None, "level": "GREEN",
-            "emergency": 0, "status": "open", "deadline": None, "updated_at": utc_text(state["timestamp"]),
+            "id": key, "task_id": state["task_id"], "agent_id": None, "level": "GREEN", "emergency": 0,
+            "stage": "GREEN", "status": "open", "deadline": None, "acknowledged_by": None, "acknowledged_at": None,
+            "updated_at": utc_text(state["timestamp"]),
         },
     )
 
@@ -97,7 +99,7 @@ def _agent_registered(key: str, state: Row, rows: Rows) -> None:
     rows[key] = (
         "agent_status",
         {
-            "id": key, "agent_id": state["agent_id"], "level": "GREEN", "emergency": 0,
+            "id": key, "agent_id": state["agent_id"], "level": "GREEN", "emergency": 0, "stage": "GREEN",
             "responsive": 1, "last_activity": None, "updated_at": utc_text(state["timestamp"]),
         },
     )
@@ -114,12 +116,22 @@ def _reassigned(key: str, state: Row, rows: Rows) -> None:
 
 
 def _moved(key: str, state: Row, rows: Rows) -> None:
-    stage = Stage(state["to_stage"])
-    rows[key][1].update(level=stage.level, emergency=int(stage.emergency), updated_at=utc_text(state["at"]))
+    stage, before = Stage(state["to_stage"]), Stage(state["from_stage"])
+    row = rows[key][1]
+    row.update(level=stage.level, emergency=int(stage.emergency), stage=stage.value, updated_at=utc_text(state["at"]))
+    if "acknowledged_by" in row and stage.rank >= Stage.RED.rank > before.rank:
+        row.update(acknowledged_by=None, acknowledged_at=None)  # a new crisis is not acknowledged yet
 
 
 def _resolved(key: str, state: Row, rows: Rows) -> None:
-    rows[key][1].update(level="GREEN", emergency=0, status="completed", updated_at=utc_text(state["at"]))
+    rows[key][1].update(level="GREEN", emergency=0, stage="GREEN", status="completed",
+                        updated_at=utc_text(state["at"]))
+
+
+def _acknowledged(key: str, state: Row, rows: Rows) -> None:
+    row = rows[key][1]
+    if "acknowledged_by" in row:
+        row.update(acknowledged_by=state["by"], acknowledged_at=utc_text(state["at"]))
 
 
 def _reopened(key: str, state: Row, rows: Rows) -> None:
@@ -147,6 +159,7 @@ _HANDLERS: dict[str, Callable[[str, Row, Rows], None]] = {
     "Agent.DeEscalated": _moved,
     "Task.Resolved": _resolved,
     "Task.Reopened": _reopened,
+    "Task.Acknowledged": _acknowledged,
     "Task.Reassigned": _reassigned,
     "Agent.MarkedUnresponsive": _marked_unresponsive,
     "Agent.ActivitySeen": _activity_seen,

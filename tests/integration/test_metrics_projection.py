@@ -330,6 +330,7 @@ def test_health_reports_the_coordinators_indicators(scenario: Scenario, document
     )
     assert report == {
         "coordinator_status": "running",
+        "pid": 4242,
         "uptime": 5400.0,
         "events_processed": scenario.events,
         "coordination_crises": 0,
@@ -348,6 +349,7 @@ def test_health_says_stopped_with_no_uptime_without_a_running_service(tmp_path: 
     )
     assert report == {
         "coordinator_status": "stopped",
+        "pid": None,
         "uptime": None,
         "events_processed": 0,
         "coordination_crises": 0,
