@@ -38,6 +38,7 @@ from adapters.event_stream import (
 )
 from cli.bootstrap import build
 from cli.settings import Settings
+from tests.alert_builders import assigned, crisis, heartbeat, unresponsive, warning
 
 PM = "pm-agent"
 E = TypeVar("E", bound=CoordinationEvent)
@@ -51,30 +52,14 @@ def stamp(hour: int, minute: int = 0) -> str:
     return at(hour, minute).isoformat().replace("+00:00", "Z")
 
 
-def assigned(task: str, agent: str, when: str, deadline: str | None = None) -> dict[str, Any]:
-    alert: dict[str, Any] = {"type": "TASK_ASSIGNED", "task_id": task, "agent_id": agent, "timestamp": when}
-    if deadline is not None:
-        alert["deadline"] = deadline
-    return alert
 
 
-def crisis(task: str, agent: str, level: str, when: str, description: str = "stuck") -> dict[str, Any]:
-    return {"type": "COORDINATION_CRISIS", "task_id": task, "agent_id": agent, "escalation_level": level,
-            "description": description, "timestamp": when}
 
 
-def warning(task: str, agent: str, remaining: str, when: str) -> dict[str, Any]:
-    return {"type": "DEADLINE_WARNING", "task_id": task, "agent_id": agent, "time_remaining": remaining,
-            "timestamp": when}
 
 
-def unresponsive(agent: str, last_activity: str, when: str) -> dict[str, Any]:
-    return {"type": "AGENT_UNRESPONSIVE", "agent_id": agent, "last_activity": last_activity,
-            "unresponsive_duration": "1 hour", "timestamp": when}
 
 
-def heartbeat(agent: str, when: str) -> dict[str, Any]:
-    return {"type": "AGENT_HEARTBEAT", "agent_id": agent, "timestamp": when}
 
 
 @dataclass
