@@ -8,10 +8,11 @@ import typer
 
 from cli.bootstrap import services
 from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, fail, settings_for
-from cli.render import agent_document, level_text, print_json, show, table
+from cli.render import agent_document, history_entries, level_text, print_json, show, table
 from cli.views import catch_up
 from domain.coordinator import UnknownAgent
 from projections import queries
+from projections.history import history_of
 
 app = typer.Typer(help="Inspect agents: responsiveness, level and the tasks they hold.", no_args_is_help=True)
 
@@ -30,7 +31,8 @@ def show_agent(
             raise fail(f"unknown agent '{agent_id}': no alert has named it", EXIT_NOT_FOUND) from None
         catch_up(built.views)
         held = queries.open_tasks_of(built.views.db, agent_id)
-    document = agent_document(agent, held)
+        history = history_entries(history_of(built.views.db, "agent", agent_id))
+    document = agent_document(agent, held, history)
     if json_output:
         print_json(document)
         return

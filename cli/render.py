@@ -23,8 +23,8 @@ def timestamp(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def task_document(task: Task) -> dict[str, Any]:
-    """The `task show --json` document."""
+def task_document(task: Task, history: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The `task show --json` document (`history`: the whole history, when the aggregate keeps only its tail)."""
     return {
         "task_id": task.task_id,
         "agent_id": task.agent_id,
@@ -32,11 +32,23 @@ def task_document(task: Task) -> dict[str, Any]:
         "emergency": task.stage.emergency,
         "status": task.status,
         "deadline": timestamp(task.deadline),
-        "history": [{**entry, "at": timestamp(entry["at"])} for entry in task.history],
+        "history": [_entry(entry) for entry in (task.history if history is None else history)],
     }
 
 
-def agent_document(agent: Agent, tasks: Sequence[str]) -> dict[str, Any]:
+def history_entries(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """History read-model rows as the entries `task show` and `agent show` print."""
+    return [{"at": row["at"], "from": row["from_level"], "to": row["to_level"], "emergency": row["emergency"],
+             "reason": row["reason"]} for row in rows]
+
+
+def _entry(entry: dict[str, Any]) -> dict[str, Any]:
+    return {**entry, "at": entry["at"] if isinstance(entry["at"], str) else timestamp(entry["at"])}
+
+
+def agent_document(
+    agent: Agent, tasks: Sequence[str], history: Sequence[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """The `agent show --json` document."""
     return {
         "agent_id": agent.agent_id,
@@ -45,7 +57,7 @@ def agent_document(agent: Agent, tasks: Sequence[str]) -> dict[str, Any]:
         "responsive": not agent.unresponsive,
         "last_activity": timestamp(agent.last_activity),
         "tasks": list(tasks),
-        "history": [{**entry, "at": timestamp(entry["at"])} for entry in agent.history],
+        "history": [_entry(entry) for entry in (agent.history if history is None else history)],
     }
 
 

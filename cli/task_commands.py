@@ -9,11 +9,12 @@ import typer
 from cli.bootstrap import services
 from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, as_of_moment, fail, settings_for
 from cli.plain import task_text
-from cli.render import level_text, print_json, show, table, task_document, timestamp
+from cli.render import history_entries, level_text, print_json, show, table, task_document, timestamp
 from cli.views import catch_up
 from domain.coordinator import UnknownTask
 from domain.stages import Stage
 from projections import queries
+from projections.history import history_of
 
 app = typer.Typer(help="Inspect tasks: their level, agent, deadline and escalation history.", no_args_is_help=True)
 
@@ -37,12 +38,16 @@ def show_task(
     moment = as_of_moment(at, "--at") if at is not None else None
     with services(settings_for(home)) as built:
         try:
-            task = (built.coordinator.get_task(task_id) if moment is None
-                    else built.coordinator.task_as_of(task_id, moment))
+            if moment is None:
+                task = built.coordinator.get_task(task_id)
+                catch_up(built.views)
+                history = history_entries(history_of(built.views.db, "task", task_id))
+            else:
+                task, history = built.coordinator.task_as_of(task_id, moment)
         except UnknownTask:
             when = "" if moment is None else f" by {timestamp(moment)}"
             raise fail(f"unknown task '{task_id}': no alert had named it{when}", EXIT_NOT_FOUND) from None
-    document = task_document(task)
+    document = task_document(task, history)
     if json_output:
         print_json(document)
         return

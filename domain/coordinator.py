@@ -191,17 +191,21 @@ class Coordinator(Application[UUID]):
         assert isinstance(task, Task)
         return task
 
-    def task_as_of(self, task_id: str, moment: datetime) -> Task:
-        """The task as it was at `moment`, replayed from its events (UnknownTask if not yet known then)."""
+    def task_as_of(self, task_id: str, moment: datetime) -> tuple[Task, list[dict[str, Any]]]:
+        """The task as it was at `moment` and its whole history of stage changes up to then, replayed from its
+        events (UnknownTask if not yet known then)."""
         task: Any = None
+        history: list[dict[str, Any]] = []
         for event in self.repository.event_store.get(Task.id_for(task_id)):
             at = getattr(event, "at", None)
             if at is not None and at > moment:
                 break
             task = cast(Task.Event, event).mutate(task)
+            if isinstance(event, Task.Escalated | Task.Resolved):
+                history.append(task.history[-1])
         if not isinstance(task, Task) or not task.recent_alerts:
             raise UnknownTask(task_id)
-        return task
+        return task, history
 
     def _existing_task(self, task_id: str) -> Task:
         self.get_task(task_id)

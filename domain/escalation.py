@@ -12,6 +12,8 @@ from domain.rules import AgentView, Demand
 from domain.stages import Stage
 
 TICK = timedelta(microseconds=1)
+HISTORY_KEPT = 50
+"""Stage changes an aggregate keeps in memory (the full history is in its events and the history read model)."""
 UNKNOWN_RULE = "unknown"
 """The rule of stage changes recorded before events named it."""
 
@@ -112,6 +114,8 @@ class Escalating(Aggregate):
             self.pm_alerted_at = None
         self.stage = to_stage
         self.evaluated_at = at
+        if len(self.history) >= HISTORY_KEPT:
+            del self.history[: len(self.history) - HISTORY_KEPT + 1]
         self.history.append(
             {
                 "at": at,

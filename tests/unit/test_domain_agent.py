@@ -374,3 +374,15 @@ def test_agent_history_never_runs_backwards_whatever_order_alerts_arrive_in(seed
         agent.advance(agent.clamp(when + timedelta(minutes=20)))
     instants = [entry["at"] for entry in agent.history]
     assert instants == sorted(instants)
+
+
+def test_an_agent_keeps_only_its_newest_stage_changes_in_memory_however_long_its_history() -> None:
+    from domain.escalation import HISTORY_KEPT
+
+    agent = Agent.register(AGENT)
+    for hour in range(HISTORY_KEPT):
+        agent.mark_unresponsive(at(0) + timedelta(hours=hour, minutes=10), at(0) + timedelta(hours=hour - 1), "f", {})
+        agent.see_activity(at(0) + timedelta(hours=hour, minutes=20), "h")
+    assert len(agent.history) == HISTORY_KEPT
+    assert moves(agent)[-1] == (at(0) + timedelta(hours=HISTORY_KEPT - 1, minutes=20), "GREEN", False)
+    assert replay(agent.collect_events()) == agent
