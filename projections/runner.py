@@ -50,7 +50,7 @@ class ProjectionRunner:
         # Read models can always be rebuilt from the events: a power cut may lose their last pages (never
         # split a page from its position), so commits need not wait for the disk.
         self.db.conn.execute("PRAGMA synchronous=NORMAL")
-        self.db.conn.execute("PRAGMA cache_size=-65536")
+        self.db.conn.execute("PRAGMA cache_size=-16384")
         self.recorder = recorder
         self.projections = list(projections)
         self.page_size = page_size
