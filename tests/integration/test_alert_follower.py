@@ -1,88 +1,32 @@
 """Following a real alerts file as it is written: incremental reads, partial lines, truncation, rotation,
-whole-document rewrites, and a position that survives a restart because it is recorded with the alerts."""
+whole-document rewrites and bad lines."""
 
 from __future__ import annotations
 
-import gc
 import json
 import os
-import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from adapters.alert_file import Item
 from adapters.alert_follower import BLOCK as READ_LIMIT
-from adapters.alert_follower import AlertFollower, Chunk
-from cli.bootstrap import Services, build
-from cli.settings import Settings
-from domain.alerts import Alert, AlertType, Quarantined
+from adapters.alert_follower import AlertFollower
+from cli.bootstrap import Services
+from domain.alerts import Alert, AlertType
 from domain.sources import SourceMark
-
-T = "2025-07-16T19:03:54Z"
-
-
-def crisis(task: str, **changes: Any) -> dict[str, Any]:
-    item: dict[str, Any] = {"type": "COORDINATION_CRISIS", "task_id": task, "agent_id": "agent-1",
-                            "escalation_level": "red", "timestamp": T}
-    item.update(changes)
-    return item
-
-
-def line(task: str, **changes: Any) -> str:
-    return json.dumps(crisis(task, **changes)) + "\n"
-
-
-def lines(*tasks: str) -> str:
-    return "".join(line(task) for task in tasks)
-
-
-def append(path: Path, text: str) -> None:
-    with path.open("a", encoding="utf-8") as out:
-        out.write(text)
-
-
-def alerts(items: list[Item]) -> list[Alert]:
-    return [item for item in items if isinstance(item, Alert)]
-
-
-def quarantined(items: list[Item]) -> list[Quarantined]:
-    return [item for item in items if isinstance(item, Quarantined)]
-
-
-def tasks_and_lines(chunk: Chunk) -> list[tuple[str | None, int | None]]:
-    assert quarantined(chunk.items) == []
-    return [(alert.task_id, alert.line) for alert in alerts(chunk.items)]
-
-
-def take(follower: AlertFollower) -> Chunk:
-    """Read the next chunk (there must be one) and take it as read."""
-    chunk = follower.read()
-    assert chunk is not None
-    follower.advance(chunk.mark)
-    return chunk
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "coordination_alerts.json"
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def services(home: Path) -> Iterator[Services]:
-    built = build(Settings(home=home))
-    try:
-        yield built
-    finally:
-        built.close()
-
+from tests.integration.follower_support import (
+    alerts,
+    append,
+    crisis,
+    line,
+    lines,
+    quarantined,
+    take,
+    tasks_and_lines,
+)
+from tests.integration.follower_support import home as home  # pytest fixture (requested by `services`)
+from tests.integration.follower_support import path as path  # pytest fixture
+from tests.integration.follower_support import services as services  # pytest fixture
 
 # Incremental JSON Lines -------------------------------------------------------------------------
 
@@ -326,142 +270,6 @@ def test_a_document_written_on_a_single_line_is_read_as_a_document(path: Path, f
     assert chunk is not None
     assert [a.task_id for a in alerts(chunk.items)] == ["task-1", "task-2"]
     assert quarantined(chunk.items) == []
-
-
-# A durable position ----------------------------------------------------------------------------
-
-
-def test_the_mark_recorded_with_the_alerts_survives_a_restart_and_only_what_came_after_is_read(
-    path: Path, home: Path,
-) -> None:
-    path.write_text(lines("task-1", "task-2", "task-3"), encoding="utf-8")
-    built = build(Settings(home=home))
-    try:
-        follower = AlertFollower(path, built.ledger.source_mark(str(path)), max_lines=2)
-        assert follower.mark is None
-        while (chunk := follower.read()) is not None:
-            built.coordinator.ingest(chunk.items, mark=chunk.mark)
-            follower.advance(chunk.mark)
-        last = follower.mark
-    finally:
-        built.close()
-    append(path, lines("task-4", "task-5"))
-
-    reopened = build(Settings(home=home))
-    try:
-        mark = reopened.ledger.source_mark(str(path))
-        assert mark == last
-        chunk = take(AlertFollower(path, mark))
-        assert tasks_and_lines(chunk) == [("task-4", 4), ("task-5", 5)]
-        report = reopened.coordinator.ingest(chunk.items, mark=chunk.mark)
-        assert report.as_dict() == {"processed": 2, "duplicates": 0, "quarantined": 0}
-        assert reopened.ledger.source_mark(str(path)) == chunk.mark
-    finally:
-        reopened.close()
-
-
-def test_lines_read_but_not_recorded_before_a_crash_are_read_again_after_the_restart(
-    path: Path, home: Path,
-) -> None:
-    path.write_text(lines("task-1", "task-2"), encoding="utf-8")
-    built = build(Settings(home=home))
-    try:
-        follower = AlertFollower(path)
-        recorded = take(follower)
-        built.coordinator.ingest(recorded.items, mark=recorded.mark)
-        append(path, lines("task-3", "task-4"))
-        lost = follower.read()  # read, then "crash" before ingesting it
-        assert lost is not None
-    finally:
-        built.close()
-
-    reopened = build(Settings(home=home))
-    try:
-        mark = reopened.ledger.source_mark(str(path))
-        assert mark == recorded.mark
-        again = take(AlertFollower(path, mark))
-        assert tasks_and_lines(again) == [("task-3", 3), ("task-4", 4)]
-        assert [a.fingerprint for a in alerts(again.items)] == [a.fingerprint for a in alerts(lost.items)]
-        report = reopened.coordinator.ingest(again.items, mark=again.mark)
-        assert report.as_dict() == {"processed": 2, "duplicates": 0, "quarantined": 0}
-    finally:
-        reopened.close()
-
-
-def test_a_chunk_of_only_blank_lines_still_moves_the_recorded_mark(path: Path, services: Services) -> None:
-    path.write_text(line("task-1") + "\n\n", encoding="utf-8")
-    follower = AlertFollower(path)
-    take(follower)
-    append(path, "\n  \n")
-    chunk = take(follower)
-    assert chunk.items == []
-    services.coordinator.ingest(chunk.items, mark=chunk.mark)
-    assert services.ledger.source_mark(str(path)) == chunk.mark
-
-
-# Memory ----------------------------------------------------------------------------------------
-
-BIG_LINES = 50_000
-
-
-def write_big_file(path: Path) -> None:
-    with path.open("w", encoding="utf-8") as out:
-        for number in range(BIG_LINES):
-            out.write(line(f"task-{number}"))
-
-
-def test_following_a_large_file_in_chunks_keeps_nothing_but_the_mark_and_memory_stays_bounded(path: Path) -> None:
-    write_big_file(path)
-    follower = AlertFollower(path, max_lines=500)
-    keys = set(vars(follower))
-    assert keys == {"path", "mark", "max_lines"}
-    gc.collect()
-    tracemalloc.start()
-    try:
-        baseline = tracemalloc.get_traced_memory()[0]
-        peaks: list[int] = []
-        retained: list[int] = []
-        total = 0
-        while (chunk := follower.read()) is not None:
-            assert len(chunk.items) <= 500
-            total += len(chunk.items)
-            follower.advance(chunk.mark)
-            del chunk
-            current, peak = tracemalloc.get_traced_memory()
-            peaks.append(peak - baseline)
-            retained.append(current - baseline)
-            tracemalloc.reset_peak()
-            assert set(vars(follower)) == keys
-            assert isinstance(follower.mark, SourceMark)
-    finally:
-        tracemalloc.stop()
-    assert total == BIG_LINES
-    assert len(peaks) == BIG_LINES // 500
-    assert max(retained) < 256 * 1024, "nothing accumulates between reads"
-    assert retained[-1] <= retained[0] + 64 * 1024
-    assert max(peaks) < 1024 * 1024, "one read holds about its chunk of lines, never the whole file"
-    later, earlier = max(peaks[len(peaks) // 2 :]), max(peaks[: len(peaks) // 2])
-    assert later <= earlier * 1.05, "later reads cost no more than earlier ones"
-
-
-def test_reading_in_chunks_of_500_lines_peaks_at_well_under_a_megabyte(path: Path) -> None:
-    write_big_file(path)
-    follower = AlertFollower(path, max_lines=500)
-    gc.collect()
-    tracemalloc.start()
-    try:
-        baseline = tracemalloc.get_traced_memory()[0]
-        peak = 0
-        for _ in range(3):
-            chunk = follower.read()
-            assert chunk is not None
-            follower.advance(chunk.mark)
-            del chunk
-            peak = max(peak, tracemalloc.get_traced_memory()[1] - baseline)
-            tracemalloc.reset_peak()
-    finally:
-        tracemalloc.stop()
-    assert peak < 1024 * 1024
 
 
 # Bad input -------------------------------------------------------------------------------------

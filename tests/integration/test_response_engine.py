@@ -1,4 +1,4 @@
-"""The response engine against a real SQLite store: which notifications reach the outbox, and when.
+"""The response engine against a real SQLite store: which notifications each procedure puts in the outbox, and when.
 
 Alerts are written as JSON Lines files and read with the real reader; notifications are read back from the
 outbox table of the event store.
@@ -6,141 +6,25 @@ outbox table of the event store.
 
 from __future__ import annotations
 
-import json
-import re
-import sqlite3
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from adapters.alert_file import read_alerts
-from adapters.sqlite_store import LedgerRecorder
-from cli.bootstrap import build, event_store_env
 from cli.render import task_document
-from cli.settings import Settings
-from domain.coordinator import Coordinator, IngestReport
-from domain.escalation import Escalating
 from domain.notifications import PRIORITY, STANDARD, URGENT
 from domain.responses import Policy
 from domain.stages import Stage
 from domain.task import Task
 from tests.alert_builders import assigned, crisis, heartbeat, milestone, reassignment, unresponsive, warning
-
-Row = dict[str, Any]
-Route = tuple[str, str, str]
-PM = "pm-agent"
-KEY = re.compile(r"^(task|agent):.+#\d+\.\d+$")
-
-
-def at(hour: int, minute: int = 0, second: int = 0) -> datetime:
-    return datetime(2025, 7, 16, hour, minute, second, tzinfo=UTC)
-
-
-def stamp(hour: int, minute: int = 0, second: int = 0) -> str:
-    return at(hour, minute, second).isoformat().replace("+00:00", "Z")
-
-
-def stored(hour: int, minute: int = 0, second: int = 0) -> str:
-    """An instant as the outbox stores it."""
-    return at(hour, minute, second).isoformat(timespec="microseconds")
-
-
-# --- alerts as the accountability system writes them -----------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# --- a coordinator on a real store -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Store:
-    """A coordinator on the SQLite store in `home`, fed from JSON Lines files written beside it."""
-
-    home: Path
-    coordinator: Coordinator
-    closer: Callable[[], None]
-    files: list[Path] = field(default_factory=list)
-
-    @property
-    def ledger(self) -> LedgerRecorder:
-        recorder = self.coordinator.recorder
-        assert isinstance(recorder, LedgerRecorder)
-        return recorder
-
-    def write(self, *alerts: dict[str, Any]) -> Path:
-        path = self.home.parent / f"alerts-{len(self.files)}.jsonl"
-        path.write_text("".join(json.dumps(alert, ensure_ascii=False) + "\n" for alert in alerts), encoding="utf-8")
-        self.files.append(path)
-        return path
-
-    def feed(self, *alerts: dict[str, Any]) -> IngestReport:
-        return self.ingest(self.write(*alerts))
-
-    def ingest(self, path: Path) -> IngestReport:
-        return self.coordinator.ingest(read_alerts(path))
-
-    def rows(self, subject: str | None = None) -> list[Row]:
-        """Outbox rows, oldest first (optionally only those about `subject`)."""
-        rows = list(reversed(self.ledger.notifications()))
-        return [row for row in rows if subject is None or row["subject"] == subject]
-
-    def new_rows(self, before: int) -> list[Row]:
-        return self.rows()[before:]
-
-    def close(self) -> None:
-        self.closer()
-
-
-def open_store(home: Path, policy: Policy | None = None) -> Store:
-    settings = Settings(home=home)
-    if policy is None:
-        services = build(settings)
-        return Store(home, services.coordinator, services.close)
-    home.mkdir(parents=True, exist_ok=True)
-    coordinator = Coordinator(env=event_store_env(settings), policy=policy)
-    return Store(home, coordinator, coordinator.close)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "home")
-    yield opened
-    opened.close()
-
-
-def routes(rows: list[Row]) -> list[Route]:
-    return [(row["recipient"], row["priority"], row["kind"]) for row in rows]
-
-
-def events_of(coordinator: Coordinator, task_id: str) -> list[Any]:
-    return list(coordinator.events.get(Task.id_for(task_id)))
-
-
-def requested_keys(coordinator: Coordinator, aggregate_id: Any) -> list[str]:
-    return [
-        notification["key"]
-        for event in coordinator.events.get(aggregate_id)
-        if isinstance(event, Escalating.NotificationsRequested)
-        for notification in event.notifications
-    ]
-
+from tests.integration.response_scenarios import (
+    PM,
+    Store,
+    at,
+    events_of,
+    open_store,
+    routes,
+    stamp,
+    stored,
+)
+from tests.integration.response_scenarios import store as store  # pytest fixture
 
 # --- each response procedure -----------------------------------------------------------------------------------------
 
@@ -430,185 +314,3 @@ def test_an_emergency_can_hand_the_task_to_an_agent_from_the_backup_pool(tmp_pat
     assert task.agent_id == "reserve-1"
     assert routes(emergency) == [("lead", URGENT, "emergency"), ("reserve-1", URGENT, "assignment"),
                                  ("zed", PRIORITY, "status_check")]
-
-
-# --- repeats ---------------------------------------------------------------------------------------------------------
-
-
-def red_task(store: Store) -> None:
-    store.feed(assigned("task-1", "ada", stamp(9)), crisis("task-1", "ada", "red", stamp(10), "Still no response"))
-
-
-def repeats(store: Store) -> list[Row]:
-    return [row for row in store.rows("task-1") if row["kind"] == "repeat"]
-
-
-def test_a_red_unacknowledged_task_is_repeated_to_the_pm_every_15_minutes_and_not_before(store: Store) -> None:
-    red_task(store)
-
-    store.coordinator.tick(at(10, 14, 59))
-    assert repeats(store) == []
-
-    store.coordinator.tick(at(10, 15))
-    first = repeats(store)
-    assert routes(first) == [(PM, URGENT, "repeat")]
-    assert first[0]["requested_at"] == stored(10, 15)
-    assert first[0]["message"] == (
-        "🚨 URGENT (repeat): task-1 (agent ada) is still RED after 15m 00s, unacknowledged: "
-        "coordination crisis: red (Still no response); no deadline known. Acknowledge with: coordinator ack task-1"
-    )
-
-    store.coordinator.tick(at(10, 29))
-    assert len(repeats(store)) == 1
-    store.coordinator.tick(at(10, 30))
-    assert [row["requested_at"] for row in repeats(store)] == [stored(10, 15), stored(10, 30)]
-
-
-def test_repeats_survive_a_restart_of_the_coordinator(tmp_path: Path) -> None:
-    first = open_store(tmp_path / "home")
-    red_task(first)
-    first.close()
-
-    second = open_store(tmp_path / "home")
-    try:
-        second.coordinator.tick(at(10, 15))
-        assert routes(repeats(second)) == [(PM, URGENT, "repeat")]
-    finally:
-        second.close()
-
-
-def test_an_acknowledged_task_is_not_repeated(store: Store) -> None:
-    red_task(store)
-    store.coordinator.tick(at(10, 15))
-
-    store.coordinator.acknowledge("task-1", by="lead", at=at(10, 20))
-    store.coordinator.tick(at(10, 30))
-    store.coordinator.tick(at(12))
-
-    assert [row["requested_at"] for row in repeats(store)] == [stored(10, 15)]
-
-
-def test_a_task_that_leaves_red_stops_repeating(store: Store) -> None:
-    red_task(store)
-    store.coordinator.tick(at(10, 15))
-
-    store.feed(crisis("task-1", "ada", "green", stamp(10, 20), "back on track"))
-    store.coordinator.tick(at(10, 35))
-    store.coordinator.tick(at(12))
-
-    assert store.coordinator.get_task("task-1").stage is Stage.GREEN
-    assert [row["requested_at"] for row in repeats(store)] == [stored(10, 15)]
-
-
-# --- no duplicates ---------------------------------------------------------------------------------------------------
-
-
-def busy_day() -> list[dict[str, Any]]:
-    return [
-        assigned("task-101", "backend-agent", stamp(20), deadline=stamp(22)),
-        assigned("task-102", "frontend-agent", stamp(20, 5), deadline=stamp(23, 30)),
-        assigned("task-103", "silent-agent", stamp(20, 10)),
-        heartbeat("silent-agent", stamp(20, 20)),
-        warning("task-105", "working-agent", "30 minutes", stamp(21)),
-        crisis("task-106", "unresponsive-agent", "orange", stamp(21, 5), "Agent unresponsive for task"),
-        unresponsive("silent-agent", stamp(20, 20), stamp(21, 20)),
-        milestone("PR #70 XP Quality Gate", "failing", ["import errors"], "performance-agent", stamp(21, 30)),
-        warning("task-101", "backend-agent", "15 minutes", stamp(21, 45)),
-        crisis("task-106", "unresponsive-agent", "red", stamp(21, 50), "Still no response"),
-        reassignment("task-103", "silent-agent", "backup-agent", "Agent unresponsive", stamp(22, 10)),
-    ]
-
-
-def test_reingesting_the_same_file_and_replaying_the_store_add_no_notifications(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    first = open_store(home)
-    path = first.write(*busy_day())
-    first.ingest(path)
-    first.coordinator.tick(at(22, 30))
-    rows = first.rows()
-    again = first.ingest(path)
-    first.coordinator.tick(at(22, 30))
-    after_reingest = first.rows()
-    first.close()
-
-    replayed = open_store(home)
-    try:
-        replay_report = replayed.ingest(path)
-        replayed.coordinator.tick(at(22, 30))
-        after_replay = replayed.rows()
-        recorded = [
-            key
-            for row in after_replay
-            for key in requested_keys(
-                replayed.coordinator,
-                Task.id_for(row["subject"]) if row["subject_kind"] == "task"
-                else replayed.coordinator.get_agent(row["subject"]).id,
-            )
-        ]
-    finally:
-        replayed.close()
-
-    assert len(rows) > 20
-    assert (again.processed, again.duplicates) == (0, len(busy_day()))
-    assert (replay_report.processed, replay_report.duplicates) == (0, len(busy_day()))
-    assert after_reingest == rows
-    assert after_replay == rows
-    keys = [row["key"] for row in rows]
-    assert len(set(keys)) == len(keys)
-    assert all(KEY.match(key) for key in keys), keys
-    assert {row["key"] for row in rows} == set(recorded), "every outbox row is recorded on its aggregate, and back"
-    assert all(row["key"].startswith(f"{row['subject_kind']}:{row['subject']}#") for row in rows)
-
-
-# --- acknowledgement and resolution ----------------------------------------------------------------------------------
-
-
-def test_acknowledgement_and_resolution_are_recorded_as_events_with_who_and_when(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    store = open_store(home)
-    red_task(store)
-    store.coordinator.acknowledge("task-1", by="lead", at=at(10, 7))
-    store.coordinator.resolve("task-1", by="lead", at=at(10, 30), note="fixed by hand")
-    store.close()
-
-    reopened = open_store(home)
-    try:
-        task = reopened.coordinator.get_task("task-1")
-        events = events_of(reopened.coordinator, "task-1")
-    finally:
-        reopened.close()
-
-    assert (task.acknowledged_by, task.acknowledged_at) == ("lead", at(10, 7))
-    assert (task.resolved_by, task.resolution_note) == ("lead", "fixed by hand")
-    assert (task.status, task.stage) == ("completed", Stage.GREEN)
-    assert task.history[-1]["reason"] == "resolved by lead: fixed by hand"
-    assert task.history[-1]["at"] == at(10, 30)
-    acknowledged = [event for event in events if isinstance(event, Task.Acknowledged)]
-    resolved = [event for event in events if isinstance(event, Task.Resolved)]
-    assert [(event.by, event.at) for event in acknowledged] == [("lead", at(10, 7))]
-    assert [(event.by, event.note, event.at, event.from_stage) for event in resolved] == [
-        ("lead", "fixed by hand", at(10, 30), Stage.RED)
-    ]
-
-
-# --- encoding --------------------------------------------------------------------------------------------------------
-
-
-def test_messages_are_stored_as_valid_utf8_with_their_emoji_intact(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    store = open_store(home)
-    store.feed(*busy_day())
-    store.coordinator.tick(at(22, 30))
-    via_ledger = {row["key"]: row["message"] for row in store.rows()}
-    store.close()
-
-    with sqlite3.connect(home / "events.sqlite") as db:
-        raw = {key: bytes(blob) for key, blob in db.execute("SELECT key, CAST(message AS BLOB) FROM outbox")}
-
-    decoded = {key: blob.decode("utf-8") for key, blob in raw.items()}
-    assert decoded == via_ledger
-    assert any("🚨" in message for message in decoded.values())
-    assert any("⏰" in message for message in decoded.values())
-    assert any("→" in message for message in decoded.values())
-    assert all("\\u" not in message and "?" * 2 not in message for message in decoded.values())
-    assert any("🚨".encode() in blob for blob in raw.values())
