@@ -81,13 +81,14 @@ from adapters.stream_events import (
     DeEscalated,
     DeliveryFailed,
     Escalated,
+    LevelChange,
     NotificationDelivered,
     NotificationRequested,
     OtherEvent,
     Reassigned,
     Resolved,
     SubjectKind,
-    instant,
+    optional_instant,
     other_event,
     typed_events,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "DeliveryFailed",
     "Escalated",
     "Handler",
+    "LevelChange",
     "NotificationDelivered",
     "NotificationRequested",
     "OtherEvent",
@@ -321,7 +323,7 @@ class CoordinationEventConsumer:
                 self._remember(originator_id, (subject_kind, subject_name))
         known = self._subject(db, originator_id)
         subject = known[1] if known is not None else originator_id
-        recorded_at = instant(state.get("timestamp")) or datetime.fromtimestamp(0, UTC)
+        recorded_at = optional_instant(state.get("timestamp")) or datetime.fromtimestamp(0, UTC)
         common: dict[str, Any] = {
             "position": record.id,
             "subject_kind": subject_kind,

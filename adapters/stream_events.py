@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
 from domain.alerts import AlertType
+from projections.records import instant
 
 SubjectKind: TypeAlias = Literal["task", "agent"]
 """What an event is about: a task (or Phase 1 milestone) or an agent."""
@@ -52,8 +53,8 @@ class ActivitySeen(CoordinationEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Escalated(CoordinationEvent):
-    """The level went up from `from_level` to `to_level` because of `reason`, as `rule` decided.
+class LevelChange(CoordinationEvent):
+    """A task's or agent's level changed from `from_level` to `to_level` because of `reason`, as `rule` decided.
 
     Levels are GREEN, YELLOW, ORANGE, RED; `emergency` is True for RED's EMERGENCY stage (and
     `from_emergency` when the move started there).
@@ -68,15 +69,13 @@ class Escalated(CoordinationEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DeEscalated(CoordinationEvent):
-    """The level went down from `from_level` to `to_level` (same fields as `Escalated`)."""
+class Escalated(LevelChange):
+    """The level went up."""
 
-    from_level: str
-    to_level: str
-    emergency: bool
-    from_emergency: bool
-    reason: str
-    rule: str
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeEscalated(LevelChange):
+    """The level went down."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,16 +158,13 @@ class OtherEvent(CoordinationEvent):
 
 
 
-def instant(value: Any) -> datetime | None:
-    """A stored ISO 8601 instant as an aware datetime (naive means UTC)."""
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+def optional_instant(value: Any) -> datetime | None:
+    """A stored ISO 8601 instant as an aware datetime (naive means UTC), None for none."""
+    return None if value is None else instant(str(value))
 
 
 def _required_instant(value: Any) -> datetime:
-    moment = instant(value)
+    moment = optional_instant(value)
     if moment is None:
         raise ValueError("missing instant")
     return moment
@@ -244,7 +240,7 @@ def typed_events(
         return [DeliveryFailed(
             **common, at=_required_instant(state["at"]), key=str(state["key"]), channel=str(state["channel"]),
             attempt=int(state["attempt"]), error=str(state["error"]), dead=bool(state["dead"]),
-            retry_at=instant(state.get("retry_at")),
+            retry_at=optional_instant(state.get("retry_at")),
         )]
     return [other_event(name, state, common)]
 
@@ -252,7 +248,7 @@ def typed_events(
 def other_event(name: str, state: dict[str, Any], common: dict[str, Any]) -> OtherEvent:
     data = {key: value for key, value in state.items() if key not in ("timestamp", "originator_topic")}
     try:
-        at = instant(state.get("at")) or common["recorded_at"]
+        at = optional_instant(state.get("at")) or common["recorded_at"]
     except (TypeError, ValueError):
         at = common["recorded_at"]
     return OtherEvent(**common, at=at, kind=name, data=data)

@@ -23,8 +23,7 @@ from typing import Any
 import sqlite_utils
 
 from projections import versions
-from projections.history import instant
-from projections.records import Record, aggregate_key, event_kind, state_of, utc_text
+from projections.records import Record, aggregate_key, event_kind, instant, state_of, utc_text
 from projections.runner import Projection
 
 Row = dict[str, Any]

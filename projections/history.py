@@ -8,13 +8,13 @@ indexed query instead of a replay of its aggregate.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
 from projections import versions
-from projections.records import Record, aggregate_key, event_kind, state_of, utc_text
+from projections.records import Record, aggregate_key, event_kind, instant, state_of, utc_text
 from projections.runner import Projection
 
 HISTORY = "escalation_history"
@@ -101,12 +101,6 @@ def _names(db: sqlite_utils.Database, keys: set[str]) -> dict[str, str]:
         sql = f"SELECT id, name FROM {SUBJECTS} WHERE id IN ({','.join('?' * len(chunk))})"
         found.update(db.conn.execute(sql, chunk).fetchall())
     return found
-
-
-def instant(value: str | datetime) -> datetime:
-    """An ISO 8601 text or a datetime as an aware UTC datetime (naive means UTC)."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def history_of(

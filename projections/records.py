@@ -66,6 +66,12 @@ def _versions(topic: str) -> tuple[int, Any]:
     return int(getattr(cls, "class_version", 1)), cls
 
 
+def instant(value: str | datetime) -> datetime:
+    """A stored ISO 8601 instant (or a datetime) as an aware UTC datetime; naive means UTC."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def utc_text(stored: str | None) -> str | None:
     """A stored ISO 8601 instant as every command prints it: UTC with a `Z`."""
     if stored is None:

@@ -16,7 +16,7 @@ from adapters.alert_file import read_alerts
 from cli.bootstrap import Services, build
 from cli.settings import ChannelsConfig, CommandChannelConfig, Settings
 from projections.crisis import CrisisProjection, crisis_log_lines, episodes, resolution_stats
-from projections.history import instant
+from projections.records import instant
 from projections.runner import ProjectionRunner
 
 PM = "pm-agent"
