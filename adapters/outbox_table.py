@@ -73,11 +73,14 @@ def due(c: SQLiteCursor, now: datetime, limit: int) -> list[dict[str, Any]]:
     return [dict(zip(COLUMNS, row, strict=True)) for row in c.fetchall()]
 
 
-def listing(c: SQLiteCursor, status: str | None, limit: int | None) -> list[dict[str, Any]]:
-    """Notifications, newest first, optionally only those with `status`."""
-    where = "WHERE status = ?" if status else ""
-    params: list[Any] = [status] if status else []
-    sql = f"SELECT {', '.join(COLUMNS)} FROM outbox {where} ORDER BY id DESC"
+def listing(c: SQLiteCursor, status: str | None, limit: int | None, after: int = 0) -> list[dict[str, Any]]:
+    """Notifications, newest first, optionally only those with `status` and those queued after id `after`."""
+    where = ["id > ?"]
+    params: list[Any] = [after]
+    if status:
+        where.append("status = ?")
+        params.append(status)
+    sql = f"SELECT {', '.join(COLUMNS)} FROM outbox WHERE {' AND '.join(where)} ORDER BY id DESC"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)

@@ -211,10 +211,12 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             return outbox_table.due(c, now, limit)
 
-    def notifications(self, status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        """Notifications, newest first."""
+    def notifications(
+        self, status: str | None = None, limit: int | None = None, after: int = 0
+    ) -> list[dict[str, Any]]:
+        """Notifications, newest first (only those queued after id `after`, if given)."""
         with self.datastore.transaction(commit=False) as c:
-            return outbox_table.listing(c, status, limit)
+            return outbox_table.listing(c, status, limit, after)
 
     def notification_counts(self) -> dict[str, int]:
         """How many notifications are pending, delivered, failed and dead."""

@@ -129,8 +129,7 @@ def _newest_notification(built: Services) -> int:
 
 
 def _print_decisions(built: Services, after: int) -> None:
-    decided = [row for row in built.ledger.notifications() if int(row["id"]) > after]
-    for row in reversed(decided):
+    for row in reversed(built.ledger.notifications(after=after)):
         typer.echo(f"decided  {row['key']} [{row['priority']}] {row['kind']} -> {row['recipient']}: {row['message']}")
 
 
