@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.agent import Agent
 from domain.alerts import TASK_ALERTS, Alert, AlertType, Quarantined
 from domain.escalation import Escalating
-from domain.ledger import AcceptedAlert, DeliveryUpdate, Ledger
+from domain.ledger import AcceptedAlert, DeliveryUpdate, Ledger, LedgerBatch
 from domain.notifications import DeliveryOutcome
 from domain.responder import Responder
 from domain.responses import Policy
@@ -288,11 +289,38 @@ class Coordinator(Application[UUID]):
         if not changed and not batch:
             return
         try:
-            self.save(*changed, ledger=batch)
+            self._save(changed, batch)
         except BaseException:
             self.workspace.forget()
             raise
         self.workspace.trim()
+
+    def _save(self, changed: list[Escalating], batch: LedgerBatch) -> None:
+        """`Application.save` for aggregates known to be ours: their events and the ledger batch in one
+        transaction, then snapshots taken from the aggregates in hand rather than replayed from the store."""
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        for aggregate in changed:
+            processing.events.extend(aggregate.collect_events())
+            processing.aggregates[aggregate.id] = aggregate
+        processing.saved_kwargs["ledger"] = batch
+        self._record(processing)
+        self._take_snapshots(processing)
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshot each aggregate whose new events crossed a multiple of its interval, at its current version.
+
+        Every pending event is saved by now, so the aggregate in hand is exactly its recorded state: no replay.
+        """
+        if self.snapshots is None:
+            return
+        due: dict[UUID, Escalating] = {}
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if isinstance(aggregate, Escalating) and interval and event.originator_version % interval == 0:
+                due[aggregate.id] = aggregate
+        if due:
+            self.snapshots.put([Snapshot.take(aggregate) for aggregate in due.values()])
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -215,3 +215,27 @@ def test_a_long_task_stream_is_snapshotted_and_loads_to_the_same_state(tmp_path:
     assert snapshots, "no snapshot was taken of a stream of more than a thousand events"
     assert loaded.version > 1000
     assert loaded == replayed
+
+
+def test_every_snapshot_equals_the_aggregate_replayed_to_the_same_version(tmp_path: Path) -> None:
+    alerts = tmp_path / "busy.jsonl"
+    with alerts.open("w") as out:
+        for minute in range(0, 24 * 60):
+            level = ("red", "yellow", "orange")[minute % 3]
+            out.write(
+                f'{{"type": "COORDINATION_CRISIS", "task_id": "busy", "agent_id": "a{minute % 4}", '
+                f'"escalation_level": "{level}", "timestamp": "2025-07-16T{minute // 60:02d}:{minute % 60:02d}:00Z"}}\n'
+            )
+    services = open_home(tmp_path / "home")
+    services.coordinator.ingest(read_alerts(alerts), batch_size=37)
+    services.dispatcher().drain()
+    assert services.coordinator.snapshots is not None
+    snapshots = list(services.coordinator.snapshots.get(Task.id_for("busy")))
+    events = list(services.coordinator.events.get(Task.id_for("busy")))
+    services.close()
+    assert len(snapshots) >= 2
+    for snapshot in snapshots:
+        replayed = None
+        for event in events[: snapshot.originator_version]:
+            replayed = event.mutate(replayed)
+        assert snapshot.mutate(None) == replayed, f"snapshot at version {snapshot.originator_version}"
