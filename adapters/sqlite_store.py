@@ -154,14 +154,16 @@ class LedgerRecorder(SQLiteApplicationRecorder):
     def next_due(self) -> datetime | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute("SELECT MIN(next_due) FROM (SELECT MIN(next_due) AS next_due FROM task_index"
-                      " UNION ALL SELECT MIN(next_due) FROM agent_index)")
+                      " WHERE next_due IS NOT NULL UNION ALL SELECT MIN(next_due) FROM agent_index"
+                      " WHERE next_due IS NOT NULL)")
             row = c.fetchone()
         return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
 
     def next_delivery(self) -> datetime | None:
         """The earliest time a queued notification is due for an attempt."""
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('pending', 'failed')")
+            c.execute(f"SELECT MIN(next_attempt_at) FROM outbox {outbox_table.DUE_INDEX}"
+                      " WHERE status IN ('pending', 'failed')")
             row = c.fetchone()
         return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters import outbox_table
 from adapters.channels.file import FileChannel
 from adapters.delivery import DeliveryReport, Dispatcher, Route, Router
 from cli.channels_setup import build_router
@@ -236,3 +237,13 @@ def test_a_crash_between_sending_and_recording_is_retried_on_restart_without_a_s
         assert sorted(keys) == sorted(row["key"] for row in queued if row["subject"] == task_id)
     assert restarted.dispatcher().drain() == DeliveryReport()
     restarted.close()
+
+
+def test_finding_due_notifications_walks_the_due_index_instead_of_sorting_the_whole_outbox(home: Path) -> None:
+    services = open_home(home)
+    with services.ledger.datastore.transaction(commit=False) as c:
+        c.execute(f"EXPLAIN QUERY PLAN {outbox_table.DUE_QUERY}", ("2030-01-01", 10))
+        plan = " ".join(str(row[-1]) for row in c.fetchall())
+    services.close()
+    assert "outbox_due" in plan
+    assert "TEMP B-TREE" not in plan
