@@ -18,6 +18,8 @@ from domain.sources import SourceMark
 from projections.records import Record
 
 _LOOKUP_CHUNK = 500
+SNAPSHOTS_TABLE = "stored_snapshots"
+"""The table eventsourcing's snapshot store reads (written here with the events they summarize)."""
 
 LEDGER_TABLES = [
     "CREATE TABLE IF NOT EXISTS alerts_seen ("
@@ -107,6 +109,12 @@ class LedgerRecorder(SQLiteApplicationRecorder):
             c.executemany(
                 "INSERT OR REPLACE INTO task_index VALUES (?,?,?,?,?)",
                 [(e.task_id, e.agent_id, int(e.open), iso(e.next_due), int(e.pinned)) for e in batch.tasks.values()],
+            )
+        if batch.snapshots:
+            c.executemany(
+                f"INSERT INTO {SNAPSHOTS_TABLE} VALUES (?,?,?,?)",
+                [(s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+                  s.originator_version, s.topic, s.state) for s in batch.snapshots],
             )
         if batch.agents:
             c.executemany(

@@ -296,31 +296,22 @@ class Coordinator(Application[UUID]):
         self.workspace.trim()
 
     def _save(self, changed: list[Escalating], batch: LedgerBatch) -> None:
-        """`Application.save` for aggregates known to be ours: their events and the ledger batch in one
-        transaction, then snapshots taken from the aggregates in hand rather than replayed from the store."""
+        """`Application.save` for aggregates known to be ours: their events, the ledger batch and the
+        snapshots now due, in one transaction. Snapshots are taken from the aggregates in hand (which have
+        applied every event being saved) rather than replayed from the store."""
         processing: ProcessingEvent[UUID] = ProcessingEvent()
+        due: list[Escalating] = []
         for aggregate in changed:
-            processing.events.extend(aggregate.collect_events())
+            pending = aggregate.collect_events()
+            processing.events.extend(pending)
             processing.aggregates[aggregate.id] = aggregate
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if interval and aggregate.version // interval > (aggregate.version - len(pending)) // interval:
+                due.append(aggregate)
+        if self.snapshots is not None and due:
+            batch.snapshots = [self.snapshots.mapper.to_stored_event(Snapshot.take(aggregate)) for aggregate in due]
         processing.saved_kwargs["ledger"] = batch
         self._record(processing)
-        self._take_snapshots(processing)
-
-    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        """Snapshot each aggregate whose new events crossed a multiple of its interval, at its current version.
-
-        Every pending event is saved by now, so the aggregate in hand is exactly its recorded state: no replay.
-        """
-        if self.snapshots is None:
-            return
-        due: dict[UUID, Escalating] = {}
-        for event in processing_event.events:
-            aggregate = processing_event.aggregates.get(event.originator_id)
-            interval = self.snapshotting_intervals.get(type(aggregate))
-            if isinstance(aggregate, Escalating) and interval and event.originator_version % interval == 0:
-                due[aggregate.id] = aggregate
-        if due:
-            self.snapshots.put([Snapshot.take(aggregate) for aggregate in due.values()])
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from eventsourcing.persistence import StoredEvent
+
 from domain.alerts import Quarantined
 from domain.sources import SourceMark
 
@@ -76,6 +78,8 @@ class LedgerBatch:
     outbox: list[OutboxEntry] = field(default_factory=list)
     deliveries: list[DeliveryUpdate] = field(default_factory=list)
     source: SourceMark | None = None
+    snapshots: list[StoredEvent] = field(default_factory=list)
+    """Snapshots of aggregates saved in this batch, at the versions this save brings them to."""
 
     def __bool__(self) -> bool:
         return bool(
