@@ -6,6 +6,10 @@ Generates N alerts with the shared generator (cached under bench/.cache), then i
   - baseline: parse each line with json.loads and insert it into a plain SQLite table, one transaction;
   - coordinator: `coordinator run --once --json` in-process on a fresh home;
 and prints alerts/s for both and their ratio (coordinator / baseline).
+
+With --phases, a second fresh home goes through the same steps as `run --once` via the composition root,
+timing each: parsing and ingesting (deciding and recording escalations and responses), time rules,
+delivering the notifications to the file sink, and bringing the read models up to date.
 """
 
 from __future__ import annotations
@@ -77,10 +81,37 @@ def coordinator(path: Path, workdir: Path) -> tuple[float, dict[str, int]]:
     return elapsed, json.loads(out.getvalue())
 
 
+def phases(path: Path, workdir: Path) -> dict[str, float]:
+    """Seconds spent in each step of `run --once`, on a fresh home."""
+    from datetime import UTC, datetime
+
+    from adapters.alert_file import read_alerts
+    from cli.bootstrap import services
+    from cli.settings import Settings
+
+    settings = Settings(home=workdir / "phases")
+    spent: dict[str, float] = {}
+    with services(settings, "bench") as built:
+        started = time.perf_counter()
+        built.coordinator.ingest(read_alerts(path), batch_size=settings.batch_size)
+        spent["ingest and decide"] = time.perf_counter() - started
+        started = time.perf_counter()
+        built.coordinator.tick(datetime(2025, 7, 20, tzinfo=UTC))
+        spent["time rules"] = time.perf_counter() - started
+        started = time.perf_counter()
+        built.dispatcher().drain()
+        spent["deliver"] = time.perf_counter() - started
+        started = time.perf_counter()
+        built.views.catch_up()
+        spent["read models"] = time.perf_counter() - started
+    return spent
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("count", nargs="?", type=int, default=100_000)
     parser.add_argument("--bad-every", type=int, default=0)
+    parser.add_argument("--phases", action="store_true", help="also time each step of run --once separately")
     options = parser.parse_args()
     path = alerts_file(options.count, options.bad_every)
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,12 +120,16 @@ def main() -> None:
         run_seconds, summary = coordinator(path, workdir)
         events = sqlite3.connect(workdir / "home" / "events.sqlite").execute(
             "SELECT COUNT(*) FROM stored_events").fetchone()[0]
+        spent = phases(path, workdir) if options.phases else {}
     base_rate = options.count / base_seconds
     run_rate = options.count / run_seconds
     print(f"alerts:       {options.count:,} ({summary})")
     print(f"baseline:     {base_rate:,.0f} alerts/s ({base_seconds:.2f} s)")
     print(f"coordinator:  {run_rate:,.0f} alerts/s ({run_seconds:.2f} s, {events:,} events recorded)")
     print(f"ratio:        {run_rate / base_rate:.3f} (target >= 0.05, long-term 0.10)")
+    total = sum(spent.values())
+    for step, seconds in spent.items():
+        print(f"  {step + ':':19} {seconds:6.2f} s ({seconds / total:4.0%}; {options.count / seconds:,.0f} alerts/s)")
 
 
 if __name__ == "__main__":
