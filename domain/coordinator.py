@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
@@ -299,19 +299,17 @@ class Coordinator(Application[UUID]):
         """`Application.save` for aggregates known to be ours: their events, the ledger batch and the
         snapshots now due, in one transaction. Snapshots are taken from the aggregates in hand (which have
         applied every event being saved) rather than replayed from the store."""
-        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        events: list[Any] = []
         due: list[Escalating] = []
         for aggregate in changed:
             pending = aggregate.collect_events()
-            processing.events.extend(pending)
-            processing.aggregates[aggregate.id] = aggregate
+            events.extend(pending)
             interval = self.snapshotting_intervals.get(type(aggregate))
             if interval and aggregate.version // interval > (aggregate.version - len(pending)) // interval:
                 due.append(aggregate)
         if self.snapshots is not None and due:
             batch.snapshots = [self.snapshots.mapper.to_stored_event(Snapshot.take(aggregate)) for aggregate in due]
-        processing.saved_kwargs["ledger"] = batch
-        self._record(processing)
+        self.recorder.insert_events([self.mapper.to_stored_event(event) for event in events], ledger=batch)
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
