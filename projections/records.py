@@ -8,6 +8,7 @@ what read models keep anyway, and skipping the object round trip keeps rebuilds 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
@@ -38,6 +39,29 @@ class RecordSource(Protocol):
     def select_records(self, after: int, limit: int) -> list[Record]:
         """Up to `limit` events after position `after`, oldest first."""
         ...
+
+
+_GAP = 32
+"""Wanted events at most this far apart are read in one range rather than one by one."""
+_SPAN = 5_000
+
+
+def records_by_id(source: RecordSource, ids: Iterable[int]) -> dict[int, Record]:
+    """The stored events with these notification ids (those found), read in as few ranges as fit."""
+    unique = set(ids)
+    wanted = sorted(unique)
+    found: dict[int, Record] = {}
+    index = 0
+    while index < len(wanted):
+        first = last = wanted[index]
+        index += 1
+        while index < len(wanted) and wanted[index] - last <= _GAP and wanted[index] - first < _SPAN:
+            last = wanted[index]
+            index += 1
+        for record in source.select_records(first - 1, last - first + 1):
+            if record.id in unique:
+                found[record.id] = record
+    return found
 
 
 @lru_cache(maxsize=256)

@@ -35,6 +35,21 @@ class Projection:
         raise NotImplementedError
 
 
+class ViewsDatabase(sqlite_utils.Database):
+    """The read-model file, knowing the event store it is built from (some details are read from there)."""
+
+    def __init__(self, path: Path, events: RecordSource) -> None:
+        super().__init__(path)
+        self.events = events
+
+
+def event_source(db: sqlite_utils.Database) -> RecordSource:
+    """The event store the read models in `db` were built from (`db` being a `ProjectionRunner`'s)."""
+    if not isinstance(db, ViewsDatabase):
+        raise TypeError("these read models need their event store: open them with a ProjectionRunner")
+    return db.events
+
+
 class ProjectionRunner:
     """Keeps projections in a SQLite file up to date with an application's notification log."""
 
@@ -45,7 +60,7 @@ class ProjectionRunner:
         projections: Sequence[Projection],
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
-        self.db = sqlite_utils.Database(path)
+        self.db: sqlite_utils.Database = ViewsDatabase(path, recorder)
         self.db.conn.execute("PRAGMA journal_mode=WAL")
         # Read models can always be rebuilt from the events: a power cut may lose their last pages (never
         # split a page from its position), so commits need not wait for the disk.
