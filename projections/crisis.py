@@ -46,7 +46,7 @@ _SCHEMA = f"""
         "end" TEXT, resolution_seconds REAL);
     CREATE INDEX IF NOT EXISTS idx_{LOG}_task ON {LOG} (task_id, started_at);
     CREATE INDEX IF NOT EXISTS idx_{LOG}_agent ON {LOG} (agent_id, started_at);
-    CREATE TABLE IF NOT EXISTS {STEPS} (seq INTEGER PRIMARY KEY, episode_id INTEGER, at TEXT, step TEXT);
+    CREATE TABLE IF NOT EXISTS {STEPS} (seq INTEGER PRIMARY KEY, episode_id INTEGER, step TEXT);
     CREATE TABLE IF NOT EXISTS {TASKS} (id TEXT PRIMARY KEY, task_id TEXT, agent_id TEXT, alert TEXT,
         episode INTEGER, closed INTEGER);
     CREATE TABLE IF NOT EXISTS {RANGES} (episode_id INTEGER PRIMARY KEY, task TEXT, first INTEGER, last INTEGER);
@@ -83,14 +83,13 @@ class _Page:
     ranges: dict[int, list[Any]] = field(default_factory=dict)
     """Per episode: [episode id, first and last number in its requests' keys (they grow per task), task key]."""
     by_task: dict[str, list[list[Any]]] = field(default_factory=dict)
-    steps: list[tuple[int, int, str, str]] = field(default_factory=list)
-    """(seq, episode id, step, stored JSON): the JSON only gives the step its time."""
+    steps: list[tuple[int, int, str]] = field(default_factory=list)
     dirty: set[int] = field(default_factory=set)
     moved: set[int] = field(default_factory=set)
 
     def step(self, episode_id: int, record: Record, step: str) -> None:
         """Append the event as a step of the episode (its `seq` is the event's notification id, its detail's key)."""
-        self.steps.append((record.id, episode_id, step, record.state.decode("utf8")))
+        self.steps.append((record.id, episode_id, step))
 
 
 class CrisisProjection(Projection):
@@ -158,9 +157,7 @@ def _save(db: sqlite_utils.Database, page: _Page) -> None:
                      [row for task in page.tasks.values() if (row := task.row()) != task.saved])
     conn.executemany(f"INSERT OR REPLACE INTO {LOG} ({_LOG_SQL}) VALUES ({', '.join('?' * len(LOG_COLUMNS))})",
                      [tuple(page.episodes[episode_id].values()) for episode_id in page.dirty])
-    # A step's time is its event's `at`, written as every command prints it (UTC with a `Z`).
-    conn.executemany(f"INSERT INTO {STEPS} (seq, episode_id, step, at) "
-                     "VALUES (?1, ?2, ?3, replace(json_extract(?4, '$.at'), '+00:00', 'Z'))", page.steps)
+    conn.executemany(f"INSERT INTO {STEPS} (seq, episode_id, step) VALUES (?, ?, ?)", page.steps)
     conn.executemany(f"INSERT OR REPLACE INTO {RANGES} (episode_id, first, last, task) VALUES (?, ?, ?, ?)",
                      [page.ranges[episode_id] for episode_id in page.moved])
 
@@ -390,7 +387,7 @@ def _step_stream(db: sqlite_utils.Database, wanted: set[int], kinds: Sequence[st
     """
     if not wanted:
         return
-    sql = f"SELECT seq, episode_id, at, step FROM {STEPS} WHERE seq >= ?"
+    sql = f"SELECT seq, episode_id, step FROM {STEPS} WHERE seq >= ?"
     params: list[Any] = [min(wanted)]
     for column, values in (("step", kinds), ("episode_id", sorted(wanted) if len(wanted) <= _CHUNK else ())):
         if values:
@@ -400,8 +397,14 @@ def _step_stream(db: sqlite_utils.Database, wanted: set[int], kinds: Sequence[st
     while batch := rows.fetchmany(_BATCH):
         batch = [row for row in batch if row[1] in wanted]
         stored = records_by_id(source, [row[0] for row in batch])
-        for seq, episode_id, at, step in batch:
-            yield episode_id, {"seq": seq, "at": at, "step": step, "detail": _DECODE(stored[seq].state.decode("utf8"))}
+        for seq, episode_id, step in batch:
+            detail = _DECODE(stored[seq].state.decode("utf8"))
+            yield episode_id, {"seq": seq, "at": _step_time(detail.get("at")), "step": step, "detail": detail}
+
+
+def _step_time(at: Any) -> Any:
+    """A step's time: its event's `at` as every command prints it (UTC with a `Z`)."""
+    return at.replace("+00:00", "Z") if isinstance(at, str) else at
 
 
 def _responses(steps: Sequence[Row]) -> list[Row]:

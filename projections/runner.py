@@ -15,7 +15,7 @@ import sqlite_utils
 
 from projections.records import Record, RecordSource
 
-DEFAULT_PAGE_SIZE = 5_000
+DEFAULT_PAGE_SIZE = 50_000
 POSITIONS = "projection_positions"
 
 
