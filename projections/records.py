@@ -81,6 +81,11 @@ def state_of(record: Record) -> dict[str, Any]:
     return state
 
 
+def current_version(topic: str) -> int:
+    """The class version the events of `topic` are read at (1 for a class that no longer exists)."""
+    return _versions(topic)[0]
+
+
 @lru_cache(maxsize=256)
 def _versions(topic: str) -> tuple[int, Any]:
     try:
