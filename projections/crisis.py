@@ -4,10 +4,10 @@ An episode starts when a task enters RED (or EMERGENCY) from below RED and ends 
 RED (`de-escalated`) or is resolved. Notifications requested for instants within it are its responses (a
 command records them after the changes that caused them, so some follow the episode's end); deliveries,
 even much later, are matched to it by the request number in their key. Each event an episode gathers is
-appended to `crisis_steps` with its stored JSON as detail, and responses are read back from those steps, so
-a rebuild mostly appends. Only events whose content decides something are decoded (stage changes,
-reassignments, acknowledgements, a task's latest alert); of a request or delivery just its instant or key
-number is read from the stored JSON.
+appended to `crisis_steps` as a small row keyed by its notification id (the step's `seq`); its details, and
+the responses read from them, come from the event store when asked for, so a rebuild writes little. Only
+events whose content decides something are decoded (stage changes, reassignments, acknowledgements, a task's
+latest alert); of a request or delivery just its instant or key number is read from the stored JSON.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 import sqlite_utils
 
 from projections import versions
-from projections.records import Record, aggregate_key, event_kind, instant, state_of, utc_text
-from projections.runner import Projection
+from projections.records import Record, aggregate_key, event_kind, instant, records_by_id, state_of, utc_text
+from projections.runner import Projection, event_source
 
 Row = dict[str, Any]
 LOG, STEPS, TASKS, RANGES = "crisis_log", "crisis_steps", "crisis_tasks", "crisis_ranges"
@@ -34,6 +34,7 @@ TASK_COLUMNS = ("id", "task_id", "agent_id", "alert", "episode", "closed")
 CRISIS = frozenset({"RED", "EMERGENCY"})
 _LOG_SQL = ", ".join(f'"{column}"' for column in LOG_COLUMNS)
 _CHUNK = 500
+_BATCH = 5_000
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _DECODE = json.JSONDecoder().decode
 # Stored JSON escapes quotes inside strings, so these match the fields themselves (else the event is decoded).
@@ -45,7 +46,7 @@ _SCHEMA = f"""
         "end" TEXT, resolution_seconds REAL);
     CREATE INDEX IF NOT EXISTS idx_{LOG}_task ON {LOG} (task_id, started_at);
     CREATE INDEX IF NOT EXISTS idx_{LOG}_agent ON {LOG} (agent_id, started_at);
-    CREATE TABLE IF NOT EXISTS {STEPS} (seq INTEGER PRIMARY KEY, episode_id INTEGER, at TEXT, step TEXT, detail TEXT);
+    CREATE TABLE IF NOT EXISTS {STEPS} (seq INTEGER PRIMARY KEY, episode_id INTEGER, step TEXT);
     CREATE TABLE IF NOT EXISTS {TASKS} (id TEXT PRIMARY KEY, task_id TEXT, agent_id TEXT, alert TEXT,
         episode INTEGER, closed INTEGER);
     CREATE TABLE IF NOT EXISTS {RANGES} (episode_id INTEGER PRIMARY KEY, task TEXT, first INTEGER, last INTEGER);
@@ -82,13 +83,13 @@ class _Page:
     ranges: dict[int, list[Any]] = field(default_factory=dict)
     """Per episode: [episode id, first and last number in its requests' keys (they grow per task), task key]."""
     by_task: dict[str, list[list[Any]]] = field(default_factory=dict)
-    steps: list[tuple[int, int, str, str]] = field(default_factory=list)
+    steps: list[tuple[int, int, str]] = field(default_factory=list)
     dirty: set[int] = field(default_factory=set)
     moved: set[int] = field(default_factory=set)
 
     def step(self, episode_id: int, record: Record, step: str) -> None:
-        """Append the event as a step of the episode (its `seq` is the event's notification id)."""
-        self.steps.append((record.id, episode_id, step, record.state.decode("utf8")))
+        """Append the event as a step of the episode (its `seq` is the event's notification id, its detail's key)."""
+        self.steps.append((record.id, episode_id, step))
 
 
 class CrisisProjection(Projection):
@@ -156,9 +157,7 @@ def _save(db: sqlite_utils.Database, page: _Page) -> None:
                      [row for task in page.tasks.values() if (row := task.row()) != task.saved])
     conn.executemany(f"INSERT OR REPLACE INTO {LOG} ({_LOG_SQL}) VALUES ({', '.join('?' * len(LOG_COLUMNS))})",
                      [tuple(page.episodes[episode_id].values()) for episode_id in page.dirty])
-    # A step's time is its event's `at`, written as every command prints it (UTC with a `Z`).
-    conn.executemany(f"INSERT INTO {STEPS} (seq, episode_id, step, detail, at) "
-                     "VALUES (?1, ?2, ?3, ?4, replace(json_extract(?4, '$.at'), '+00:00', 'Z'))", page.steps)
+    conn.executemany(f"INSERT INTO {STEPS} (seq, episode_id, step) VALUES (?, ?, ?)", page.steps)
     conn.executemany(f"INSERT OR REPLACE INTO {RANGES} (episode_id, first, last, task) VALUES (?, ?, ?, ?)",
                      [page.ranges[episode_id] for episode_id in page.moved])
 
@@ -325,16 +324,17 @@ def crisis_log_lines(db: sqlite_utils.Database) -> Iterator[Row]:
 
     `severity` is RED or EMERGENCY; `coordinator_response` sums up the responses and their delivery.
     """
-    rows = db.conn.execute(f"SELECT {_LOG_SQL} FROM {LOG} ORDER BY id")
-    while chunk := rows.fetchmany(_CHUNK):
-        steps = _steps(db, {row[0] for row in chunk}, ("notification", "delivery"))
-        for row in map(_episode, chunk):
-            responses = _responses(steps.get(row["id"], []))
-            yield {
-                "timestamp": row["started_at"], "severity": row["severity"], "original_event": row["original_event"],
-                "coordinator_response": coordinator_response(responses), "resolution_time": row["ended_at"],
-                "task_id": row["task_id"], "agent_id": row["agent_id"], "responses": responses,
-            }
+    rows = [_episode(row) for row in db.conn.execute(f"SELECT {_LOG_SQL} FROM {LOG} ORDER BY id")]
+    told: dict[int, dict[str, Row]] = {row["id"]: {} for row in rows}
+    for episode_id, step in _step_stream(db, set(told), ("notification", "delivery")):
+        _respond(told[episode_id], step)
+    for row in rows:
+        responses = list(told[row["id"]].values())
+        yield {
+            "timestamp": row["started_at"], "severity": row["severity"], "original_event": row["original_event"],
+            "coordinator_response": coordinator_response(responses), "resolution_time": row["ended_at"],
+            "task_id": row["task_id"], "agent_id": row["agent_id"], "responses": responses,
+        }
 
 
 def coordinator_response(responses: Sequence[Row]) -> str:
@@ -371,41 +371,64 @@ def _episode(values: Sequence[Any]) -> Row:
     return row
 
 
-def _steps(db: sqlite_utils.Database, wanted: set[int], kinds: Sequence[str] = ()) -> dict[int, list[Row]]:
-    """The steps of the `wanted` episodes (only `kinds` if given) by episode, in recording order.
-
-    Steps are appended in notification order, so an episode's steps all come at or after its id.
-    """
+def _steps(db: sqlite_utils.Database, wanted: set[int]) -> dict[int, list[Row]]:
+    """The steps of the `wanted` episodes by episode, in recording order."""
     found: dict[int, list[Row]] = {}
-    sql = f"SELECT seq, episode_id, at, step, detail FROM {STEPS} WHERE seq >= ?"
-    params: list[Any] = [min(wanted, default=0)]
+    for episode_id, step in _step_stream(db, wanted):
+        found.setdefault(episode_id, []).append(step)
+    return found
+
+
+def _step_stream(db: sqlite_utils.Database, wanted: set[int], kinds: Sequence[str] = ()) -> Iterator[tuple[int, Row]]:
+    """(episode id, step) of each step of the `wanted` episodes (only `kinds` if given), in recording order.
+
+    Steps are appended in notification order, so an episode's steps all come at or after its id. Their details
+    are their events as stored, read from the event store the read models were built from.
+    """
+    if not wanted:
+        return
+    sql = f"SELECT seq, episode_id, step FROM {STEPS} WHERE seq >= ?"
+    params: list[Any] = [min(wanted)]
     for column, values in (("step", kinds), ("episode_id", sorted(wanted) if len(wanted) <= _CHUNK else ())):
         if values:
             sql += f" AND {column} IN ({','.join('?' * len(values))})"
             params.extend(values)
-    for seq, episode_id, at, step, detail in db.conn.execute(sql + " ORDER BY seq", params) if wanted else ():
-        if episode_id in wanted:
-            found.setdefault(episode_id, []).append({"seq": seq, "at": at, "step": step, "detail": _DECODE(detail)})
-    return found
+    source, rows = event_source(db), db.conn.execute(sql + " ORDER BY seq", params)
+    while batch := rows.fetchmany(_BATCH):
+        batch = [row for row in batch if row[1] in wanted]
+        stored = records_by_id(source, [row[0] for row in batch])
+        for seq, episode_id, step in batch:
+            detail = _DECODE(stored[seq].state.decode("utf8"))
+            yield episode_id, {"seq": seq, "at": _step_time(detail.get("at")), "step": step, "detail": detail}
+
+
+def _step_time(at: Any) -> Any:
+    """A step's time: its event's `at` as every command prints it (UTC with a `Z`)."""
+    return at.replace("+00:00", "Z") if isinstance(at, str) else at
 
 
 def _responses(steps: Sequence[Row]) -> list[Row]:
     """The notifications requested in `steps` (in recording order), each with its latest delivery outcome."""
     responses: dict[str, Row] = {}
     for step in steps:
-        detail = step["detail"]
-        if step["step"] == "notification":
-            for told in detail["notifications"]:
-                responses[told["key"]] = {
-                    "at": step["at"], **{name: told[name] for name in ("recipient", "priority", "kind", "key")},
-                    "message": told["message"], "delivered_at": None, "status": "pending", "channel": None,
-                    "attempts": 0, "error": None,
-                }
-        elif step["step"] == "delivery" and detail["key"] in responses:
-            error = detail.get("error")
-            responses[detail["key"]].update(
-                status="delivered" if error is None else "dead" if detail.get("dead") else "failed",
-                channel=detail["channel"], attempts=detail["attempt"], error=error,
-                delivered_at=step["at"] if error is None else None,
-            )
+        _respond(responses, step)
     return list(responses.values())
+
+
+def _respond(responses: dict[str, Row], step: Row) -> None:
+    """Add the notifications a step requested to `responses` (by key), or the outcome of a delivery it made."""
+    detail = step["detail"]
+    if step["step"] == "notification":
+        for told in detail["notifications"]:
+            responses[told["key"]] = {
+                "at": step["at"], **{name: told[name] for name in ("recipient", "priority", "kind", "key")},
+                "message": told["message"], "delivered_at": None, "status": "pending", "channel": None,
+                "attempts": 0, "error": None,
+            }
+    elif step["step"] == "delivery" and detail["key"] in responses:
+        error = detail.get("error")
+        responses[detail["key"]].update(
+            status="delivered" if error is None else "dead" if detail.get("dead") else "failed",
+            channel=detail["channel"], attempts=detail["attempt"], error=error,
+            delivered_at=step["at"] if error is None else None,
+        )

@@ -8,6 +8,7 @@ what read models keep anyway, and skipping the object round trip keeps rebuilds 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
@@ -40,6 +41,29 @@ class RecordSource(Protocol):
         ...
 
 
+_GAP = 32
+"""Wanted events at most this far apart are read in one range rather than one by one."""
+_SPAN = 5_000
+
+
+def records_by_id(source: RecordSource, ids: Iterable[int]) -> dict[int, Record]:
+    """The stored events with these notification ids (those found), read in as few ranges as fit."""
+    unique = set(ids)
+    wanted = sorted(unique)
+    found: dict[int, Record] = {}
+    index = 0
+    while index < len(wanted):
+        first = last = wanted[index]
+        index += 1
+        while index < len(wanted) and wanted[index] - last <= _GAP and wanted[index] - first < _SPAN:
+            last = wanted[index]
+            index += 1
+        for record in source.select_records(first - 1, last - first + 1):
+            if record.id in unique:
+                found[record.id] = record
+    return found
+
+
 @lru_cache(maxsize=256)
 def event_kind(topic: str) -> str:
     """`Task.Escalated` for the topic `domain.task:Task.Escalated`."""
@@ -55,6 +79,11 @@ def state_of(record: Record) -> dict[str, Any]:
         getattr(cls, f"upcast_v{stored}_v{stored + 1}")(state)
         stored += 1
     return state
+
+
+def current_version(topic: str) -> int:
+    """The class version the events of `topic` are read at (1 for a class that no longer exists)."""
+    return _versions(topic)[0]
 
 
 @lru_cache(maxsize=256)

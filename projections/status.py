@@ -9,7 +9,7 @@ import sqlite_utils
 
 from domain.stages import Stage
 from projections import versions
-from projections.records import Record, aggregate_key, event_kind, state_of, utc_text
+from projections.records import Record, aggregate_key, current_version, event_kind, state_of, utc_text
 from projections.runner import Projection
 
 Row = dict[str, Any]
@@ -45,15 +45,18 @@ class StatusProjection(Projection):
         db["agent_status"].create_index(["agent_id"], unique=True, if_not_exists=True)  # type: ignore[union-attr]
 
     def apply(self, db: sqlite_utils.Database, records: Sequence[Record]) -> None:
-        handled = [(handler, record) for record in records
+        handled = [(handler, aggregate_key(record), record) for record in records
                    if (handler := _HANDLERS.get(event_kind(record.topic))) is not None]
         rows: Rows = {}
-        wanted = sorted({aggregate_key(record) for _, record in handled})
+        wanted = sorted({key for _, key, _ in handled})
         for table, columns in _COLUMNS.items():
             for row in _rows_by_id(db, table, columns, wanted):
                 rows[row["id"]] = (table, row)
-        for handler, record in handled:
-            handler(aggregate_key(record), state_of(record), rows)
+        for handler, key, record in handled:
+            if handler is _alert_received:
+                _alert_received(key, _alert_fields(record) or state_of(record), rows)
+            else:
+                handler(key, state_of(record), rows)
         for table, columns in _COLUMNS.items():
             changed = [tuple(row[column] for column in columns) for name, row in rows.values() if name == table]
             if changed:
@@ -109,6 +112,43 @@ def _alert_received(key: str, state: Row, rows: Rows) -> None:
     rows[key][1].update(
         agent_id=state["agent_id"], deadline=utc_text(state["deadline"]), updated_at=utc_text(state["at"])
     )
+
+
+_ALERT_FIELDS = ((b',"agent_id":', "agent_id"), (b',"deadline":', "deadline"))
+
+
+def _alert_fields(record: Record) -> Row | None:
+    """`at`, `agent_id` and `deadline` of an alert event sliced from its stored JSON (None if not sure of them).
+
+    An unescaped `,"name":` is always a key, and the raw alert is the event's only object, so a key before any
+    `{` or after the last inner `}` is the event's own.
+    """
+    state = record.state
+    if not state.endswith(_CURRENT_ALERT):
+        return None
+    fields: Row = {}
+    start = state.find(b',"at":"')
+    end = state.find(b'"', start + 7)
+    if start < 0 or end < 0 or state.find(b"{", 1, start) >= 0 or b"\\" in state[start:end]:
+        return None
+    fields["at"] = state[start + 7 : end].decode()
+    inner = state.rfind(b"}", 0, len(state) - 1)
+    for name, field in _ALERT_FIELDS:
+        start = state.rfind(name) + len(name)
+        if start < len(name) or start < inner:
+            return None
+        if state.startswith(b"null", start):
+            fields[field] = None
+        elif state.startswith(b'"', start) and (end := state.find(b'"', start + 1)) > 0:
+            if b"\\" in state[start:end]:
+                return None
+            fields[field] = state[start + 1 : end].decode()
+        else:
+            return None
+    return fields
+
+
+_CURRENT_ALERT = f',"class_version":{current_version("domain.task:Task.AlertReceived")}}}'.encode()
 
 
 def _reassigned(key: str, state: Row, rows: Rows) -> None:

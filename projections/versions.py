@@ -5,4 +5,4 @@ dropped and rebuilt from the start of history."""
 STATUS = 4
 METRICS = 2
 HISTORY = 1
-CRISIS = 1
+CRISIS = 3

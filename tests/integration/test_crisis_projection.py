@@ -263,3 +263,21 @@ def test_responses_to_levels_below_red_decided_with_the_crisis_are_not_part_of_i
     assert (episode["started_at"], episode["severity"]) == (stamp(11, 48), "EMERGENCY")
     assert routes(episode) == [(PM, "urgent", "crisis"), ("kim", "urgent", "ping"), (PM, "urgent", "emergency"),
                                ("backup-agent", "urgent", "assignment"), ("kim", "priority", "status_check")]
+
+
+def test_each_step_shows_its_event_exactly_as_the_event_store_recorded_it(scenario: Scenario) -> None:
+    scenario.feed(crisis("task-5", "eve", "red", stamp(10)), crisis("task-5", "eve", "orange", stamp(10, 5)))
+    scenario.services.dispatcher().drain()
+
+    [episode] = episodes(scenario.views())
+    recorded = {record.id: json.loads(record.state) for record in scenario.services.ledger.select_records(0, 1000)}
+    assert {step["step"] for step in episode["steps"]} == {"escalation", "notification", "alert", "delivery"}
+    assert all(step["detail"] == recorded[step["seq"]] for step in episode["steps"])
+
+
+def test_the_crisis_log_cannot_be_read_from_a_views_file_opened_without_its_event_store(scenario: Scenario) -> None:
+    scenario.feed(crisis("task-6", "fay", "red", stamp(10)))
+    scenario.views("alone.sqlite")
+
+    with pytest.raises(TypeError, match="event store"):
+        episodes(sqlite_utils.Database(scenario.root / "alone.sqlite"))
