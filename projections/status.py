@@ -52,9 +52,13 @@ class StatusProjection(Projection):
         for table, columns in _COLUMNS.items():
             for row in _rows_by_id(db, table, columns, wanted):
                 rows[row["id"]] = (table, row)
-        for handler, key, record in handled:
+        # An alert only sets its task's agent, deadline and time, and a later alert of the same task sets them
+        # all again: of each task's alerts on the page, only the last is read.
+        last_alert = {key: index for index, (handler, key, _) in enumerate(handled) if handler is _alert_received}
+        for index, (handler, key, record) in enumerate(handled):
             if handler is _alert_received:
-                _alert_received(key, _alert_fields(record) or state_of(record), rows)
+                if last_alert[key] == index:
+                    _alert_received(key, _alert_fields(record) or state_of(record), rows)
             else:
                 handler(key, state_of(record), rows)
         for table, columns in _COLUMNS.items():
