@@ -25,6 +25,10 @@ POLL_FALLBACK = 1.0
 VIEWS_EVERY = 1.0
 """Read models are brought up to date at most this often (seconds) while alerts keep arriving."""
 
+VIEWS_PAGE = 10_000
+"""Events per read-model transaction in the service: a long-running process keeps its memory small, while
+one-shot commands page in larger steps to rebuild faster."""
+
 WATCH_READY = 5.0
 """How long start-up waits for the file watch to be in place before reading anyway."""
 READY_PROBE = 200
@@ -51,6 +55,7 @@ class Service:
         ledger = built.ledger
         self.follower = AlertFollower(alerts_file, ledger.source_mark(str(alerts_file)), built.settings.batch_size)
         self._views_at = 0.0
+        built.views.page_size = VIEWS_PAGE
 
     def run(self) -> None:
         """Serve until stopped (by `stop`, SIGTERM or SIGINT)."""
