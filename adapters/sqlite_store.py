@@ -47,6 +47,13 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def _row(stored: StoredEvent) -> tuple[str, int, str, bytes]:
+    """A stored event as a row of an events or snapshots table (ids as 32 hex digits, as eventsourcing keeps them)."""
+    originator = stored.originator_id
+    return (originator.hex if isinstance(originator, UUID) else str(originator), stored.originator_version,
+            stored.topic, stored.state)
+
+
 def _digest(item: Quarantined) -> str:
     """Identity of a quarantined item: the same bad item read again is not recorded twice."""
     key = f"{item.source}\0{item.line}\0{item.index}\0{item.raw}"
@@ -73,14 +80,7 @@ class LedgerRecorder(SQLiteApplicationRecorder):
             return []
         c.execute(f"SELECT IFNULL(MAX(rowid), 0) FROM {self.events_table_name}")
         first = int(c.fetchone()[0]) + 1
-        c.executemany(
-            self.insert_events_statement,
-            [
-                (s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
-                 s.originator_version, s.topic, s.state)
-                for s in stored_events
-            ],
-        )
+        c.executemany(self.insert_events_statement, list(map(_row, stored_events)))
         return list(range(first, first + len(stored_events)))
 
     def _insert_ledger(self, c: SQLiteCursor, batch: LedgerBatch) -> None:
@@ -111,11 +111,7 @@ class LedgerRecorder(SQLiteApplicationRecorder):
                 [(e.task_id, e.agent_id, int(e.open), iso(e.next_due), int(e.pinned)) for e in batch.tasks.values()],
             )
         if batch.snapshots:
-            c.executemany(
-                f"INSERT INTO {SNAPSHOTS_TABLE} VALUES (?,?,?,?)",
-                [(s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
-                  s.originator_version, s.topic, s.state) for s in batch.snapshots],
-            )
+            c.executemany(f"INSERT INTO {SNAPSHOTS_TABLE} VALUES (?,?,?,?)", list(map(_row, batch.snapshots)))
         if batch.agents:
             c.executemany(
                 "INSERT OR REPLACE INTO agent_index VALUES (?,?)",
