@@ -239,15 +239,20 @@ def _requests(record: Record) -> list[tuple[str, str | None]]:
 
 def _sliced_requests(state: bytes) -> list[tuple[str, str | None]]:
     """(key, priority) of each notification, as the codec writes them (each opens with `{"key":"`); else none."""
-    if b'"notifications":[{"key":"' not in state:
+    at = state.find(b'"notifications":[{"key":"')
+    if at < 0:
         return []
     found: list[tuple[str, str | None]] = []
-    for part in state.split(b'{"key":"')[1:]:
-        end = part.find(b'"')
-        start = part.find(b',"priority":"', end) + 13
-        if start < 13 or b"\\" in part[:end]:
+    at = state.find(b'{"key":"', at)
+    while at >= 0:
+        key_start = at + 8
+        key_end = state.find(b'"', key_start)
+        start = state.find(b',"priority":"', key_end) + 13
+        if start < 13 or state.find(b"\\", key_start, key_end) >= 0:
             return []
-        found.append((part[:end].decode(), part[start : part.find(b'"', start)].decode()))
+        end = state.find(b'"', start)
+        found.append((state[key_start:key_end].decode(), state[start:end].decode()))
+        at = state.find(b'{"key":"', end)
     return found
 
 
