@@ -51,7 +51,7 @@ def metrics(
     if json_output and prometheus:
         raise fail("choose one of --json and --prometheus", EXIT_USAGE)
     from projections.metrics import metrics as metrics_document
-    from projections.metrics import prometheus_text
+    from projections.prometheus import prometheus_text
 
     with services(settings_for(home)) as built:
         catch_up(built.views)

@@ -27,7 +27,8 @@ from cli.bootstrap import Services, build
 from cli.settings import Settings
 from domain.notifications import DeliveryError, Notification
 from projections.health import health
-from projections.metrics import MetricsProjection, metrics, prometheus_text
+from projections.metrics import MetricsProjection, metrics
+from projections.prometheus import prometheus_text
 from projections.queries import tasks
 from projections.records import Record
 from projections.runner import ProjectionRunner
