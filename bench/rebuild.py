@@ -28,9 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.alert_file import read_alerts  # noqa: E402
 from bench.ingest import GENERATOR  # noqa: E402
-from cli.bootstrap import build, projections_for  # noqa: E402
+from cli.bootstrap import build, projections_for, read_models  # noqa: E402
 from cli.settings import Settings  # noqa: E402
-from projections.runner import ProjectionRunner  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 CHUNK = 50_000
@@ -67,7 +66,7 @@ def rebuild(home: Path) -> tuple[int, float]:
     services = build(Settings(home=home))
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            runner = ProjectionRunner(Path(tmp) / "views.sqlite", services.coordinator.recorder, projections_for())
+            runner = read_models(services.settings, services.ledger, Path(tmp) / "views.sqlite")
             started = time.perf_counter()
             runner.catch_up(names=None)
             seconds = time.perf_counter() - started

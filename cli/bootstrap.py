@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
 from adapters.delivery import Dispatcher, Observer, RetryPolicy
 from adapters.event_codec import EventMapper
@@ -17,6 +19,8 @@ from domain.responses import Policy
 from projections.crisis import CrisisProjection
 from projections.history import HistoryProjection
 from projections.metrics import MetricsProjection
+from projections.parallel import SecondProcess
+from projections.records import Record
 from projections.runner import Projection, ProjectionRunner
 from projections.status import StatusProjection
 
@@ -78,8 +82,33 @@ def build(settings: Settings) -> Services:
     coordinator = Coordinator(env=event_store_env(settings), policy=policy_for(settings))
     recorder = coordinator.recorder
     assert isinstance(recorder, LedgerRecorder)
-    views = ProjectionRunner(settings.views_path, recorder, projections_for())
-    return Services(settings, coordinator, views)
+    return Services(settings, coordinator, read_models(settings, recorder))
+
+
+def read_models(settings: Settings, recorder: LedgerRecorder, path: Path | None = None) -> ProjectionRunner:
+    """The read models over `recorder` in `path` (default: the home's views file); long rebuilds may lend
+    part of the work to a second process."""
+    return ProjectionRunner(path or settings.views_path, recorder, projections_for(),
+                            second_process=SecondProcess(partial(EventSource, settings)))
+
+
+class EventSource:
+    """The home's event store opened for reading, by a process that builds read models (it keeps the
+    application that owns the connections open as long as it is used)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.application = Coordinator(env=event_store_env(settings))
+        recorder = self.application.recorder
+        assert isinstance(recorder, LedgerRecorder)
+        self.recorder = recorder
+
+    def max_notification_id(self) -> int | None:
+        """The position of the newest event."""
+        return self.recorder.max_notification_id()
+
+    def select_records(self, after: int, limit: int) -> list[Record]:
+        """Up to `limit` events after position `after`, oldest first."""
+        return self.recorder.select_records(after, limit)
 
 
 @contextmanager

@@ -98,6 +98,7 @@ class CrisisProjection(Projection):
     name = "crisis"
     version = versions.CRISIS
     tables = (LOG, STEPS, TASKS, RANGES)
+    weight = 2.0
 
     def create_tables(self, db: sqlite_utils.Database) -> None:
         """Create the tables (idempotent)."""

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 import sqlite_utils
 
+from projections.parallel import SecondProcess
 from projections.records import Record, RecordSource
 
 DEFAULT_PAGE_SIZE = 50_000
@@ -26,6 +27,8 @@ class Projection:
     name: ClassVar[str] = ""
     version: ClassVar[int] = 1
     tables: ClassVar[tuple[str, ...]] = ()
+    weight: ClassVar[float] = 1.0
+    """Its share of a full rebuild's work, relative to the others (how rebuilds are split across processes)."""
 
     def create_tables(self, db: sqlite_utils.Database) -> None:
         """Create the tables (idempotent)."""
@@ -73,7 +76,11 @@ class ProjectionRunner:
         recorder: RecordSource,
         projections: Sequence[Projection],
         page_size: int = DEFAULT_PAGE_SIZE,
+        second_process: SecondProcess | None = None,
     ) -> None:
+        self.path = path
+        self.second_process = second_process
+        """Lends part of a long rebuild to a second process when given (see `projections.parallel`)."""
         self.db: sqlite_utils.Database = ViewsDatabase(path, recorder)
         self.db.conn.execute("PRAGMA journal_mode=WAL")
         # Read models can always be rebuilt from the events: a power cut may lose their last pages (never
@@ -108,8 +115,22 @@ class ProjectionRunner:
         rows and position are committed in the same transaction. Returns events applied (summed over
         projections).
         """
+        chosen = [p for p in self.projections if names is None or p.name in names]
+        lent = self.second_process.start(self, chosen) if self.second_process is not None else None
+        if lent is None:
+            with _collector_paused():
+                return self._catch_up(progress, chosen)
+        try:
+            with _collector_paused():
+                applied = self._catch_up(progress, [p for p in chosen if p not in lent.projections])
+        except BaseException:
+            lent.abandon()
+            raise
+        built = lent.finish(self)
+        if progress is not None:
+            progress(built)
         with _collector_paused():
-            return self._catch_up(progress, [p for p in self.projections if names is None or p.name in names])
+            return applied + built + self._catch_up(progress, lent.projections)
 
     def _catch_up(self, progress: Callable[[int], None] | None, chosen: list[Projection]) -> int:
         applied = 0
