@@ -100,7 +100,7 @@ def main() -> None:
     options = parser.parse_args()
     home = store(options.events)
     count, seconds = rebuild(home)
-    print(f"store:          {count:,} events ({home})")
+    print(f"store:          {count:,} events ({home}; {os.cpu_count()} CPUs)")
     print(f"rebuild:        {count / seconds:,.0f} events/s ({seconds:.1f} s for {len(projections_for())} "
           f"projections; target >= 100,000)")
     executable = str(Path(sys.executable).parent / "coordinator")
