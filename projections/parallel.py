@@ -49,7 +49,11 @@ class SecondProcess:
         context = multiprocessing.get_context("spawn")  # never fork a process holding open databases
         process = context.Process(target=build_elsewhere, args=(name, self.source, lent, runner.page_size),
                                   name="coordinator-rebuild", daemon=True)
-        process.start()
+        try:
+            process.start()
+        except OSError:  # no second process to be had here: this one does all the work
+            Path(name).unlink(missing_ok=True)
+            return None
         return Lent(process, Path(name), lent)
 
 
