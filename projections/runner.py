@@ -117,19 +117,17 @@ class ProjectionRunner:
         """
         chosen = [p for p in self.projections if names is None or p.name in names]
         lent = self.second_process.start(self, chosen) if self.second_process is not None else None
-        if lent is None:
-            with _collector_paused():
-                return self._catch_up(progress, chosen)
-        try:
-            with _collector_paused():
-                applied = self._catch_up(progress, [p for p in chosen if p not in lent.projections])
-        except BaseException:
-            lent.abandon()
-            raise
-        built = lent.finish(self)
-        if progress is not None:
-            progress(built)
         with _collector_paused():
+            if lent is None:
+                return self._catch_up(progress, chosen)
+            try:
+                applied = self._catch_up(progress, [p for p in chosen if p not in lent.projections])
+            except BaseException:
+                lent.abandon()
+                raise
+            built = lent.finish(self)
+            if progress is not None:
+                progress(built)
             return applied + built + self._catch_up(progress, lent.projections)
 
     def _catch_up(self, progress: Callable[[int], None] | None, chosen: list[Projection]) -> int:
