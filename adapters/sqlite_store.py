@@ -12,6 +12,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from adapters import outbox_table
+from adapters.clock import Clock, SystemClock
 from domain.alerts import Quarantined
 from domain.ledger import LedgerBatch
 from domain.sources import SourceMark
@@ -63,6 +64,9 @@ def _digest(item: Quarantined) -> str:
 class LedgerRecorder(SQLiteApplicationRecorder):
     """Application recorder that also keeps the ledger (see `domain.ledger`)."""
 
+    clock: Clock = SystemClock()
+    """Where the ledger's recording times come from (the composition root sets the home's clock)."""
+
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *LEDGER_TABLES, *outbox_table.OUTBOX_TABLES]
 
@@ -84,7 +88,7 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         return list(range(first, first + len(stored_events)))
 
     def _insert_ledger(self, c: SQLiteCursor, batch: LedgerBatch) -> None:
-        moment = datetime.now(UTC)
+        moment = self.clock.now()
         now = iso(moment)
         if batch.source is not None:
             mark = batch.source

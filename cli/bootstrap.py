@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from adapters.clock import Clock, clock_from_environment
 from adapters.delivery import Dispatcher, Observer, RetryPolicy
 from adapters.event_codec import EventMapper
 from adapters.home_lock import HomeLock
@@ -32,6 +33,7 @@ class Services:
     settings: Settings
     coordinator: Coordinator
     views: ProjectionRunner
+    clock: Clock
 
     @property
     def ledger(self) -> LedgerRecorder:
@@ -46,7 +48,7 @@ class Services:
         retry = RetryPolicy(settings.max_attempts, settings.retry_base_delay, settings.retry_max_delay)
         return Dispatcher(
             self.ledger, build_router(settings, test_mode), self.coordinator.record_deliveries, retry,
-            observer=observer,
+            clock=self.clock.now, observer=observer,
         )
 
     def close(self) -> None:
@@ -79,10 +81,12 @@ def projections_for() -> list[Projection]:
 def build(settings: Settings) -> Services:
     """Open (creating if needed) the home directory, event store and read models."""
     settings.home.mkdir(parents=True, exist_ok=True)
+    clock = clock_from_environment()
     coordinator = Coordinator(env=event_store_env(settings), policy=policy_for(settings))
     recorder = coordinator.recorder
     assert isinstance(recorder, LedgerRecorder)
-    return Services(settings, coordinator, read_models(settings, recorder))
+    recorder.clock = clock
+    return Services(settings, coordinator, read_models(settings, recorder), clock)
 
 
 def read_models(settings: Settings, recorder: LedgerRecorder, path: Path | None = None) -> ProjectionRunner:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -28,7 +27,7 @@ def ack(task: TaskArgument, by: ByOption = None, json_output: JsonOption = False
     who = by or _user()
     with writing(settings_for(home), "ack") as built:
         try:
-            acknowledged = built.coordinator.acknowledge(task, who, datetime.now(UTC))
+            acknowledged = built.coordinator.acknowledge(task, who, built.clock.now())
         except UnknownTask:
             raise fail(f"unknown task: {task}", EXIT_NOT_FOUND) from None
         catch_up(built.views)
@@ -53,7 +52,7 @@ def resolve(
             if built.coordinator.get_task(task).resolved:
                 typer.echo(f"{task} is already completed; nothing to do")
                 return
-            resolved = built.coordinator.resolve(task, who, datetime.now(UTC), note)
+            resolved = built.coordinator.resolve(task, who, built.clock.now(), note)
         except UnknownTask:
             raise fail(f"unknown task: {task}", EXIT_NOT_FOUND) from None
         catch_up(built.views)

@@ -70,7 +70,7 @@ def retry(
     if (notification is None) == (not dead):
         raise fail("give a notification id (or key), or --dead for all dead notifications", EXIT_USAGE)
     with writing(settings_for(home), "notifications retry") as built:
-        requeued = built.ledger.requeue_notifications(datetime.now(UTC), None if dead else notification)
+        requeued = built.ledger.requeue_notifications(built.clock.now(), None if dead else notification)
         if notification is not None and requeued == 0:
             raise fail(f"no dead or failed notification {notification!r}", EXIT_NOT_FOUND)
         report = _deliver(built)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from adapters.clock import clock_from_environment
 from adapters.home_lock import HomeLocked
 from adapters.timeparse import parse_timestamp
 from cli.bootstrap import Services, services
@@ -43,7 +44,7 @@ def settings_for(home: Path | None, **overrides: Any) -> Settings:
 def as_of_moment(value: str | None, option: str = "--as-of") -> datetime:
     """Parse an `--as-of` value (ISO 8601; naive means UTC); now when absent."""
     if value is None:
-        return datetime.now(UTC)
+        return clock_from_environment().now()
     try:
         return parse_timestamp(value)
     except ValueError as error:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -63,6 +63,8 @@ class Service:
         watcher.start()
         self.watching.wait(WATCH_READY)  # read only once changes can no longer slip by unnoticed
         self.log(f"following {self.alerts_file} (home {self.built.settings.home})")
+        if not self.alerts_file.exists():
+            self.log(f"waiting for {self.alerts_file} to be created")
         while not self.stop.is_set():
             worked = self._ingest_new()
             worked |= self._tick()
@@ -72,7 +74,7 @@ class Service:
             self._refresh_views(force=not worked)
             if self.stop.is_set():
                 break
-            self.wake.wait(self._sleep())
+            self.built.clock.wait(self.wake, self._sleep())
             self.wake.clear()
         self._refresh_views(force=True)
         self.log("stopped")
@@ -104,7 +106,7 @@ class Service:
 
     def _tick(self) -> bool:
         due = self.built.ledger.next_due()
-        now = datetime.now(UTC)
+        now = self.built.clock.now()
         if due is None or due > now:
             return False
         return self.built.coordinator.tick(now) > 0
@@ -114,14 +116,14 @@ class Service:
         return report.delivered + report.failed + report.dead > 0
 
     def _refresh_views(self, force: bool) -> None:
-        now = datetime.now(UTC).timestamp()
+        now = time.monotonic()
         if force or now - self._views_at >= VIEWS_EVERY:
             self.built.views.catch_up()
             self._views_at = now
 
     def _sleep(self) -> float:
         """Seconds until the earliest crossing or retry (at most MAX_SLEEP)."""
-        now = datetime.now(UTC)
+        now = self.built.clock.now()
         upcoming = [moment for moment in (self.built.ledger.next_due(), self.built.ledger.next_delivery())
                     if moment is not None]
         if not upcoming:

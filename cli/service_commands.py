@@ -8,12 +8,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from adapters.clock import clock_from_environment
 from adapters.home_lock import holder
 from cli.options import EXIT_BUSY, EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, fail, settings_for
 from domain.alerts import AlertType
@@ -74,7 +75,7 @@ def stop(home: HomeOption = None) -> None:
         return
     deadline = time.monotonic() + STOP_TIMEOUT
     while time.monotonic() < deadline:
-        if holder(settings.home) is None:
+        if holder(settings.home) is None and _exited(pid):
             typer.echo(f"stopped (pid {pid})")
             return
         time.sleep(0.05)
@@ -97,7 +98,7 @@ def test_event(
         raise fail(f"unknown alert type {alert_type!r}; choose one of {', '.join(t.value for t in AlertType)}",
                    EXIT_USAGE) from None
     path = alerts_file or settings.alerts_file
-    alert = synthetic(kind, task, agent, datetime.now(UTC))
+    alert = synthetic(kind, task, agent, clock_from_environment().now())
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as out:
         out.write(json.dumps(alert, ensure_ascii=False) + "\n")
@@ -125,6 +126,21 @@ def synthetic(kind: AlertType, task: str, agent: str, now: datetime) -> dict[str
     else:
         alert.update(agent_id=agent)
     return alert
+
+
+def _exited(pid: int) -> bool:
+    """Whether the process has ended (a zombie waiting to be reaped has)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return not Path("/proc/self").exists()  # no /proc to tell a zombie by: signal 0 is all there is
+    return state == "Z"
 
 
 def _root() -> str:

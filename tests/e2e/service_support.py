@@ -9,31 +9,20 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import Result, coordinator_executable
+from tests.waiting import wait_for
 
 Run = Callable[..., Result]
-STOP_TIMEOUT = 10.0
+STOP_TIMEOUT = 30.0
 
 
 # Helpers ---------------------------------------------------------------------------------------
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 10.0, step: float = 0.02) -> Any:
-    """Poll `condition` until it returns something truthy (returned), failing after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(step)
 
 
 def alive(pid: int) -> bool:
@@ -134,6 +123,31 @@ def alerts_received(coordinator: Run) -> list[dict[str, Any]]:
     return events
 
 
+class FileClock:
+    """The time of every coordinator process a test starts with `COORDINATOR_CLOCK_FILE` set: moved by hand."""
+
+    def __init__(self, path: Path, start: datetime) -> None:
+        self.path = path
+        self.moment = start
+        self.set(start)
+
+    def set(self, moment: datetime) -> None:
+        """Make `moment` the current time (written whole, then renamed into place, so never read half-done)."""
+        self.moment = moment
+        scratch = self.path.with_suffix(".next")
+        scratch.write_text(stamp(moment), encoding="utf-8")
+        os.replace(scratch, self.path)
+
+    def advance(self, seconds: float) -> datetime:
+        """Move time forward by `seconds`; the new current time."""
+        self.set(self.moment + timedelta(seconds=seconds))
+        return self.moment
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"COORDINATOR_CLOCK_FILE": str(self.path)}
+
+
 @dataclass
 class Service:
     """One `coordinator run` process, its standard output and error captured in files."""
@@ -213,6 +227,14 @@ def services(tmp_path: Path) -> Iterator[Services]:
         yield launched
     finally:
         launched.stop_all()
+
+
+@pytest.fixture
+def clock(tmp_path: Path, services: Services) -> FileClock:
+    """A hand-moved clock for the services (and the `coordinator` commands given its `env`), from tomorrow on."""
+    moved = FileClock(tmp_path / "clock.txt", now_seconds() + timedelta(days=1))
+    services.env.update(moved.env)
+    return moved
 
 
 @pytest.fixture

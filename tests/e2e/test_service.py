@@ -1,49 +1,43 @@
 """The long-running coordinator (`coordinator run` without --once) as a user runs it, following its alerts file and
-escalating on time: the real executable, real files, real signals and the real clock."""
+escalating on time: the real executable, real files and real signals. Where time matters, the services read it
+from a clock file the test moves (`COORDINATOR_CLOCK_FILE`), so no outcome depends on how fast the machine is."""
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from tests.e2e.service_support import (
+    FileClock,
     Run,
     Services,
     alerts_received,
     append,
     assigned,
-    at,
     crisis,
     history,
     notifications,
-    now_seconds,
-    stamp,
     subjects,
     task,
     wait_for,
     watching,
 )
 from tests.e2e.service_support import alerts as alerts  # pytest fixture
+from tests.e2e.service_support import clock as clock  # pytest fixture
 from tests.e2e.service_support import services as services  # pytest fixture
 
 # Following the file ----------------------------------------------------------------------------
 
 
-def test_follow_mode_delivers_notifications_for_lines_appended_after_it_started_within_a_second(
+def test_follow_mode_delivers_notifications_for_lines_appended_after_it_started(
     services: Services, alerts: Path,
 ) -> None:
     alerts.write_text(crisis("task-1"), encoding="utf-8")
     service = services.run("--alerts-file", str(alerts))
     wait_for(lambda: subjects(services.home).count("task-1") == 2, "the backlog's notifications")
 
-    started = time.monotonic()
     append(alerts, crisis("task-2"))
-    wait_for(lambda: subjects(services.home).count("task-2") == 2, "the appended line's notifications", timeout=1.0,
-             step=0.01)
-    assert time.monotonic() - started < 1.0
+    wait_for(lambda: subjects(services.home).count("task-2") == 2, "the appended line's notifications")
     delivered = [row for row in notifications(services.home) if row["subject"] == "task-2"]
     assert {row["recipient"] for row in delivered} == {"pm-agent", "agent-1"}
     assert any("URGENT" in row["message"] and "task-2" in row["message"] for row in delivered)
@@ -81,11 +75,11 @@ def test_follow_mode_waits_for_a_file_that_does_not_exist_yet_and_reads_it_once_
     services: Services, alerts: Path,
 ) -> None:
     service = services.run("--alerts-file", str(alerts))
-    time.sleep(0.3)
+    wait_for(lambda: f"waiting for {alerts} to be created" in service.stderr(), "the service to say it waits")
     assert service.process.poll() is None, "a missing file is waited for, not an error"
     assert notifications(services.home) == []
     alerts.write_text(crisis("task-1"), encoding="utf-8")
-    wait_for(lambda: subjects(services.home).count("task-1") == 2, "the new file's notifications", timeout=5.0)
+    wait_for(lambda: subjects(services.home).count("task-1") == 2, "the new file's notifications")
 
 
 def test_lines_written_after_the_file_is_truncated_while_the_service_runs_are_processed(
@@ -96,9 +90,9 @@ def test_lines_written_after_the_file_is_truncated_while_the_service_runs_are_pr
     wait_for(lambda: len(notifications(services.home)) == 6, "the first lines' notifications")
 
     alerts.write_text(crisis("task-9"), encoding="utf-8")  # truncated and rewritten, shorter than before
-    wait_for(lambda: subjects(services.home).count("task-9") == 2, "the new line's notifications", timeout=5.0)
+    wait_for(lambda: subjects(services.home).count("task-9") == 2, "the new line's notifications")
     append(alerts, crisis("task-10"))
-    wait_for(lambda: subjects(services.home).count("task-10") == 2, "the next line's notifications", timeout=5.0)
+    wait_for(lambda: subjects(services.home).count("task-10") == 2, "the next line's notifications")
     assert len(notifications(services.home)) == 10
     document = task(coordinator, "task-9")
     assert document is not None and document["level"] == "RED"
@@ -133,15 +127,22 @@ def test_a_restarted_service_resumes_after_what_it_recorded_and_processes_only_t
 
 
 def test_a_deadline_escalates_the_task_to_red_and_emergency_on_the_clock_without_any_new_alert(
-    services: Services, alerts: Path, coordinator: Run,
+    services: Services, alerts: Path, coordinator: Run, clock: FileClock,
 ) -> None:
     services.run("--alerts-file", str(alerts))
-    start = now_seconds()
+    start = clock.moment
     deadline = start + timedelta(seconds=3)
     append(alerts, assigned("T", start, deadline))
+    wait_for(lambda: task(coordinator, "T") is not None, "the assignment to be recorded")
 
+    clock.set(start + timedelta(seconds=2.5))  # past the YELLOW (1.5 s) and ORANGE (2.25 s) crossings only
+    document = wait_for(lambda: (found := task(coordinator, "T")) is not None and len(found["history"]) == 2
+                        and found, "the crossings up to the clock's time")
+    assert document["level"] == "ORANGE", "nothing is recorded ahead of the clock"
+
+    clock.set(start + timedelta(seconds=10))
     document = wait_for(lambda: (found := task(coordinator, "T")) is not None and found["emergency"] and found,
-                        "the task to reach EMERGENCY", timeout=8.0, step=0.1)
+                        "the task to reach EMERGENCY")
     assert (document["level"], document["emergency"], document["status"]) == ("RED", True, "open")
     assert len(alerts.read_text(encoding="utf-8").splitlines()) == 1, "no alert but the assignment"
     assert history(document) == [
@@ -152,49 +153,38 @@ def test_a_deadline_escalates_the_task_to_red_and_emergency_on_the_clock_without
     ]
     result = coordinator("events", "100", "--type", "Escalated", "--json")
     assert result.code == 0, result.err
-    escalations = [event for event in result.json() if event["subject"] == "T"]
-    assert len(escalations) == 4
-    for event in escalations:
-        lag = at(event["recorded_at"]) - at(event["at"])
-        assert timedelta(0) <= lag < timedelta(seconds=1), f"recorded live, on time: {event}"
+    assert len([event for event in result.json() if event["subject"] == "T"]) == 4
 
 
 def test_crossings_missed_while_the_service_was_down_are_recorded_at_their_true_instants_on_restart(
-    services: Services, alerts: Path, coordinator: Run,
+    services: Services, alerts: Path, coordinator: Run, clock: FileClock,
 ) -> None:
     first = services.run("--alerts-file", str(alerts))
-    start = now_seconds()
+    start = clock.moment
     deadline = start + timedelta(seconds=6)
     yellow = start + timedelta(seconds=3)  # f = 0.5
-    later = {start + timedelta(seconds=4.5), start + timedelta(seconds=5.4), deadline}
     append(alerts, assigned("T", start, deadline))
-    wait_for(lambda: task(coordinator, "T") is not None, "the assignment to be recorded", step=0.05)
+    wait_for(lambda: task(coordinator, "T") is not None, "the assignment to be recorded")
     assert first.terminate() == 0
-    stopped = datetime.now(UTC)
-    if stopped >= yellow:
-        pytest.fail(f"the first run stopped only at {stamp(stopped)}, after the YELLOW crossing at {stamp(yellow)}")
     document = task(coordinator, "T")
     assert document is not None and document["history"] == []
 
-    time.sleep(max(0.0, (yellow - datetime.now(UTC)).total_seconds()) + 0.5)
-    restarted = datetime.now(UTC)
+    restarted = clock.advance(4)  # past YELLOW, before ORANGE (4.5 s)
     services.run("--alerts-file", str(alerts))
     document = wait_for(lambda: (found := task(coordinator, "T")) is not None and found["history"] and found,
-                        "the missed crossing to be recorded", timeout=5.0, step=0.05)
-    crossings = history(document)
-    assert crossings[0] == (yellow, "GREEN", "YELLOW", False)
-    assert crossings[0][0] < restarted, "recorded at the instant it happened, not when the service came back"
-    assert all(moment in later for moment, *_ in crossings[1:])
+                        "the missed crossing to be recorded")
+    assert history(document) == [(yellow, "GREEN", "YELLOW", False)]
+    assert yellow < restarted, "recorded at the instant it happened, not when the service came back"
 
 
 # Start-up race -----------------------------------------------------------------------------------
 
 
-def test_a_line_appended_as_soon_as_the_service_says_it_is_following_is_delivered_within_a_second(
+def test_a_line_appended_as_soon_as_the_service_says_it_is_following_is_delivered_without_a_restart(
     services: Services, alerts: Path,
 ) -> None:
     service = services.run("--alerts-file", str(alerts), wait_ready=False)
     wait_for(lambda: "following" in service.stderr(), "the service to start", step=0.002)
     assert watching(service.pid), "the service says it is following only once its file watch is in place"
     append(alerts, crisis("task-1"))
-    wait_for(lambda: subjects(services.home).count("task-1") == 2, "the notifications", timeout=1.0)
+    wait_for(lambda: subjects(services.home).count("task-1") == 2, "the notifications")

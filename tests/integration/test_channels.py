@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +27,7 @@ from adapters.channels.tmux import TmuxChannel
 from adapters.channels.webhook import WebhookChannel
 from domain.notifications import DeliveryError, Notification
 from tests.integration.local_http import serving
+from tests.waiting import wait_for
 
 AT = datetime(2025, 7, 16, 19, 3, 54, tzinfo=UTC)
 INJECTION = 'hi; touch PWNED $(touch PWNED2) | cat & `id` "quoted" \\ back'
@@ -46,15 +47,6 @@ def notification(message: str = "task-1 is stuck", recipient: str = "agent-7", *
     return Notification(**values)
 
 
-def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
-
-
 # --- command -----------------------------------------------------------------------------------------------------
 
 RECORDER = """
@@ -62,7 +54,7 @@ import json, sys, time
 from pathlib import Path
 mode = Path(__file__).with_name("mode").read_text() if Path(__file__).with_name("mode").exists() else ""
 if mode == "sleep":
-    time.sleep(5)
+    time.sleep(600)
 if mode == "fail":
     sys.stderr.write("  agent mailbox is full\\n")
     sys.exit(3)
@@ -144,7 +136,7 @@ def test_a_program_that_outlives_its_timeout_is_stopped_and_the_error_is_retryab
 
     assert raised.value.retryable
     assert "did not finish within 0.3 s" in raised.value.reason
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 300, "the program was stopped, not waited for"
 
 
 def test_a_missing_program_gives_a_non_retryable_error_that_names_it(tmp_path: Path) -> None:
@@ -199,13 +191,13 @@ def test_the_message_is_typed_literally_into_the_agents_tmux_window_and_submitte
 
     channel.deliver(notification(message))
 
-    assert wait_for(lambda: tmux_server.received() == message + "\n"), repr(tmux_server.received())
+    wait_for(lambda: tmux_server.received() == message + "\n", "the message in the pane")
 
 
 def test_the_default_target_is_the_window_named_after_the_agent(tmux_server: TmuxServer) -> None:
     TmuxChannel(socket=tmux_server.socket).deliver(notification("wake up"))
 
-    assert wait_for(lambda: tmux_server.received() == "wake up\n"), repr(tmux_server.received())
+    wait_for(lambda: tmux_server.received() == "wake up\n", "the message in the pane")
 
 
 def test_a_missing_tmux_window_gives_a_retryable_error_carrying_tmuxs_complaint(tmux_server: TmuxServer) -> None:

@@ -15,11 +15,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CYCLES = 20
@@ -93,19 +94,23 @@ def store_facts(home: Path) -> dict[str, Any]:
         }
 
 
-def wait_until_idle(home: Path, expected_alerts: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with sqlite3.connect(home / "events.sqlite") as events:
-                accepted = events.execute("SELECT COUNT(*) FROM alerts_seen").fetchone()[0]
-                waiting = events.execute("SELECT COUNT(*) FROM outbox WHERE status != 'delivered'").fetchone()[0]
-            if accepted == expected_alerts and waiting == 0:
-                return
-        except sqlite3.OperationalError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("the service did not catch up in time")
+def accepted(home: Path) -> int:
+    """Alerts recorded so far in `home` (0 before its store exists or while it is being created)."""
+    try:
+        with sqlite3.connect(f"file:{home / 'events.sqlite'}?mode=ro", uri=True) as events:
+            return int(events.execute("SELECT COUNT(*) FROM alerts_seen").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def idle(home: Path, expected_alerts: int) -> bool:
+    """Every alert recorded and every notification delivered."""
+    try:
+        with sqlite3.connect(f"file:{home / 'events.sqlite'}?mode=ro", uri=True) as events:
+            waiting = events.execute("SELECT COUNT(*) FROM outbox WHERE status != 'delivered'").fetchone()[0]
+    except sqlite3.Error:
+        return False
+    return accepted(home) == expected_alerts and waiting == 0
 
 
 def test_a_service_killed_at_random_moments_ends_equal_to_an_uninterrupted_run(tmp_path: Path) -> None:
@@ -137,12 +142,19 @@ def kill_and_compare(tmp_path: Path, cycles: int, total: int, seed: int = 5) -> 
         with growing.open("a", encoding="utf-8") as out:
             for line in lines[written : written + per_cycle]:
                 out.write(line + "\n")
+        fresh = sum(1 for line in lines[written : written + per_cycle] if line.endswith("}"))
         written += per_cycle
-        service = subprocess.Popen(coordinator("run", "--alerts-file", str(growing), home=home), env=environment(),
-                                   cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.4, 1.2))
+        # The kill falls at a random point of the work, found by watching what is recorded (never by the clock):
+        # one alert a transaction, killed once a random number of this cycle's alerts are in, or while starting.
+        target = accepted(home) + rng.randrange(fresh) if fresh else 0
+        service = subprocess.Popen(coordinator("run", "--alerts-file", str(growing), home=home),
+                                   env={**environment(), "COORDINATOR_BATCH_SIZE": "1"}, cwd=tmp_path,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if target:
+            wait_for(lambda: accepted(home) >= target or service.poll() is not None,  # noqa: B023
+                     "the service to record alerts", step=0.001)
         service.send_signal(signal.SIGKILL)
-        service.wait(timeout=10)
+        service.wait(timeout=30)
         killed_while_working += _behind(home, written, lines)
     with growing.open("a", encoding="utf-8") as out:
         for line in lines[written:]:
@@ -150,7 +162,7 @@ def kill_and_compare(tmp_path: Path, cycles: int, total: int, seed: int = 5) -> 
     service = subprocess.Popen(coordinator("run", "--alerts-file", str(growing), home=home), env=environment(),
                                cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        wait_until_idle(home, valid)
+        wait_for(lambda: idle(home, valid), "the service to catch up")
     finally:
         service.send_signal(signal.SIGTERM)
         _, stderr = service.communicate(timeout=30)
@@ -169,9 +181,4 @@ def kill_and_compare(tmp_path: Path, cycles: int, total: int, seed: int = 5) -> 
 
 def _behind(home: Path, written: int, lines: list[str]) -> int:
     """1 if, when killed, the service had not yet recorded every alert written so far."""
-    try:
-        with sqlite3.connect(home / "events.sqlite") as events:
-            accepted = events.execute("SELECT COUNT(*) FROM alerts_seen").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 1
-    return int(accepted < sum(1 for line in lines[:written] if line.endswith("}")))
+    return int(accepted(home) < sum(1 for line in lines[:written] if line.endswith("}")))

@@ -21,7 +21,7 @@ START = datetime(2025, 7, 16, 9, 0, tzinfo=UTC)
 PAGES_BEFORE_KILL = 4
 
 REBUILDER = textwrap.dedent("""
-    import sys, time
+    import sys
     from pathlib import Path
     from cli.bootstrap import build, projections_for
     from cli.settings import Settings
@@ -32,7 +32,7 @@ REBUILDER = textwrap.dedent("""
 
     def page_done(count: int) -> None:
         print("page", flush=True)
-        time.sleep(0.05)
+        sys.stdin.readline()  # carry on only when told: the test kills this process while it waits here
 
     runner.catch_up(page_done)
     print("finished", flush=True)
@@ -76,16 +76,18 @@ def test_a_rebuild_killed_half_way_resumes_and_ends_equal_to_a_clean_rebuild(tmp
     home = busy_store(tmp_path)
     views = tmp_path / "killed-views.sqlite"
     process = subprocess.Popen(
-        [sys.executable, "-c", REBUILDER, str(home), str(views)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        [sys.executable, "-c", REBUILDER, str(home), str(views)], cwd=ROOT, stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
-    assert process.stdout is not None
+    assert process.stdin is not None and process.stdout is not None
     pages = 0
     for line in process.stdout:
         pages += line.strip() == "page"
         if pages >= PAGES_BEFORE_KILL:
-            process.send_signal(signal.SIGKILL)
+            process.send_signal(signal.SIGKILL)  # while it waits, its page committed and the next not begun
             break
+        process.stdin.write("go\n")
+        process.stdin.flush()
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL, "the rebuild finished before it could be killed"
 
