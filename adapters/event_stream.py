@@ -73,6 +73,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
+from adapters import event_log, home_files
 from adapters.stream_events import (
     Acknowledged,
     ActivitySeen,
@@ -117,8 +118,8 @@ __all__ = [
 ]
 
 
-DEFAULT_HOME: Final = Path(".coordinator")
-EVENT_STORE_NAME: Final = "events.sqlite"
+DEFAULT_HOME: Final = home_files.DEFAULT_HOME
+EVENT_STORE_NAME: Final = home_files.EVENTS_FILE
 WILDCARD: Final = "*"
 AGENT_UNRESPONSIVE_KIND: Final = "AgentUnresponsive"
 
@@ -146,11 +147,6 @@ ALERT_TYPES: Final = frozenset(alert_type.value for alert_type in AlertType)
 
 _SUBJECT_KINDS: Final[dict[str, SubjectKind]] = {"Task": "task", "Agent": "agent"}
 _NAME_FIELDS: Final[dict[str, str]] = {"task": "task_id", "agent": "agent_id"}
-_SELECT_EVENTS: Final = (
-    "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events"
-    " WHERE rowid > ? ORDER BY rowid LIMIT ?"
-)
-_SELECT_FIRST: Final = "SELECT topic, state FROM stored_events WHERE originator_id = ? AND originator_version = 1"
 
 
 Handler: TypeAlias = Callable[[CoordinationEvent], Awaitable[None] | None]
@@ -203,12 +199,11 @@ class CoordinationEventConsumer:
         """The position of the newest stored event (0 when there is none): `after=` this streams only new events."""
         with self._connect() as db:
             try:
-                row = db.execute("SELECT IFNULL(MAX(rowid), 0) FROM stored_events").fetchone()
+                return event_log.head(db)
             except sqlite3.OperationalError as error:
                 if _no_table(error):
                     return 0
                 raise
-        return int(row[0])
 
     async def stream_events(
         self, after: int = 0, follow: bool = False, poll_interval: float = 0.2, batch: int = 1000
@@ -269,12 +264,11 @@ class CoordinationEventConsumer:
     @staticmethod
     def _read(db: sqlite3.Connection, after: int, limit: int) -> list[Record]:
         try:
-            rows = db.execute(_SELECT_EVENTS, (after, limit)).fetchall()
+            return event_log.records_after(db, after, limit)
         except sqlite3.OperationalError as error:
             if _no_table(error):  # created, but the coordinator has not made its tables yet
                 return []
             raise
-        return [Record._make(row) for row in rows]
 
     async def _dispatch(self, event: CoordinationEvent) -> None:
         if not self._subscriptions:
@@ -295,7 +289,7 @@ class CoordinationEventConsumer:
         if cached is not None:
             self._subjects.move_to_end(originator_id)
             return cached
-        row = db.execute(_SELECT_FIRST, (originator_id,)).fetchone()
+        row = event_log.first_record(db, originator_id)
         if row is None:
             return None
         subject = _registered_subject(row[0], bytes(row[1]))

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from eventsourcing.sqlite import SQLiteCursor
+if TYPE_CHECKING:
+    from eventsourcing.sqlite import SQLiteCursor
 
-from domain.ledger import DeliveryUpdate, OutboxEntry
+    from domain.ledger import DeliveryUpdate, OutboxEntry
+
+
+class Cursor(Protocol):
+    """A cursor of the event store: eventsourcing's while writing, the standard library's for read-only queries."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any:
+        """Run one statement."""
+        ...
+
+    def fetchall(self) -> Any:
+        """Every row of the last statement."""
+        ...
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -71,13 +84,13 @@ def apply_updates(c: SQLiteCursor, updates: Sequence[DeliveryUpdate]) -> None:
     )
 
 
-def due(c: SQLiteCursor, now: datetime, limit: int) -> list[dict[str, Any]]:
+def due(c: Cursor, now: datetime, limit: int) -> list[dict[str, Any]]:
     """Notifications waiting for an attempt at or before `now`, oldest first."""
     c.execute(DUE_QUERY, (utc(now), limit))
     return [dict(zip(COLUMNS, row, strict=True)) for row in c.fetchall()]
 
 
-def listing(c: SQLiteCursor, status: str | None, limit: int | None, after: int = 0) -> list[dict[str, Any]]:
+def listing(c: Cursor, status: str | None, limit: int | None, after: int = 0) -> list[dict[str, Any]]:
     """Notifications, newest first, optionally only those with `status` and those queued after id `after`."""
     where = ["id > ?"]
     params: list[Any] = [after]
@@ -106,7 +119,7 @@ def requeue(c: SQLiteCursor, now: datetime, key_or_id: str | None) -> int:
     return int(c.sqlite_cursor.rowcount)
 
 
-def counts(c: SQLiteCursor) -> dict[str, int]:
+def counts(c: Cursor) -> dict[str, int]:
     """How many notifications are in each status."""
     c.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status")
     found = {status: 0 for status in STATUSES}

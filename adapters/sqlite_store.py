@@ -11,16 +11,15 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from adapters import outbox_table
+from adapters import event_log, outbox_table, quarantine_table
 from adapters.clock import Clock, SystemClock
+from adapters.home_files import SNAPSHOTS_TABLE
 from domain.alerts import Quarantined
 from domain.ledger import LedgerBatch
 from domain.sources import SourceMark
 from projections.records import Record
 
 _LOOKUP_CHUNK = 500
-SNAPSHOTS_TABLE = "stored_snapshots"
-"""The table eventsourcing's snapshot store reads (written here with the events they summarize)."""
 
 LEDGER_TABLES = [
     "CREATE TABLE IF NOT EXISTS alerts_seen ("
@@ -186,33 +185,18 @@ class LedgerRecorder(SQLiteApplicationRecorder):
 
     def recent_events(self, limit: int, topics: Collection[str] | None = None) -> list[Record]:
         """The newest `limit` events (only those with one of `topics`, if given), newest first."""
-        where, params = "", []
-        if topics is not None:
-            where = f"WHERE topic IN ({','.join('?' * len(topics))})"
-            params = list(topics)
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name}"
-                f" {where} ORDER BY rowid DESC LIMIT ?",
-                [*params, limit],
-            )
-            return list(map(Record._make, c.fetchall()))
+            return event_log.newest_records(c, limit, topics)
 
     def select_records(self, after: int, limit: int) -> list[Record]:
         """Up to `limit` stored events after position `after`, oldest first, as projections read them."""
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name}"
-                " WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                (after, limit),
-            )
-            return list(map(Record._make, c.fetchall()))
+            return event_log.records_after(c, after, limit)
 
     def topics(self) -> list[str]:
         """Every event topic recorded so far."""
         with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT DISTINCT topic FROM {self.events_table_name}")
-            return sorted(row[0] for row in c.fetchall())
+            return event_log.topics(c)
 
     # Outbox ---------------------------------------------------------------------------------------
 
@@ -241,11 +225,9 @@ class LedgerRecorder(SQLiteApplicationRecorder):
     def quarantine_count(self) -> int:
         """How many items are in quarantine."""
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT COUNT(*) FROM quarantine")
-            return int(c.fetchone()[0])
+            return quarantine_table.count(c)
 
     def quarantined(self) -> list[dict[str, Any]]:
         """Every quarantined item, oldest first."""
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT source, line, item_index, reason, raw, recorded_at FROM quarantine ORDER BY id")
-            return [dict(row) for row in c.fetchall()]
+            return quarantine_table.listing(c)

@@ -8,10 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.bootstrap import services
-from cli.options import HomeOption, JsonOption, as_of_moment, settings_for
-from cli.render import print_json, show, table
-from cli.views import catch_up
+from cli.options import HomeOption, JsonOption, as_of_moment
 
 export_app = typer.Typer(help="Export read models in the upstream system's formats.", no_args_is_help=True)
 
@@ -32,13 +29,14 @@ def audit(
 ) -> None:
     """Crisis timelines: each episode of a task in RED, with its ordered steps (the alert, escalations,
     notifications and their delivery, acknowledgement, resolution) and their times."""
+    from cli.reading import CRISIS, reading
+    from cli.render import print_json, show, table
     from projections.crisis import episodes
 
     low = as_of_moment(since, "--since") if since is not None else None
     high = as_of_moment(until, "--until") if until is not None else None
-    with services(settings_for(home)) as built:
-        catch_up(built.views)
-        found = episodes(built.views.db, task=task, agent=agent, since=low, until=high)
+    with reading(home, (CRISIS,)) as views:
+        found = episodes(views, task=task, agent=agent, since=low, until=high)
     if json_output:
         print_json(found)
         return
@@ -63,11 +61,11 @@ def export_crisis_log(
 ) -> None:
     """The crisis log as JSON Lines in the shape of the upstream `coordination_crisis_log.json`
     (timestamp, severity, original_event, coordinator_response, resolution_time)."""
+    from cli.reading import CRISIS, reading
     from projections.crisis import crisis_log_lines
 
-    with services(settings_for(home)) as built:
-        catch_up(built.views)
-        lines = [json.dumps(line, ensure_ascii=False) + "\n" for line in crisis_log_lines(built.views.db)]
+    with reading(home, (CRISIS,)) as views:
+        lines = [json.dumps(line, ensure_ascii=False) + "\n" for line in crisis_log_lines(views)]
     if out is None:
         typer.echo("".join(lines), nl=False)
     else:

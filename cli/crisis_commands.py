@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, fail, settings_for, writing
-from cli.render import print_json, task_document, timestamp
-from cli.views import catch_up
-from domain.coordinator import UnknownTask
 
 TaskArgument = Annotated[
     str, typer.Argument(metavar="TASK", help="The task id (a milestone is `milestone:<name>`).")
@@ -24,6 +21,10 @@ ByOption = Annotated[
 
 def ack(task: TaskArgument, by: ByOption = None, json_output: JsonOption = False, home: HomeOption = None) -> None:
     """Acknowledge a task's crisis: the PM stops being reminded of it while it stays RED."""
+    from cli.render import print_json, timestamp
+    from cli.views import catch_up
+    from domain.coordinator import UnknownTask
+
     who = by or _user()
     with writing(settings_for(home), "ack") as built:
         try:
@@ -31,9 +32,9 @@ def ack(task: TaskArgument, by: ByOption = None, json_output: JsonOption = False
         except UnknownTask:
             raise fail(f"unknown task: {task}", EXIT_NOT_FOUND) from None
         catch_up(built.views)
+        document = _document(built.views.db, task)
     if json_output:
-        print_json({**task_document(acknowledged), "acknowledged_by": who,
-                    "acknowledged_at": timestamp(acknowledged.acknowledged_at)})
+        print_json({**document, "acknowledged_by": who, "acknowledged_at": timestamp(acknowledged.acknowledged_at)})
     else:
         typer.echo(f"{task} acknowledged by {who} at {timestamp(acknowledged.acknowledged_at)}")
 
@@ -46,6 +47,10 @@ def resolve(
     home: HomeOption = None,
 ) -> None:
     """Resolve a task by hand: it goes GREEN and completed; repeats and escalations stop."""
+    from cli.render import print_json
+    from cli.views import catch_up
+    from domain.coordinator import UnknownTask
+
     who = by or _user()
     with writing(settings_for(home), "resolve") as built:
         try:
@@ -56,10 +61,19 @@ def resolve(
         except UnknownTask:
             raise fail(f"unknown task: {task}", EXIT_NOT_FOUND) from None
         catch_up(built.views)
+        document = _document(built.views.db, task)
     if json_output:
-        print_json({**task_document(resolved), "resolved_by": resolved.resolved_by, "note": resolved.resolution_note})
+        print_json({**document, "resolved_by": resolved.resolved_by, "note": resolved.resolution_note})
     else:
         typer.echo(f"{task} resolved by {who}" + (f": {note}" if note else ""))
+
+
+def _document(views: Any, task: str) -> dict[str, Any]:
+    from projections.queries import task_document
+
+    document = task_document(views, task)
+    assert document is not None, "a task just changed is in the read models once they caught up"
+    return document
 
 
 def _user() -> str:

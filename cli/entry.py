@@ -1,4 +1,4 @@
-"""The `coordinator` executable: the quickest queries are answered without loading the full command."""
+"""The `coordinator` executable."""
 
 from __future__ import annotations
 
@@ -7,17 +7,26 @@ import sys
 
 
 def main() -> None:
-    """Answer from the read models when possible, else run the full command line."""
-    from cli.fast import answer
-
-    try:
-        code = answer(sys.argv[1:])
-        if code is not None:
-            sys.stdout.flush()
-            sys.exit(code)
-    except BrokenPipeError:  # e.g. `coordinator status | head -3`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(0)
+    """Run the command line; a reader that stops reading (`coordinator events | head -1`) ends it quietly, exit 0."""
     from cli.main import app
 
-    app()
+    try:
+        app()
+    except BrokenPipeError:
+        _quiet_stdout()
+        sys.exit(0)
+    except SystemExit as done:
+        if _pipe_closed():
+            _quiet_stdout()
+            sys.exit(0)
+        raise done from None
+
+
+def _pipe_closed() -> bool:
+    """Whether the command line stopped because standard output's reader went away (it then wraps the streams)."""
+    return type(sys.stdout).__name__ == "PacifyFlushWrapper"
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so flushing it at exit raises nothing more."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

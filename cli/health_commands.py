@@ -6,37 +6,37 @@ from typing import Annotated, Any
 
 import typer
 
-from adapters.home_lock import running_service
-from cli.bootstrap import Services, services
-from cli.options import EXIT_USAGE, HomeOption, JsonOption, fail, settings_for
-from cli.plain import health_text
-from cli.render import print_json, show, table
-from cli.views import catch_up
-from projections.health import health, open_crises
+from cli.options import EXIT_USAGE, HomeOption, JsonOption, fail
 
 
 def status(json_output: JsonOption = False, home: HomeOption = None) -> None:
     """Health indicators: running or not, uptime, events processed, crises, deadline warnings, responses sent,
     average response time, quarantined input and projection lag."""
-    with services(settings_for(home)) as built:
-        catch_up(built.views)
-        document = health_document(built)
+    from cli.plain import health_text
+    from cli.reading import METRICS, STATUS, reading
+    from cli.render import print_json
+
+    with reading(home, (STATUS, METRICS)) as views:
+        document = health_document(views)
     if json_output:
         print_json(document)
     else:
         typer.echo(health_text(document))
 
 
-def health_document(built: Services) -> dict[str, Any]:
-    """The health indicators for this home."""
-    ledger = built.ledger
+def health_document(views: Any) -> dict[str, Any]:
+    """The health indicators of the home whose read side is `views` (a `cli.reading.ReadSide`)."""
+    from adapters import quarantine_table
+    from adapters.home_lock import running_service
+    from projections.health import health, open_crises
+
     return health(
-        built.views.db,
-        events_recorded=ledger.max_notification_id() or 0,
-        projection_lag=built.views.lag(),
-        quarantined=ledger.quarantine_count(),
-        crises=open_crises(built.views.db),
-        service=running_service(built.settings.home),
+        views,
+        events_recorded=views.max_notification_id() or 0,
+        projection_lag=views.lag(),
+        quarantined=quarantine_table.count(views.store.cursor()),
+        crises=open_crises(views),
+        service=running_service(views.home),
     )
 
 
@@ -48,15 +48,17 @@ def metrics(
 ) -> None:
     """Events per hour, response times, escalations by rule and level, agent responsiveness, notification
     delivery and SLA breaches (YELLOW 1 min, ORANGE 30 s, RED 10 s)."""
+    from cli.reading import METRICS, reading
+    from cli.render import print_json
+    from projections.metrics import metrics as metrics_document
+
     if json_output and prometheus:
         raise fail("choose one of --json and --prometheus", EXIT_USAGE)
-    from projections.metrics import metrics as metrics_document
-    from projections.prometheus import prometheus_text
-
-    with services(settings_for(home)) as built:
-        catch_up(built.views)
-        document = metrics_document(built.views.db)
+    with reading(home, (METRICS,)) as views:
+        document = metrics_document(views)
     if prometheus:
+        from projections.prometheus import prometheus_text
+
         typer.echo(prometheus_text(document), nl=False)
     elif json_output:
         print_json(document)
@@ -65,6 +67,8 @@ def metrics(
 
 
 def _show(document: dict[str, Any]) -> None:
+    from cli.render import show, table
+
     notes = document["notifications"]
     timing = document["response_time"]
     typer.echo(f"notifications: {notes['requested']} requested, {notes['delivered']} delivered, "

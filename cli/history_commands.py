@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.bootstrap import Services, services
 from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, JsonOption, fail, settings_for
-from cli.render import print_json, show, table, timestamp
-from cli.views import catch_up
-from domain.agent import Agent
-from domain.task import Task
-from projections.records import aggregate_key, event_kind, state_of, utc_text
+
+if TYPE_CHECKING:
+    from cli.bootstrap import Services
+    from cli.reading import ReadSide
 
 
 def events(
@@ -27,9 +25,12 @@ def events(
     home: HomeOption = None,
 ) -> None:
     """The most recent events, newest first: what was recorded, about which task or agent, and when."""
-    with services(settings_for(home)) as built:
-        records = _recent(built, count, event_type)
-        names = _names(built)
+    from cli.reading import STATUS, reading
+    from cli.render import print_json, show, table
+
+    with reading(home, (STATUS,)) as views:
+        records = _recent(views, count, event_type)
+        names = _names(views)
         documents = [_document(record, names) for record in records]
     if json_output:
         print_json(documents)
@@ -46,6 +47,12 @@ def replay(
 ) -> None:
     """Rebuild every task and agent from its events (never sending anything) and, with --verify, check the
     read models agree with them."""
+    from cli.bootstrap import services
+    from cli.reading import existing_home
+    from cli.render import print_json
+    from cli.views import catch_up
+
+    existing_home(home)
     with services(settings_for(home)) as built:
         catch_up(built.views)
         started = time.perf_counter()
@@ -64,31 +71,36 @@ def replay(
         raise typer.Exit(EXIT_NOT_FOUND)
 
 
-def _recent(built: Services, count: int, event_type: str | None) -> list[Any]:
+def _recent(views: ReadSide, count: int, event_type: str | None) -> list[Any]:
+    from adapters import event_log
+    from projections.records import event_kind, state_of
+
     if event_type is None:
-        return built.ledger.recent_events(count)
+        return event_log.newest_records(views.store, count)
+    known = event_log.topics(views.store)
     if event_type.isupper():
-        alerts = [record for record in built.ledger.recent_events(10 * count + 1_000,
-                                                                  [t for t in built.ledger.topics()
-                                                                   if t.endswith(".AlertReceived")])
+        alerts = [record for record in event_log.newest_records(
+                      views.store, 10 * count + 1_000, [t for t in known if t.endswith(".AlertReceived")])
                   if state_of(record).get("alert_type") == event_type]
         return alerts[:count]
     wanted = event_type.lower()
-    topics = [topic for topic in built.ledger.topics()
+    topics = [topic for topic in known
               if event_kind(topic).lower() == wanted or event_kind(topic).split(".")[-1].lower() == wanted]
     if not topics:
         raise fail(f"no events of type {event_type!r} have been recorded", EXIT_USAGE)
-    return built.ledger.recent_events(count, topics)
+    return event_log.newest_records(views.store, count, topics)
 
 
-def _names(built: Services) -> dict[str, str]:
-    db = built.views.db
+def _names(views: ReadSide) -> dict[str, str]:
+    db = views.conn
     names = {row[0]: row[1] for row in db.execute("SELECT id, task_id FROM task_status").fetchall()}
     names.update({row[0]: f"agent {row[1]}" for row in db.execute("SELECT id, agent_id FROM agent_status")})
     return names
 
 
 def _document(record: Any, names: dict[str, str]) -> dict[str, Any]:
+    from projections.records import aggregate_key, event_kind, state_of, utc_text
+
     state = state_of(record)
     kind = event_kind(record.topic)
     return {
@@ -120,6 +132,10 @@ def _summary(kind: str, state: dict[str, Any]) -> str:
 
 
 def _replay(built: Services, verify: bool) -> tuple[list[dict[str, Any]], int]:
+    from cli.render import timestamp
+    from domain.agent import Agent
+    from domain.task import Task
+
     db = built.views.db
     coordinator = built.coordinator
     differences: list[dict[str, Any]] = []

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from adapters.outbox_table import STATUSES
-from cli.bootstrap import Services, services
 from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, JsonOption, fail, settings_for, writing
-from cli.render import print_json, show, table
+
+if TYPE_CHECKING:
+    from cli.bootstrap import Services
 
 app = typer.Typer(
     help="Notifications the coordinator decided to send: list them by status, re-deliver dead letters.",
@@ -40,11 +41,15 @@ def notifications(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from adapters import outbox_table
+    from cli.reading import event_store
+    from cli.render import print_json, show, table
+
     if status is not None and status not in STATUSES:
         raise fail(f"unknown status {status!r}; choose one of {', '.join(STATUSES)}", EXIT_USAGE)
-    with services(settings_for(home)) as built:
-        rows = built.ledger.notifications(status, limit)
-        counts = built.ledger.notification_counts()
+    with event_store(home) as store:
+        rows = outbox_table.listing(store.cursor(), status, limit)
+        counts = outbox_table.counts(store.cursor())
     documents = [_document(row) for row in rows]
     if json_output:
         print_json(documents)
@@ -67,6 +72,8 @@ def retry(
     home: HomeOption = None,
 ) -> None:
     """Make dead letters deliverable again (fresh attempts) and deliver them now."""
+    from cli.render import print_json
+
     if (notification is None) == (not dead):
         raise fail("give a notification id (or key), or --dead for all dead notifications", EXIT_USAGE)
     with writing(settings_for(home), "notifications retry") as built:

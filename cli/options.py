@@ -1,4 +1,8 @@
-"""Options shared by every command, and the helpers that turn them into settings."""
+"""Options shared by every command, and the helpers that turn them into settings.
+
+Command modules are imported whenever `coordinator` starts, so this module and they import only what parsing
+needs: everything heavier is imported inside the command that uses it.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from adapters.clock import clock_from_environment
-from adapters.home_lock import HomeLocked
-from adapters.timeparse import parse_timestamp
-from cli.bootstrap import Services, services
-from cli.settings import ConfigError, Settings, load_settings
+if TYPE_CHECKING:
+    from cli.bootstrap import Services
+    from cli.settings import Settings
 
 HomeOption = Annotated[
     Path | None,
@@ -35,6 +37,8 @@ EXIT_BUSY = 3
 
 def settings_for(home: Path | None, **overrides: Any) -> Settings:
     """Settings for `--home` (defaults < coordinator.toml < environment < options); a bad config exits 2."""
+    from cli.settings import ConfigError, load_settings
+
     try:
         return load_settings(home, **overrides)
     except ConfigError as error:
@@ -43,6 +47,9 @@ def settings_for(home: Path | None, **overrides: Any) -> Settings:
 
 def as_of_moment(value: str | None, option: str = "--as-of") -> datetime:
     """Parse an `--as-of` value (ISO 8601; naive means UTC); now when absent."""
+    from adapters.clock import clock_from_environment
+    from adapters.timeparse import parse_timestamp
+
     if value is None:
         return clock_from_environment().now()
     try:
@@ -60,6 +67,9 @@ def fail(message: str, code: int) -> typer.Exit:
 @contextmanager
 def writing(settings: Settings, command: str) -> Iterator[Services]:
     """The services, holding the home's writer lock for `command` (exit 3 naming the holder if taken)."""
+    from adapters.home_lock import HomeLocked
+    from cli.bootstrap import services
+
     try:
         with services(settings, writer=command) as built:
             yield built

@@ -6,10 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.bootstrap import services
 from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, fail, settings_for
-from cli.render import print_json, show, table
-from cli.views import catch_up
 
 app = typer.Typer(help="Read models (projections): their version, position and lag; rebuild them.",
                   no_args_is_help=True)
@@ -18,6 +15,11 @@ app = typer.Typer(help="Read models (projections): their version, position and l
 @app.command("status")
 def projections_status(json_output: JsonOption = False, home: HomeOption = None) -> None:
     """Each projection's schema version, the last event it applied, and how many events it has yet to apply."""
+    from cli.bootstrap import services
+    from cli.reading import existing_home
+    from cli.render import print_json, show, table
+
+    existing_home(home)
     with services(settings_for(home)) as built:
         rows = built.views.status()
     if json_output:
@@ -35,6 +37,12 @@ def projections_rebuild(
     home: HomeOption = None,
 ) -> None:
     """Drop a projection's tables and rebuild it from the start of history (others are untouched)."""
+    from cli.bootstrap import services
+    from cli.reading import existing_home
+    from cli.render import print_json
+    from cli.views import catch_up
+
+    existing_home(home)
     with services(settings_for(home)) as built:
         views = built.views
         try:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from cli.bootstrap import services
-from cli.options import HomeOption, JsonOption, settings_for
-from cli.render import print_json, show, table
+from cli.options import HomeOption, JsonOption
 
 
 def quarantine(json_output: JsonOption = False, home: HomeOption = None) -> None:
     """List quarantined input: source file, line, reason and the raw text, oldest first."""
-    with services(settings_for(home)) as built:
-        rows = built.ledger.quarantined()
+    from adapters import quarantine_table
+    from cli.reading import event_store
+    from cli.render import print_json, show, table
+
+    with event_store(home) as store:
+        rows = quarantine_table.listing(store.cursor())
     documents = [{"source": r["source"], "line": r["line"], "reason": r["reason"], "raw": r["raw"]} for r in rows]
     if json_output:
         print_json(documents)

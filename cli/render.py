@@ -1,19 +1,19 @@
-"""Turning aggregates and read-model rows into JSON documents and rich tables."""
+"""Rendering for people and scripts: JSON documents, tables and times (rich is loaded only to draw a table)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.table import Table
 
-from domain.agent import Agent
-from domain.task import Task
+    from domain.task import Task
 
 LEVEL_STYLES = {"GREEN": "green", "YELLOW": "yellow", "ORANGE": "dark_orange", "RED": "bold red"}
+PIPED_WIDTH = 160
 
 
 def timestamp(moment: datetime | None) -> str | None:
@@ -23,42 +23,16 @@ def timestamp(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def task_document(task: Task, history: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The `task show --json` document (`history`: the whole history, when the aggregate keeps only its tail)."""
-    return {
-        "task_id": task.task_id,
-        "agent_id": task.agent_id,
-        "level": task.stage.level,
-        "emergency": task.stage.emergency,
-        "status": task.status,
-        "deadline": timestamp(task.deadline),
-        "history": [_entry(entry) for entry in (task.history if history is None else history)],
-    }
+def task_fields(task: Task) -> dict[str, Any]:
+    """A task aggregate's standing, in the shape the status read model keeps it."""
+    return {"task_id": task.task_id, "agent_id": task.agent_id, "level": task.stage.level,
+            "emergency": task.stage.emergency, "status": task.status, "deadline": timestamp(task.deadline)}
 
 
-def history_entries(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """History read-model rows as the entries `task show` and `agent show` print."""
-    return [{"at": row["at"], "from": row["from_level"], "to": row["to_level"], "emergency": row["emergency"],
-             "reason": row["reason"]} for row in rows]
-
-
-def _entry(entry: dict[str, Any]) -> dict[str, Any]:
-    return {**entry, "at": entry["at"] if isinstance(entry["at"], str) else timestamp(entry["at"])}
-
-
-def agent_document(
-    agent: Agent, tasks: Sequence[str], history: Sequence[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    """The `agent show --json` document."""
-    return {
-        "agent_id": agent.agent_id,
-        "level": agent.stage.level,
-        "emergency": agent.stage.emergency,
-        "responsive": not agent.unresponsive,
-        "last_activity": timestamp(agent.last_activity),
-        "tasks": list(tasks),
-        "history": [_entry(entry) for entry in (agent.history if history is None else history)],
-    }
+def history_rows(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """An aggregate's in-memory history entries, in the shape the history read model keeps them."""
+    return [{"at": timestamp(entry["at"]), "from_level": entry["from"], "to_level": entry["to"],
+             "emergency": entry["emergency"], "reason": entry["reason"]} for entry in entries]
 
 
 def print_json(document: Any) -> None:
@@ -75,6 +49,8 @@ def level_text(level: str, emergency: bool | int) -> str:
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
     """A rich table with the given columns."""
+    from rich.table import Table
+
     result = Table(title=title, title_justify="left")
     for column in columns:
         result.add_column(column)
@@ -83,11 +59,10 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
     return result
 
 
-PIPED_WIDTH = 160
-
-
 def show(renderable: Any) -> None:
     """Print a rich renderable on stdout (wide enough for ids and times when piped)."""
+    from rich.console import Console
+
     console = Console(soft_wrap=False)
     if not console.is_terminal:
         console = Console(soft_wrap=False, width=PIPED_WIDTH)

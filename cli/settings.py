@@ -17,12 +17,13 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from adapters import home_files
 from adapters.channels.command import UPSTREAM_ARGV
 from adapters.timeparse import parse_duration
 
-DEFAULT_HOME = Path(".coordinator")
 DEFAULT_ALERTS_FILE = Path("coordination_alerts.json")
-CONFIG_FILE_NAME = "coordinator.toml"
+CONFIG_FILE_NAME = home_files.CONFIG_FILE
+DEFAULT_HOME = home_files.DEFAULT_HOME
 
 
 def _duration(value: Any) -> Any:
@@ -133,12 +134,12 @@ class Settings(BaseSettings):
     @property
     def event_store_path(self) -> Path:
         """The SQLite file holding events and the ledger."""
-        return self.home / "events.sqlite"
+        return self.home / home_files.EVENTS_FILE
 
     @property
     def views_path(self) -> Path:
         """The SQLite file holding the read models."""
-        return self.home / "views.sqlite"
+        return self.home / home_files.VIEWS_FILE
 
     @property
     def notifications_path(self) -> Path:

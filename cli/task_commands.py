@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
 
-from cli.bootstrap import services
-from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, as_of_moment, fail, settings_for
-from cli.plain import task_text
-from cli.render import history_entries, level_text, print_json, show, table, task_document, timestamp
-from cli.views import catch_up
-from domain.coordinator import UnknownTask
-from domain.stages import Stage
-from projections import queries
-from projections.history import history_of
+from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, as_of_moment, fail
 
 app = typer.Typer(help="Inspect tasks: their level, agent, deadline and escalation history.", no_args_is_help=True)
 
-LEVELS = [stage.level for stage in Stage if stage is not Stage.EMERGENCY]
+LEVELS = ["GREEN", "YELLOW", "ORANGE", "RED"]
 
 
 @app.command("show")
@@ -35,23 +28,44 @@ def show_task(
     home: HomeOption = None,
 ) -> None:
     """Show one task with its escalation history (exit 1 if no alert named it)."""
+    from cli.plain import task_text
+    from cli.render import print_json, timestamp
+
     moment = as_of_moment(at, "--at") if at is not None else None
-    with services(settings_for(home)) as built:
-        try:
-            if moment is None:
-                task = built.coordinator.get_task(task_id)
-                catch_up(built.views)
-                history = history_entries(history_of(built.views.db, "task", task_id))
-            else:
-                task, history = built.coordinator.task_as_of(task_id, moment)
-        except UnknownTask:
-            when = "" if moment is None else f" by {timestamp(moment)}"
-            raise fail(f"unknown task '{task_id}': no alert had named it{when}", EXIT_NOT_FOUND) from None
-    document = task_document(task, history)
+    document = _as_of(task_id, moment, home) if moment is not None else _now(task_id, home)
+    if document is None:
+        when = "" if moment is None else f" by {timestamp(moment)}"
+        raise fail(f"unknown task '{task_id}': no alert had named it{when}", EXIT_NOT_FOUND)
     if json_output:
         print_json(document)
         return
     typer.echo(task_text(document))
+
+
+def _now(task_id: str, home: HomeOption) -> dict[str, object] | None:
+    from cli.reading import HISTORY, STATUS, reading
+    from projections.queries import task_document
+
+    with reading(home, (STATUS, HISTORY)) as views:
+        return task_document(views, task_id)
+
+
+def _as_of(task_id: str, moment: datetime, home: HomeOption) -> dict[str, object] | None:
+    """The task as it was at `moment`, replayed from its events."""
+    from cli.bootstrap import services
+    from cli.options import settings_for
+    from cli.reading import existing_home
+    from cli.render import history_rows, task_fields
+    from domain.coordinator import UnknownTask
+    from projections.queries import document_of_task
+
+    existing_home(home)
+    with services(settings_for(home)) as built:
+        try:
+            task, history = built.coordinator.task_as_of(task_id, moment)
+        except UnknownTask:
+            return None
+    return document_of_task(task_fields(task), history_rows(history))
 
 
 @app.command("list")
@@ -63,14 +77,17 @@ def list_tasks(
     home: HomeOption = None,
 ) -> None:
     """List tasks, most severe first."""
+    from cli.reading import STATUS, reading
+    from cli.render import level_text, print_json, show, table
+    from projections import queries
+
     wanted = None
     if level is not None:
         wanted = level.strip().upper()
         if wanted not in LEVELS:
             raise typer.BadParameter(f"'{level}' is not one of {', '.join(LEVELS)}", param_hint="--level")
-    with services(settings_for(home)) as built:
-        catch_up(built.views)
-        rows = queries.tasks(built.views.db, level=wanted)
+    with reading(home, (STATUS,)) as views:
+        rows = queries.tasks(views, level=wanted)
     if json_output:
         print_json([{"task_id": r["task_id"], "agent_id": r["agent_id"], "level": r["level"],
                      "emergency": bool(r["emergency"])} for r in rows])

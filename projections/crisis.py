@@ -18,13 +18,14 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from projections import versions
+from projections.base import Projection, ReadModels, event_source
 from projections.records import Record, aggregate_key, event_kind, instant, records_by_id, state_of, utc_text
-from projections.runner import Projection, event_source
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 Row = dict[str, Any]
 LOG, STEPS, TASKS, RANGES = "crisis_log", "crisis_steps", "crisis_tasks", "crisis_ranges"
@@ -295,7 +296,7 @@ _PHRASES = {
 
 
 def episodes(
-    db: sqlite_utils.Database, task: str | None = None, agent: str | None = None,
+    db: ReadModels, task: str | None = None, agent: str | None = None,
     since: str | datetime | None = None, until: str | datetime | None = None,
 ) -> list[Row]:
     """Crisis episodes in recording order, each with its `responses` and its `steps` in time order.
@@ -320,7 +321,7 @@ def episodes(
     return found
 
 
-def crisis_log_lines(db: sqlite_utils.Database) -> Iterator[Row]:
+def crisis_log_lines(db: ReadModels) -> Iterator[Row]:
     """Every episode as a line of the upstream `coordination_crisis_log.json`, plus its task, agent and responses.
 
     `severity` is RED or EMERGENCY; `coordinator_response` sums up the responses and their delivery.
@@ -353,7 +354,7 @@ def coordinator_response(responses: Sequence[Row]) -> str:
     return f"{told}; {delivered} of {len(responses)} delivered" + (f", {dead} dead" if dead else "")
 
 
-def resolution_stats(db: sqlite_utils.Database) -> dict[str, Any]:
+def resolution_stats(db: ReadModels) -> dict[str, Any]:
     """Count, mean, p50 and p90 (nearest rank) of ended episodes' `resolution_seconds`; None when none ended."""
     values = [row[0] for row in db.conn.execute(
         f"SELECT resolution_seconds FROM {LOG} WHERE resolution_seconds IS NOT NULL ORDER BY resolution_seconds")]
@@ -372,7 +373,7 @@ def _episode(values: Sequence[Any]) -> Row:
     return row
 
 
-def _steps(db: sqlite_utils.Database, wanted: set[int]) -> dict[int, list[Row]]:
+def _steps(db: ReadModels, wanted: set[int]) -> dict[int, list[Row]]:
     """The steps of the `wanted` episodes by episode, in recording order."""
     found: dict[int, list[Row]] = {}
     for episode_id, step in _step_stream(db, wanted):
@@ -380,7 +381,7 @@ def _steps(db: sqlite_utils.Database, wanted: set[int]) -> dict[int, list[Row]]:
     return found
 
 
-def _step_stream(db: sqlite_utils.Database, wanted: set[int], kinds: Sequence[str] = ()) -> Iterator[tuple[int, Row]]:
+def _step_stream(db: ReadModels, wanted: set[int], kinds: Sequence[str] = ()) -> Iterator[tuple[int, Row]]:
     """(episode id, step) of each step of the `wanted` episodes (only `kinds` if given), in recording order.
 
     Steps are appended in notification order, so an episode's steps all come at or after its id. Their details

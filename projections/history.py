@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from projections import versions
+from projections.base import Projection, ReadModels
 from projections.records import Record, aggregate_key, event_kind, instant, state_of, utc_text
-from projections.runner import Projection
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 HISTORY = "escalation_history"
 SUBJECTS = "history_subjects"
@@ -104,7 +105,7 @@ def _names(db: sqlite_utils.Database, keys: set[str]) -> dict[str, str]:
 
 
 def history_of(
-    db: sqlite_utils.Database, kind: str, subject: str, until: str | datetime | None = None
+    db: ReadModels, kind: str, subject: str, until: str | datetime | None = None
 ) -> list[dict[str, Any]]:
     """The stage changes of the task or agent (`kind` `task` or `agent`) named `subject`, oldest first.
 

@@ -16,13 +16,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from projections import versions
+from projections.base import Projection, ReadModels
 from projections.records import Record, aggregate_key, event_kind, state_of, utc_text
-from projections.runner import Projection
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 SLA_SECONDS = {"YELLOW": 60.0, "ORANGE": 30.0, "RED": 10.0, "EMERGENCY": 10.0}
 """How long a notification may take from request to delivery, by the subject's stage (GREEN has no SLA)."""
@@ -305,23 +306,23 @@ _HANDLERS: dict[str, Handler] = {
 # Queries ------------------------------------------------------------------------------------------------------------
 
 
-def table_rows(db: sqlite_utils.Database, table: str, sql: str) -> list[Any]:
+def table_rows(db: ReadModels, table: str, sql: str) -> list[Any]:
     """Rows of `sql` over `table`, or none when the metrics tables were never created in `db`."""
     try:
         return db.conn.execute(sql).fetchall()
     except sqlite3.OperationalError:
-        if db[table].exists():
+        if db.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone():
             raise
         return []
 
 
-def notification_statuses(db: sqlite_utils.Database) -> dict[str, int]:
+def notification_statuses(db: ReadModels) -> dict[str, int]:
     """How many requested notifications are in each status (every status present, 0 when none)."""
     rows = table_rows(db, "notification_timing", "SELECT status, COUNT(*) FROM notification_timing GROUP BY status")
     return {**dict.fromkeys(STATUSES, 0), **{status: int(count) for status, count in rows}}
 
 
-def response_seconds(db: sqlite_utils.Database) -> list[tuple[str, float]]:
+def response_seconds(db: ReadModels) -> list[tuple[str, float]]:
     """(subject's stage when requested, seconds from request to first delivery) of each delivered notification."""
     sql = "SELECT level, requested_wall, delivered_wall FROM notification_timing WHERE delivered_wall IS NOT NULL"
     parse = datetime.fromisoformat
@@ -329,7 +330,7 @@ def response_seconds(db: sqlite_utils.Database) -> list[tuple[str, float]]:
             table_rows(db, "notification_timing", sql)]
 
 
-def alert_counts(db: sqlite_utils.Database) -> dict[str, int]:
+def alert_counts(db: ReadModels) -> dict[str, int]:
     """Alerts received by type (AGENT_HEARTBEAT is not counted: it is a sign of life, not an alert)."""
     rows = table_rows(db, "alert_counts", "SELECT alert_type, count FROM alert_counts ORDER BY alert_type")
     return {alert_type: int(count) for alert_type, count in rows}
@@ -340,7 +341,7 @@ def mean(values: Sequence[float]) -> float | None:
     return round(sum(values) / len(values), 6) if values else None
 
 
-def metrics(db: sqlite_utils.Database) -> Document:
+def metrics(db: ReadModels) -> Document:
     """The metrics document (plain JSON values, stable order) over the metrics tables in `db`.
 
     Response times run from a notification's request (wall clock) to its first delivery; p50/p90 interpolate

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import sqlite_utils
+from projections.base import ReadModels
+from projections.history import history_of
 
 SEVERITY_ORDER = (
     "CASE level WHEN 'RED' THEN 0 WHEN 'ORANGE' THEN 1 WHEN 'YELLOW' THEN 2 ELSE 3 END, emergency DESC"
 )
 
 
-def tasks(db: sqlite_utils.Database, level: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+def tasks(db: ReadModels, level: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
     """Tasks, most severe first, optionally only those at `level` / with `status`."""
     where, params = [], []
     if level is not None:
@@ -29,7 +31,7 @@ def tasks(db: sqlite_utils.Database, level: str | None = None, status: str | Non
             for row in db.execute(sql, params).fetchall()]
 
 
-def open_tasks_of(db: sqlite_utils.Database, agent_id: str) -> list[str]:
+def open_tasks_of(db: ReadModels, agent_id: str) -> list[str]:
     """Ids of the open tasks `agent_id` holds."""
     rows = db.execute(
         "SELECT task_id FROM task_status WHERE agent_id = ? AND status = 'open' ORDER BY task_id", [agent_id]
@@ -37,7 +39,7 @@ def open_tasks_of(db: sqlite_utils.Database, agent_id: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-def agents(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+def agents(db: ReadModels) -> list[dict[str, Any]]:
     """Agents, most severe first, each with the open tasks it holds."""
     held: dict[str, list[str]] = {}
     for agent_id, task_id in db.execute(
@@ -59,3 +61,51 @@ def agents(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         }
         for agent_id, level, emergency, responsive, last_activity in rows
     ]
+
+
+TASK_FIELDS = ("task_id", "agent_id", "level", "emergency", "status", "deadline")
+AGENT_FIELDS = ("agent_id", "level", "emergency", "responsive", "last_activity")
+
+
+def task_document(db: ReadModels, task_id: str) -> dict[str, Any] | None:
+    """The `task show` document of `task_id` (None when no alert named it): its standing and whole history."""
+    row = db.execute(f"SELECT {', '.join(TASK_FIELDS)} FROM task_status WHERE task_id = ?", [task_id]).fetchone()
+    if row is None:
+        return None
+    return document_of_task(dict(zip(TASK_FIELDS, row, strict=True)), history_of(db, "task", task_id))
+
+
+def document_of_task(fields: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The `task show` document from a task's fields (as the status read model keeps them) and history rows."""
+    return {
+        "task_id": fields["task_id"],
+        "agent_id": fields["agent_id"],
+        "level": fields["level"],
+        "emergency": bool(fields["emergency"]),
+        "status": fields["status"],
+        "deadline": fields["deadline"],
+        "history": history_entries(history),
+    }
+
+
+def agent_document(db: ReadModels, agent_id: str) -> dict[str, Any] | None:
+    """The `agent show` document of `agent_id` (None when no alert named it), with its open tasks and history."""
+    row = db.execute(f"SELECT {', '.join(AGENT_FIELDS)} FROM agent_status WHERE agent_id = ?", [agent_id]).fetchone()
+    if row is None:
+        return None
+    fields = dict(zip(AGENT_FIELDS, row, strict=True))
+    return {
+        "agent_id": fields["agent_id"],
+        "level": fields["level"],
+        "emergency": bool(fields["emergency"]),
+        "responsive": bool(fields["responsive"]),
+        "last_activity": fields["last_activity"],
+        "tasks": open_tasks_of(db, agent_id),
+        "history": history_entries(history_of(db, "agent", agent_id)),
+    }
+
+
+def history_entries(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """History read-model rows as `task show` and `agent show` print them."""
+    return [{"at": row["at"], "from": row["from_level"], "to": row["to_level"], "emergency": bool(row["emergency"]),
+             "reason": row["reason"]} for row in rows]

@@ -14,8 +14,6 @@ from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
-from eventsourcing.utils import resolve_topic
-
 _DECODE = json.JSONDecoder().decode
 
 
@@ -88,6 +86,8 @@ def current_version(topic: str) -> int:
 
 @lru_cache(maxsize=256)
 def _versions(topic: str) -> tuple[int, Any]:
+    from eventsourcing.utils import resolve_topic  # only readers that upcast pay for loading the event classes
+
     try:
         cls = resolve_topic(topic)
     except Exception:  # an event class that no longer exists is read as stored

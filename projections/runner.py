@@ -10,33 +10,17 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar
 
 import sqlite_utils
 
+from projections.base import Projection, event_source
 from projections.parallel import SecondProcess
-from projections.records import Record, RecordSource
+from projections.records import RecordSource
+
+__all__ = ["Projection", "ProjectionRunner", "ViewsDatabase", "event_source"]
 
 DEFAULT_PAGE_SIZE = 50_000
 POSITIONS = "projection_positions"
-
-
-class Projection:
-    """A read model: creates its tables and applies pages of domain events to them."""
-
-    name: ClassVar[str] = ""
-    version: ClassVar[int] = 1
-    tables: ClassVar[tuple[str, ...]] = ()
-    weight: ClassVar[float] = 1.0
-    """Its share of a full rebuild's work, relative to the others (how rebuilds are split across processes)."""
-
-    def create_tables(self, db: sqlite_utils.Database) -> None:
-        """Create the tables (idempotent)."""
-        raise NotImplementedError
-
-    def apply(self, db: sqlite_utils.Database, records: Sequence[Record]) -> None:
-        """Apply a page of stored events, in notification order (see `projections.records`)."""
-        raise NotImplementedError
 
 
 @contextmanager
@@ -58,13 +42,6 @@ class ViewsDatabase(sqlite_utils.Database):
     def __init__(self, path: Path, events: RecordSource) -> None:
         super().__init__(path)
         self.events = events
-
-
-def event_source(db: sqlite_utils.Database) -> RecordSource:
-    """The event store the read models in `db` were built from (`db` being a `ProjectionRunner`'s)."""
-    if not isinstance(db, ViewsDatabase):
-        raise TypeError("these read models need their event store: open them with a ProjectionRunner")
-    return db.events
 
 
 class ProjectionRunner:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from domain.stages import Stage
 from projections import versions
+from projections.base import Projection
 from projections.records import Record, aggregate_key, current_version, event_kind, state_of, utc_text
-from projections.runner import Projection
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 Row = dict[str, Any]
 

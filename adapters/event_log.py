@@ -1,0 +1,60 @@
+"""The one reader of the event store's notification log: stored events as `Record`s, by position.
+
+Every reader of the log goes through these functions, over any DB-API cursor or connection of the event store
+(eventsourcing's while it writes, the standard library's read-only one for queries and the event stream), so the
+table's layout is known in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any, Protocol
+
+from adapters.home_files import EVENTS_TABLE
+from projections.records import Record
+
+_COLUMNS = "rowid, originator_id, originator_version, topic, state"
+
+
+class _Rows(Protocol):
+    def fetchall(self) -> Any: ...
+
+
+def _rows(db: Any, sql: str, parameters: Any = ()) -> list[Any]:
+    """Run `sql` on a connection (which returns a cursor) or on a cursor (which keeps its rows)."""
+    result = db.execute(sql, parameters)
+    source: _Rows = result if result is not None else db
+    return list(source.fetchall())
+
+
+def head(db: Any) -> int:
+    """The position of the newest event (0 when there is none)."""
+    return int(_rows(db, f"SELECT IFNULL(MAX(rowid), 0) FROM {EVENTS_TABLE}")[0][0])
+
+
+def records_after(db: Any, after: int, limit: int) -> list[Record]:
+    """Up to `limit` events after position `after`, oldest first."""
+    sql = f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} WHERE rowid > ? ORDER BY rowid LIMIT ?"
+    return list(map(Record._make, _rows(db, sql, (after, limit))))
+
+
+def newest_records(db: Any, limit: int, topics: Collection[str] | None = None) -> list[Record]:
+    """The newest `limit` events (only those with one of `topics`, if given), newest first."""
+    where, params = "", []
+    if topics is not None:
+        where = f"WHERE topic IN ({','.join('?' * len(topics))})"
+        params = list(topics)
+    sql = f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} {where} ORDER BY rowid DESC LIMIT ?"
+    return list(map(Record._make, _rows(db, sql, [*params, limit])))
+
+
+def first_record(db: Any, originator_id: str) -> tuple[str, bytes] | None:
+    """(topic, state) of an aggregate's first event (its registration), if recorded."""
+    sql = f"SELECT topic, state FROM {EVENTS_TABLE} WHERE originator_id = ? AND originator_version = 1"
+    rows = _rows(db, sql, (originator_id,))
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+def topics(db: Any) -> list[str]:
+    """Every event topic recorded so far."""
+    return sorted(row[0] for row in _rows(db, f"SELECT DISTINCT topic FROM {EVENTS_TABLE}"))

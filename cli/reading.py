@@ -1,0 +1,125 @@
+"""Queries answer from the read models, loading no more than the question needs.
+
+A query opens the home's event store and read models read-only with the standard library. Only when the read
+models it needs are behind the event store (or at another schema version than this code writes) is the whole
+application loaded, once, to bring them up to date; then the query reads as before. So the commands people run
+most start about as fast as Python itself.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Collection, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from adapters import event_log
+from adapters.home_files import EVENTS_FILE, VIEWS_FILE, home_path
+from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, fail
+from projections import versions
+from projections.records import Record
+
+STATUS, METRICS, HISTORY, CRISIS = "status", "metrics", "history", "crisis"
+VERSIONS = {STATUS: versions.STATUS, METRICS: versions.METRICS, HISTORY: versions.HISTORY, CRISIS: versions.CRISIS}
+"""Every read model by name, at the schema version this code writes."""
+
+
+@dataclass
+class ReadSide:
+    """A home's read models and event store, open read-only; `conn` and `execute` are the read models', as
+    every query function in `projections` expects, and `events` is where their details are read from."""
+
+    home: Path
+    conn: sqlite3.Connection
+    store: sqlite3.Connection
+
+    @property
+    def events(self) -> ReadSide:
+        return self
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        """Run one statement on the read models."""
+        return self.conn.execute(sql, parameters)
+
+    def max_notification_id(self) -> int | None:
+        """The position of the newest event."""
+        return event_log.head(self.store) or None
+
+    def lag(self) -> int:
+        """Events recorded but not yet applied by the slowest read model."""
+        head = event_log.head(self.store)
+        try:
+            rows = self.conn.execute("SELECT MIN(position) FROM projection_positions").fetchall()
+        except sqlite3.OperationalError:
+            return head
+        return max(head - int(rows[0][0] or 0), 0)
+
+    def select_records(self, after: int, limit: int) -> list[Record]:
+        """Up to `limit` events after position `after`, oldest first."""
+        return event_log.records_after(self.store, after, limit)
+
+
+def existing_home(home: Path | None) -> Path:
+    """The home a query reads: exit 1 when there is none (queries never create one), 2 when it is not a directory."""
+    path = home_path(home)
+    if path.exists() and not path.is_dir():
+        raise fail(f"--home {path} is a file, not a coordinator home directory", EXIT_USAGE)
+    if not (path / EVENTS_FILE).is_file():
+        raise fail(f"no coordinator home at {path} (run `coordinator run` first)", EXIT_NOT_FOUND)
+    return path
+
+
+@contextmanager
+def reading(home: Path | None, needs: Collection[str] = tuple(VERSIONS)) -> Iterator[ReadSide]:
+    """The home's read models, up to date in the projections named by `needs` (none: as they stand)."""
+    path = existing_home(home)
+    if needs and not _current(path, needs):
+        _catch_up(home)
+    store = _read_only(path / EVENTS_FILE)
+    views = _read_only(path / VIEWS_FILE) if (path / VIEWS_FILE).is_file() else sqlite3.connect(":memory:")
+    try:
+        yield ReadSide(path, views, store)
+    finally:
+        views.close()
+        store.close()
+
+
+@contextmanager
+def event_store(home: Path | None) -> Iterator[sqlite3.Connection]:
+    """The home's event store (with its ledger and outbox), open read-only."""
+    connection = _read_only(existing_home(home) / EVENTS_FILE)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path.resolve().as_posix()}?mode=ro", uri=True, timeout=30.0)
+
+
+def _current(home: Path, needs: Collection[str]) -> bool:
+    """Whether each needed read model is at this code's schema version and has applied every recorded event."""
+    views = home / VIEWS_FILE
+    if not views.is_file():
+        return False
+    try:
+        with closing(_read_only(home / EVENTS_FILE)) as store, closing(_read_only(views)) as db:
+            head = event_log.head(store)
+            stored = {name: (version, position) for name, version, position in
+                      db.execute("SELECT name, version, position FROM projection_positions").fetchall()}
+    except sqlite3.Error:
+        return False
+    return all(stored.get(name) == (VERSIONS[name], head) for name in needs)
+
+
+def _catch_up(home: Path | None) -> None:
+    """Load the application and bring every read model up to date (a progress bar when there is much to do)."""
+    from cli.bootstrap import services
+    from cli.options import settings_for
+    from cli.views import catch_up
+
+    with services(settings_for(home)) as built:
+        catch_up(built.views)

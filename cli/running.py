@@ -1,0 +1,106 @@
+"""What `coordinator run` and `coordinator tick` do once their options are parsed: ingest, tick, deliver, report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+from adapters.alert_file import read_alerts
+from cli.bootstrap import Services
+from cli.options import writing
+from cli.render import level_text, print_json, show, table, timestamp
+from cli.service import Service
+from cli.settings import Settings
+from cli.views import catch_up
+from domain.notifications import DeliveryOutcome, Notification
+from projections import queries
+
+TABLE_ROWS = 40
+
+
+def once(settings: Settings, path: Path, moment: datetime, test_mode: bool, json_output: bool) -> int:
+    """`run --once`: ingest the file, evaluate time rules, deliver, bring the read models up to date and report;
+    returns how many items were quarantined."""
+    with writing(settings, "run --once") as built:
+        newest = _newest_notification(built)
+        report = built.coordinator.ingest(read_alerts(path), batch_size=settings.batch_size)
+        built.coordinator.tick(moment)
+        if test_mode:
+            _print_decisions(built, newest)
+        delivery = built.dispatcher(test_mode, _print_delivery if test_mode else None).drain()
+        catch_up(built.views)
+        if json_output:
+            print_json(report.as_dict())
+        else:
+            typer.echo(
+                f"{path}: {report.processed} processed, {report.duplicates} duplicates, "
+                f"{report.quarantined} quarantined (as of {timestamp(moment)})"
+            )
+            _print_escalations(built)
+            typer.echo(f"notifications: {delivery.delivered} delivered, {delivery.failed} failed (will retry), "
+                       f"{delivery.dead} dead; see `coordinator notifications`")
+    return report.quarantined
+
+
+def tick(settings: Settings, moment: datetime, json_output: bool) -> None:
+    """`tick`: record the crossings time alone caused by `moment`."""
+    with writing(settings, "tick") as built:
+        moved = built.coordinator.tick(moment)
+        catch_up(built.views)
+        if json_output:
+            print_json({"as_of": timestamp(moment), "changed": moved})
+        else:
+            typer.echo(f"{moved} task(s)/agent(s) changed level as of {timestamp(moment)}")
+
+
+def follow(settings: Settings, path: Path, test_mode: bool) -> None:
+    """Run the coordinator as a service on `path` until stopped."""
+    with writing(settings, "run") as built:
+        dispatcher = built.dispatcher(test_mode, _print_delivery if test_mode else None)
+        seen = [_newest_notification(built)]
+
+        def print_decisions() -> None:
+            _print_decisions(built, seen[0])
+            seen[0] = _newest_notification(built)
+
+        service = Service(built, path.absolute(), dispatcher, _log, print_decisions if test_mode else None)
+        service.handle_signals()
+        service.run()
+
+
+def _log(message: str) -> None:
+    typer.echo(f"{datetime.now(UTC).isoformat(timespec='milliseconds').replace('+00:00', 'Z')} {message}",
+               err=True)
+
+
+def _newest_notification(built: Services) -> int:
+    rows = built.ledger.notifications(limit=1)
+    return int(rows[0]["id"]) if rows else 0
+
+
+def _print_decisions(built: Services, after: int) -> None:
+    for row in reversed(built.ledger.notifications(after=after)):
+        typer.echo(f"decided  {row['key']} [{row['priority']}] {row['kind']} -> {row['recipient']}: {row['message']}")
+
+
+def _print_delivery(notification: Notification, outcome: DeliveryOutcome) -> None:
+    result = "ok" if outcome.error is None else f"{outcome.status}: {outcome.error}"
+    typer.echo(f"delivery {notification.key} via {outcome.channel} (attempt {outcome.attempt}): {result}")
+
+
+def _print_escalations(built: Services) -> None:
+    rows = queries.tasks(built.views.db)
+    escalated = [row for row in rows if row["level"] != "GREEN"]
+    shown = escalated[:TABLE_ROWS]
+    show(
+        table(
+            f"Escalations: {len(escalated)} of {len(rows)} task(s) above GREEN",
+            ["task", "agent", "level", "status", "deadline"],
+            [(r["task_id"], r["agent_id"], level_text(r["level"], r["emergency"]), r["status"], r["deadline"])
+             for r in shown],
+        )
+    )
+    if len(escalated) > len(shown):
+        typer.echo(f"... and {len(escalated) - len(shown)} more: coordinator task list")

@@ -1,0 +1,54 @@
+"""What every read model shares, importing nothing heavy: the `Projection` base class and the shape of a read-model
+database as queries see it, so that query commands read with the standard library alone."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from projections.records import Record, RecordSource
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+
+class Projection:
+    """A read model: creates its tables and applies pages of domain events to them."""
+
+    name: ClassVar[str] = ""
+    version: ClassVar[int] = 1
+    tables: ClassVar[tuple[str, ...]] = ()
+    weight: ClassVar[float] = 1.0
+    """Its share of a full rebuild's work, relative to the others (how rebuilds are split across processes)."""
+
+    def create_tables(self, db: sqlite_utils.Database) -> None:
+        """Create the tables (idempotent)."""
+        raise NotImplementedError
+
+    def apply(self, db: sqlite_utils.Database, records: Sequence[Record]) -> None:
+        """Apply a page of stored events, in notification order (see `projections.records`)."""
+        raise NotImplementedError
+
+
+class ReadModels(Protocol):
+    """The read-model file as queries use it: a sqlite-utils database of a `ProjectionRunner`, or the standard
+    library's read-only connection the query commands open (`conn` and `execute` either way)."""
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The underlying connection."""
+        ...
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any:
+        """Run one statement."""
+        ...
+
+
+def event_source(db: ReadModels) -> RecordSource:
+    """The event store the read models in `db` were built from (some details are read from there)."""
+    events = getattr(db, "events", None)
+    if events is None:
+        raise TypeError("these read models need their event store: open them with a ProjectionRunner")
+    source: RecordSource = events
+    return source
