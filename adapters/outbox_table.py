@@ -125,3 +125,20 @@ def counts(c: Cursor) -> dict[str, int]:
     found = {status: 0 for status in STATUSES}
     found.update({row[0]: int(row[1]) for row in c.fetchall()})
     return found
+
+
+def document(row: dict[str, Any]) -> dict[str, Any]:
+    """A notification as `coordinator notifications --json` and the HTTP API show it (instants in UTC, `Z`)."""
+    return {
+        "id": row["id"], "key": row["key"], "subject": row["subject"], "recipient": row["recipient"],
+        "priority": row["priority"], "kind": row["kind"], "status": row["status"], "attempts": row["attempts"],
+        "channel": row["channel"], "requested_at": _z(row["requested_at"]), "delivered_at": _z(row["delivered_at"]),
+        "next_attempt_at": _z(row["next_attempt_at"]) if row["status"] in (PENDING, FAILED) else None,
+        "last_error": row["last_error"], "message": row["message"],
+    }
+
+
+def _z(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text).astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -19,3 +19,8 @@ def listing(c: Cursor) -> list[dict[str, Any]]:
     """Every quarantined item, oldest first."""
     c.execute(f"SELECT {', '.join(COLUMNS)} FROM quarantine ORDER BY id")
     return [dict(zip(COLUMNS, row, strict=True)) for row in c.fetchall()]
+
+
+def document(row: dict[str, Any]) -> dict[str, Any]:
+    """A quarantined item as `coordinator quarantine --json` and the HTTP API show it."""
+    return {"source": row["source"], "line": row["line"], "reason": row["reason"], "raw": row["raw"]}

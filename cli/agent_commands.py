@@ -18,12 +18,10 @@ def show_agent(
     home: HomeOption = None,
 ) -> None:
     """Show one agent (exit 1 if no alert named it)."""
-    from cli.reading import HISTORY, STATUS, reading
+    from cli.queries import HomeQueries
     from cli.render import level_text, print_json, show, table
-    from projections.queries import agent_document
 
-    with reading(home, (STATUS, HISTORY)) as views:
-        document = agent_document(views, agent_id)
+    document = HomeQueries(home).agent(agent_id)
     if document is None:
         raise fail(f"unknown agent '{agent_id}': no alert has named it", EXIT_NOT_FOUND)
     if json_output:
@@ -40,12 +38,10 @@ def show_agent(
 @app.command("list")
 def list_agents(json_output: JsonOption = False, home: HomeOption = None) -> None:
     """List agents, most severe first, with the open tasks each holds."""
-    from cli.reading import STATUS, reading
+    from cli.queries import HomeQueries
     from cli.render import level_text, print_json, show, table
-    from projections import queries
 
-    with reading(home, (STATUS,)) as views:
-        rows = queries.agents(views)
+    rows = HomeQueries(home).agents()
     if json_output:
         print_json(rows)
         return

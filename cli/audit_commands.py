@@ -29,14 +29,12 @@ def audit(
 ) -> None:
     """Crisis timelines: each episode of a task in RED, with its ordered steps (the alert, escalations,
     notifications and their delivery, acknowledgement, resolution) and their times."""
-    from cli.reading import CRISIS, reading
+    from cli.queries import HomeQueries
     from cli.render import print_json, show, table
-    from projections.crisis import episodes
 
     low = as_of_moment(since, "--since") if since is not None else None
     high = as_of_moment(until, "--until") if until is not None else None
-    with reading(home, (CRISIS,)) as views:
-        found = episodes(views, task=task, agent=agent, since=low, until=high)
+    found = HomeQueries(home).audit(task, agent, low, high)
     if json_output:
         print_json(found)
         return
@@ -61,11 +59,9 @@ def export_crisis_log(
 ) -> None:
     """The crisis log as JSON Lines in the shape of the upstream `coordination_crisis_log.json`
     (timestamp, severity, original_event, coordinator_response, resolution_time)."""
-    from cli.reading import CRISIS, reading
-    from projections.crisis import crisis_log_lines
+    from cli.queries import HomeQueries
 
-    with reading(home, (CRISIS,)) as views:
-        lines = [json.dumps(line, ensure_ascii=False) + "\n" for line in crisis_log_lines(views)]
+    lines = [json.dumps(line, ensure_ascii=False) + "\n" for line in HomeQueries(home).crisis_log()]
     if out is None:
         typer.echo("".join(lines), nl=False)
     else:

@@ -13,31 +13,14 @@ def status(json_output: JsonOption = False, home: HomeOption = None) -> None:
     """Health indicators: running or not, uptime, events processed, crises, deadline warnings, responses sent,
     average response time, quarantined input and projection lag."""
     from cli.plain import health_text
-    from cli.reading import METRICS, STATUS, reading
+    from cli.queries import HomeQueries
     from cli.render import print_json
 
-    with reading(home, (STATUS, METRICS)) as views:
-        document = health_document(views)
+    document = HomeQueries(home).health()
     if json_output:
         print_json(document)
     else:
         typer.echo(health_text(document))
-
-
-def health_document(views: Any) -> dict[str, Any]:
-    """The health indicators of the home whose read side is `views` (a `cli.reading.ReadSide`)."""
-    from adapters import quarantine_table
-    from adapters.home_lock import running_service
-    from projections.health import health, open_crises
-
-    return health(
-        views,
-        events_recorded=views.max_notification_id() or 0,
-        projection_lag=views.lag(),
-        quarantined=quarantine_table.count(views.store.cursor()),
-        crises=open_crises(views),
-        service=running_service(views.home),
-    )
 
 
 def metrics(
@@ -48,14 +31,12 @@ def metrics(
 ) -> None:
     """Events per hour, response times, escalations by rule and level, agent responsiveness, notification
     delivery and SLA breaches (YELLOW 1 min, ORANGE 30 s, RED 10 s)."""
-    from cli.reading import METRICS, reading
+    from cli.queries import HomeQueries
     from cli.render import print_json
-    from projections.metrics import metrics as metrics_document
 
     if json_output and prometheus:
         raise fail("choose one of --json and --prometheus", EXIT_USAGE)
-    with reading(home, (METRICS,)) as views:
-        document = metrics_document(views)
+    document = HomeQueries(home).metrics()
     if prometheus:
         from projections.prometheus import prometheus_text
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -41,22 +40,20 @@ def notifications(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from adapters import outbox_table
-    from cli.reading import event_store
-    from cli.render import print_json, show, table
+    from cli.queries import HomeQueries
+    from cli.render import clip, print_json, show, table
 
     if status is not None and status not in STATUSES:
         raise fail(f"unknown status {status!r}; choose one of {', '.join(STATUSES)}", EXIT_USAGE)
-    with event_store(home) as store:
-        rows = outbox_table.listing(store.cursor(), status, limit)
-        counts = outbox_table.counts(store.cursor())
-    documents = [_document(row) for row in rows]
+    read = HomeQueries(home)
+    documents = read.notifications(status, limit)
+    counts = read.notification_counts()
     if json_output:
         print_json(documents)
         return
     summary = ", ".join(f"{counts[name]} {name}" for name in STATUSES)
     show(table(f"Notifications ({summary})", ["id", "recipient", "priority", "status", "attempts", "message"],
-               [(d["id"], d["recipient"], d["priority"], d["status"], d["attempts"], _clip(d["message"]))
+               [(d["id"], d["recipient"], d["priority"], d["status"], d["attempts"], clip(d["message"], 90))
                 for d in documents]))
 
 
@@ -91,24 +88,3 @@ def retry(
 def _deliver(built: Services) -> dict[str, int]:
     report = built.dispatcher().drain()
     return {"delivered": report.delivered, "failed": report.failed, "dead": report.dead}
-
-
-def _document(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"], "key": row["key"], "subject": row["subject"], "recipient": row["recipient"],
-        "priority": row["priority"], "kind": row["kind"], "status": row["status"], "attempts": row["attempts"],
-        "channel": row["channel"], "requested_at": _z(row["requested_at"]), "delivered_at": _z(row["delivered_at"]),
-        "next_attempt_at": _z(row["next_attempt_at"]) if row["status"] in ("pending", "failed") else None,
-        "last_error": row["last_error"], "message": row["message"],
-    }
-
-
-def _z(text: str | None) -> str | None:
-    if text is None:
-        return None
-    return datetime.fromisoformat(text).astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _clip(text: str, width: int = 90) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -67,3 +67,9 @@ def show(renderable: Any) -> None:
     if not console.is_terminal:
         console = Console(soft_wrap=False, width=PIPED_WIDTH)
     console.print(renderable)
+
+
+def clip(text: str, width: int) -> str:
+    """`text` on one line, cut to `width` characters with an ellipsis when longer."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"

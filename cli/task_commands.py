@@ -43,11 +43,9 @@ def show_task(
 
 
 def _now(task_id: str, home: HomeOption) -> dict[str, object] | None:
-    from cli.reading import HISTORY, STATUS, reading
-    from projections.queries import task_document
+    from cli.queries import HomeQueries
 
-    with reading(home, (STATUS, HISTORY)) as views:
-        return task_document(views, task_id)
+    return HomeQueries(home).task(task_id)
 
 
 def _as_of(task_id: str, moment: datetime, home: HomeOption) -> dict[str, object] | None:
@@ -77,20 +75,17 @@ def list_tasks(
     home: HomeOption = None,
 ) -> None:
     """List tasks, most severe first."""
-    from cli.reading import STATUS, reading
+    from cli.queries import HomeQueries
     from cli.render import level_text, print_json, show, table
-    from projections import queries
 
     wanted = None
     if level is not None:
         wanted = level.strip().upper()
         if wanted not in LEVELS:
             raise typer.BadParameter(f"'{level}' is not one of {', '.join(LEVELS)}", param_hint="--level")
-    with reading(home, (STATUS,)) as views:
-        rows = queries.tasks(views, level=wanted)
+    rows = HomeQueries(home).tasks(wanted)
     if json_output:
-        print_json([{"task_id": r["task_id"], "agent_id": r["agent_id"], "level": r["level"],
-                     "emergency": bool(r["emergency"])} for r in rows])
+        print_json(rows)
         return
     show(table(f"{len(rows)} task(s)", ["task", "agent", "level", "status", "deadline"],
                [(r["task_id"], r["agent_id"], level_text(r["level"], r["emergency"]), r["status"], r["deadline"])

@@ -1,0 +1,82 @@
+"""The operations the coordinator offers to the outside (an HTTP API, a dashboard), as ports.
+
+Driving adapters depend on these protocols only; the composition root gives them implementations: queries
+over the read models, and commands carried out by the home's single writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from domain.alerts import Alert, Quarantined
+
+Document = dict[str, Any]
+
+
+class NotFound(LookupError):
+    """No such task, agent or notification; the message says which."""
+
+
+class Queries(Protocol):
+    """What can be read: the same documents the command line prints with `--json`."""
+
+    def tasks(self, level: str | None = None) -> list[Document]:
+        """Tasks, most severe first (only those at `level`, if given)."""
+        ...
+
+    def task(self, task_id: str) -> Document | None:
+        """One task with its history, or None when no alert named it."""
+        ...
+
+    def agents(self) -> list[Document]:
+        """Agents, most severe first, with the open tasks each holds."""
+        ...
+
+    def agent(self, agent_id: str) -> Document | None:
+        """One agent with its history, or None when no alert named it."""
+        ...
+
+    def notifications(self, status: str | None = None, limit: int = 50) -> list[Document]:
+        """Notifications, newest first."""
+        ...
+
+    def audit(
+        self, task: str | None = None, agent: str | None = None, since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Document]:
+        """Crisis episodes with their steps."""
+        ...
+
+    def quarantine(self) -> list[Document]:
+        """Input that was refused, oldest first."""
+        ...
+
+    def health(self) -> Document:
+        """The health indicators."""
+        ...
+
+    def prometheus(self) -> str:
+        """The metrics in the Prometheus text exposition format."""
+        ...
+
+
+class Commands(Protocol):
+    """What can be done: carried out by the writer, each answered once it is recorded."""
+
+    def ingest(self, items: Sequence[Alert | Quarantined]) -> Document:
+        """Apply alerts and quarantine the rejects: `{"processed", "duplicates", "quarantined"}`."""
+        ...
+
+    def acknowledge(self, task_id: str, by: str) -> Document:
+        """Someone takes charge of the task's crisis (`NotFound` for an unknown task)."""
+        ...
+
+    def resolve(self, task_id: str, by: str, note: str | None) -> Document:
+        """Close the task by hand (`NotFound` for an unknown task)."""
+        ...
+
+    def retry(self, notification: str | None) -> Document:
+        """Deliver one dead (or failed) notification again, by id or key, or every dead one when None."""
+        ...

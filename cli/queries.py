@@ -1,0 +1,103 @@
+"""The read side of a home as the `Queries` port: every document a query command or the HTTP API shows."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from adapters import outbox_table, quarantine_table
+from adapters.home_lock import running_service
+from app.ports import Document
+from cli.reading import CRISIS, HISTORY, METRICS, STATUS, ReadSide, event_store, reading
+from projections import queries
+from projections.health import health, open_crises
+
+
+class HomeQueries:
+    """Answers from a home's read models. `fresh`: catch them up first when behind (the command line does; the
+    service, which keeps them up to date itself, answers its HTTP clients from them as they stand)."""
+
+    def __init__(self, home: Path | None, fresh: bool = True) -> None:
+        self.home = home
+        self.fresh = fresh
+
+    def _read(self, needs: Collection[str]) -> Any:
+        return reading(self.home, needs if self.fresh else ())
+
+    def tasks(self, level: str | None = None) -> list[Document]:
+        with self._read((STATUS,)) as views:
+            return [{**row, "emergency": bool(row["emergency"])} for row in queries.tasks(views, level=level)]
+
+    def task(self, task_id: str) -> Document | None:
+        with self._read((STATUS, HISTORY)) as views:
+            return queries.task_document(views, task_id)
+
+    def agents(self) -> list[Document]:
+        with self._read((STATUS,)) as views:
+            return queries.agents(views)
+
+    def agent(self, agent_id: str) -> Document | None:
+        with self._read((STATUS, HISTORY)) as views:
+            return queries.agent_document(views, agent_id)
+
+    def notifications(self, status: str | None = None, limit: int = 50) -> list[Document]:
+        with event_store(self.home) as store:
+            return [outbox_table.document(row) for row in outbox_table.listing(store.cursor(), status, limit)]
+
+    def notification_counts(self) -> dict[str, int]:
+        """How many notifications are in each status."""
+        with event_store(self.home) as store:
+            return outbox_table.counts(store.cursor())
+
+    def audit(
+        self, task: str | None = None, agent: str | None = None, since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Document]:
+        from projections.crisis import episodes
+
+        with self._read((CRISIS,)) as views:
+            return episodes(views, task=task, agent=agent, since=since, until=until)
+
+    def crisis_log(self) -> list[Document]:
+        """The crisis log lines in the upstream `coordination_crisis_log.json` shape."""
+        from projections.crisis import crisis_log_lines
+
+        with self._read((CRISIS,)) as views:
+            return list(crisis_log_lines(views))
+
+    def quarantine(self) -> list[Document]:
+        with event_store(self.home) as store:
+            return [quarantine_table.document(row) for row in quarantine_table.listing(store.cursor())]
+
+    def health(self) -> Document:
+        with self._read((STATUS, METRICS)) as views:
+            return health_document(views)
+
+    def metrics(self) -> Document:
+        """The metrics document."""
+        from projections.metrics import metrics
+
+        with self._read((METRICS,)) as views:
+            return metrics(views)
+
+    def prometheus(self) -> str:
+        from projections.prometheus import prometheus_text
+
+        return prometheus_text(self.metrics())
+
+
+def health_document(views: ReadSide) -> Document:
+    """The health indicators of the home whose read side is `views`."""
+    service = running_service(views.home)
+    document = health(
+        views,
+        events_recorded=views.max_notification_id() or 0,
+        projection_lag=views.lag(),
+        quarantined=quarantine_table.count(views.store.cursor()),
+        crises=open_crises(views),
+        service=service,
+    )
+    document["http"] = None if service is None else service.get("http")
+    return document
