@@ -113,7 +113,7 @@ def _json_lines(numbered: Iterable[tuple[int, bytes]], source: str) -> Iterator[
         except (ValueError, RecursionError) as exc:
             yield Quarantined(source, number, None, text, _json_error(exc))
             continue
-        yield _item(value, text, source, number, None)
+        yield item_of(value, text, source, number, None)
 
 
 def _document(data: bytes, source: str) -> Iterator[Item]:
@@ -138,7 +138,7 @@ def _document(data: bytes, source: str) -> Iterator[Item]:
             yield from _fallback(data, source, _json_error(exc))
             return
         if not envelopes or "type" in value or isinstance(value.get("original_event"), dict):
-            yield _item(value, text[start:end], source, lines.at(start), None)
+            yield item_of(value, text[start:end], source, lines.at(start), None)
         else:
             for position in envelopes:
                 yield from _walk_array(text, position, lines, source)
@@ -198,7 +198,7 @@ def _walk_array(text: str, start: int, lines: _Lines, source: str) -> Generator[
             if end >= size:
                 return size
         else:
-            yield _item(value, text[pos:end], source, lines.at(pos), index)
+            yield item_of(value, text[pos:end], source, lines.at(pos), index)
         index += 1
         pos = end
 
@@ -248,7 +248,8 @@ def _resume(text: str, item_pos: int, error_pos: int) -> int:
     return len(text)
 
 
-def _item(value: Any, raw: str, source: str, line: int, index: int | None) -> Item:
+def item_of(value: Any, raw: str, source: str, line: int | None, index: int | None) -> Item:
+    """The alert a decoded item is (a crisis-log entry counts as its `original_event`), or why it is quarantined."""
     if isinstance(value, dict) and "type" not in value and isinstance(value.get("original_event"), dict):
         value = value["original_event"]
     try:

@@ -115,6 +115,7 @@ __all__ = [
     "Reassigned",
     "Resolved",
     "SubjectKind",
+    "names_of",
 ]
 
 
@@ -273,7 +274,7 @@ class CoordinationEventConsumer:
     async def _dispatch(self, event: CoordinationEvent) -> None:
         if not self._subscriptions:
             return
-        names = _names_of(event)
+        names = names_of(event)
         called: list[Handler] = []
         for name, handler in self._subscriptions:
             if name not in names or any(handler == seen for seen in called):
@@ -348,8 +349,8 @@ def _registered_subject(topic: str, state: bytes) -> tuple[SubjectKind, str] | N
     return (subject_kind, subject_name) if isinstance(subject_name, str) else None
 
 
-def _names_of(event: CoordinationEvent) -> frozenset[str]:
-    """Every subscription name that matches `event`."""
+def names_of(event: CoordinationEvent) -> frozenset[str]:
+    """Every subscription name that matches `event` (`subscribe` names: "*", its kind, its alert type)."""
     if isinstance(event, OtherEvent):
         return frozenset({WILDCARD, event.kind})
     kind = type(event).__name__

@@ -46,12 +46,23 @@ class HomeLock:
         except BlockingIOError:
             os.close(fd)
             raise HomeLocked(self.home, read_holder(self.path)) from None
-        info = {"pid": os.getpid(), "command": self.command, "started_at": datetime.now(UTC).isoformat()}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode(), 0)
-        os.fsync(fd)
         self._fd = fd
+        self.info: dict[str, Any] = {"pid": os.getpid(), "command": self.command,
+                                     "started_at": datetime.now(UTC).isoformat()}
+        self._write()
         return self
+
+    def announce(self, **facts: Any) -> None:
+        """Add facts about the holder for other processes to read (e.g. its HTTP address, that it is ready)."""
+        self.info.update(facts)
+        self._write()
+
+    def _write(self) -> None:
+        assert self._fd is not None, "the lock is held"
+        data = json.dumps(self.info).encode()
+        os.pwrite(self._fd, data, 0)
+        os.ftruncate(self._fd, len(data))
+        os.fsync(self._fd)
 
     def release(self) -> None:
         """Let another process write."""

@@ -34,6 +34,8 @@ class Services:
     coordinator: Coordinator
     views: ProjectionRunner
     clock: Clock
+    lock: HomeLock | None = None
+    """The home's writer lock, when these services write."""
 
     @property
     def ledger(self) -> LedgerRecorder:
@@ -122,6 +124,7 @@ def services(settings: Settings, writer: str | None = None) -> Iterator[Services
     lock = HomeLock(settings.home, writer).acquire() if writer is not None else None
     try:
         built = build(settings)
+        built.lock = lock
         try:
             yield built
         finally:

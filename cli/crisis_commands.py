@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated, Any
+from typing import Annotated
+from urllib.parse import quote
 
 import typer
 
-from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, fail, settings_for, writing
+from cli.options import HomeOption, JsonOption, settings_for
 
 TaskArgument = Annotated[
     str, typer.Argument(metavar="TASK", help="The task id (a milestone is `milestone:<name>`).")
@@ -21,22 +22,17 @@ ByOption = Annotated[
 
 def ack(task: TaskArgument, by: ByOption = None, json_output: JsonOption = False, home: HomeOption = None) -> None:
     """Acknowledge a task's crisis: the PM stops being reminded of it while it stays RED."""
-    from cli.render import print_json, timestamp
-    from cli.views import catch_up
-    from domain.coordinator import UnknownTask
+    from cli import actions
+    from cli.remote import carry_out
+    from cli.render import print_json
 
     who = by or _user()
-    with writing(settings_for(home), "ack") as built:
-        try:
-            acknowledged = built.coordinator.acknowledge(task, who, built.clock.now())
-        except UnknownTask:
-            raise fail(f"unknown task: {task}", EXIT_NOT_FOUND) from None
-        catch_up(built.views)
-        document = _document(built.views.db, task)
+    document = carry_out(settings_for(home), "ack", lambda built: actions.acknowledge(built, task, who),
+                         f"/api/v1/tasks/{quote(task, safe='')}/ack", {"by": who})
     if json_output:
-        print_json({**document, "acknowledged_by": who, "acknowledged_at": timestamp(acknowledged.acknowledged_at)})
+        print_json(document)
     else:
-        typer.echo(f"{task} acknowledged by {who} at {timestamp(acknowledged.acknowledged_at)}")
+        typer.echo(f"{task} acknowledged by {who} at {document['acknowledged_at']}")
 
 
 def resolve(
@@ -47,33 +43,19 @@ def resolve(
     home: HomeOption = None,
 ) -> None:
     """Resolve a task by hand: it goes GREEN and completed; repeats and escalations stop."""
+    from cli import actions
+    from cli.remote import carry_out
     from cli.render import print_json
-    from cli.views import catch_up
-    from domain.coordinator import UnknownTask
 
     who = by or _user()
-    with writing(settings_for(home), "resolve") as built:
-        try:
-            if built.coordinator.get_task(task).resolved:
-                typer.echo(f"{task} is already completed; nothing to do")
-                return
-            resolved = built.coordinator.resolve(task, who, built.clock.now(), note)
-        except UnknownTask:
-            raise fail(f"unknown task: {task}", EXIT_NOT_FOUND) from None
-        catch_up(built.views)
-        document = _document(built.views.db, task)
-    if json_output:
-        print_json({**document, "resolved_by": resolved.resolved_by, "note": resolved.resolution_note})
+    document = carry_out(settings_for(home), "resolve", lambda built: actions.resolve(built, task, who, note),
+                         f"/api/v1/tasks/{quote(task, safe='')}/resolve", {"by": who, "note": note})
+    if document.get("changed") is False:
+        typer.echo(f"{task} is already completed; nothing to do")
+    elif json_output:
+        print_json(document)
     else:
         typer.echo(f"{task} resolved by {who}" + (f": {note}" if note else ""))
-
-
-def _document(views: Any, task: str) -> dict[str, Any]:
-    from projections.queries import task_document
-
-    document = task_document(views, task)
-    assert document is not None, "a task just changed is in the read models once they caught up"
-    return document
 
 
 def _user() -> str:

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from adapters.outbox_table import STATUSES
-from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, JsonOption, fail, settings_for, writing
+from cli.options import EXIT_USAGE, HomeOption, JsonOption, fail, settings_for
 
 if TYPE_CHECKING:
-    from cli.bootstrap import Services
+    pass
 
 app = typer.Typer(
     help="Notifications the coordinator decided to send: list them by status, re-deliver dead letters.",
@@ -69,22 +69,18 @@ def retry(
     home: HomeOption = None,
 ) -> None:
     """Make dead letters deliverable again (fresh attempts) and deliver them now."""
+    from cli import actions
+    from cli.remote import carry_out
     from cli.render import print_json
 
     if (notification is None) == (not dead):
         raise fail("give a notification id (or key), or --dead for all dead notifications", EXIT_USAGE)
-    with writing(settings_for(home), "notifications retry") as built:
-        requeued = built.ledger.requeue_notifications(built.clock.now(), None if dead else notification)
-        if notification is not None and requeued == 0:
-            raise fail(f"no dead or failed notification {notification!r}", EXIT_NOT_FOUND)
-        report = _deliver(built)
+    chosen = None if dead else notification
+    report = carry_out(settings_for(home), "notifications retry",
+                       lambda built: actions.retry(built, built.dispatcher().drain, chosen),
+                       "/api/v1/notifications/retry", {"dead": True} if dead else {"id": notification})
     if json_output:
-        print_json({"requeued": requeued, **report})
+        print_json(report)
     else:
-        typer.echo(f"{requeued} notification(s) requeued: {report['delivered']} delivered, "
+        typer.echo(f"{report['requeued']} notification(s) requeued: {report['delivered']} delivered, "
                    f"{report['failed']} failed (will retry), {report['dead']} dead")
-
-
-def _deliver(built: Services) -> dict[str, int]:
-    report = built.dispatcher().drain()
-    return {"delivered": report.delivered, "failed": report.failed, "dead": report.dead}

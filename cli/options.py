@@ -29,6 +29,14 @@ HomeOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print stable machine-readable JSON instead of a table.")]
 
+HttpOption = Annotated[
+    str | None,
+    typer.Option("--http", metavar="HOST:PORT", show_default=False,
+                 help="Serve the HTTP API here (port 0 picks a free one). "
+                 "\\[default: \\[http] listen, 127.0.0.1:8686]"),
+]
+NoHttpOption = Annotated[bool, typer.Option("--no-http", help="Serve no HTTP API.")]
+
 EXIT_NOT_FOUND = 1
 EXIT_USAGE = 2
 EXIT_BUSY = 3
@@ -75,3 +83,20 @@ def writing(settings: Settings, command: str) -> Iterator[Services]:
             yield built
     except HomeLocked as error:
         raise fail(str(error), EXIT_BUSY) from None
+
+
+def with_http(settings: Settings, listen: str | None, off: bool) -> Settings:
+    """`settings` with the HTTP API moved to `listen` (`--http`) or turned off (`--no-http`)."""
+    if listen is not None and off:
+        raise fail("choose one of --http and --no-http", EXIT_USAGE)
+    if listen is None and not off:
+        return settings
+    from adapters.http.address import ListenError, parse_listen
+
+    if listen is not None:
+        try:
+            parse_listen(listen)
+        except ListenError as error:
+            raise fail(f"--http: {error}", EXIT_USAGE) from None
+    changes: dict[str, Any] = {"enabled": False} if off else {"listen": listen, "enabled": True}
+    return settings.model_copy(update={"http": settings.http.model_copy(update=changes)})

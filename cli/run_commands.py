@@ -7,7 +7,18 @@ from typing import Annotated
 
 import typer
 
-from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, JsonOption, as_of_moment, fail, settings_for
+from cli.options import (
+    EXIT_NOT_FOUND,
+    EXIT_USAGE,
+    HomeOption,
+    HttpOption,
+    JsonOption,
+    NoHttpOption,
+    as_of_moment,
+    fail,
+    settings_for,
+    with_http,
+)
 
 
 def run(
@@ -33,6 +44,8 @@ def run(
                      "console instead of the configured channels."),
     ] = False,
     json_output: JsonOption = False,
+    http: HttpOption = None,
+    no_http: NoHttpOption = False,
     home: HomeOption = None,
 ) -> None:
     """Follow the alerts file and escalate tasks and agents as alerts arrive and time passes (Ctrl-C or
@@ -50,8 +63,10 @@ def run(
     if not once:
         if as_of is not None or strict or json_output:
             raise fail("--as-of, --strict and --json only apply with --once", EXIT_USAGE)
-        running.follow(settings, path, test_mode)
+        running.follow(with_http(settings, http, no_http), path, test_mode)
         return
+    if http is not None or no_http:
+        raise fail("--http and --no-http only apply to the service (without --once)", EXIT_USAGE)
     moment = as_of_moment(as_of)
     if not path.is_file():
         raise fail(f"alerts file not found: {path}", EXIT_USAGE)

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from adapters.alert_file import read_alerts
+from adapters.delivery import Dispatcher
+from adapters.http.address import ListenError, is_loopback, parse_listen
 from cli.bootstrap import Services
-from cli.options import writing
+from cli.options import EXIT_USAGE, fail, writing
 from cli.render import level_text, print_json, show, table, timestamp
 from cli.service import Service
 from cli.settings import Settings
 from cli.views import catch_up
 from domain.notifications import DeliveryOutcome, Notification
 from projections import queries
+
+if TYPE_CHECKING:
+    from adapters.http.server import HttpServer
 
 TABLE_ROWS = 40
 
@@ -56,7 +62,13 @@ def tick(settings: Settings, moment: datetime, json_output: bool) -> None:
 
 
 def follow(settings: Settings, path: Path, test_mode: bool) -> None:
-    """Run the coordinator as a service on `path` until stopped."""
+    """Run the coordinator as a service on `path` until stopped, serving its HTTP API unless it is turned off."""
+    http = settings.http
+    if http.enabled:
+        host, port = _listen(http.listen)
+        if not is_loopback(host) and http.token is None:
+            raise fail(f"refusing to serve the HTTP API on {host}, which other machines can reach, without a token: "
+                       "set [http] token (or COORDINATOR_HTTP__TOKEN), or listen on 127.0.0.1", EXIT_USAGE)
     with writing(settings, "run") as built:
         dispatcher = built.dispatcher(test_mode, _print_delivery if test_mode else None)
         seen = [_newest_notification(built)]
@@ -66,8 +78,45 @@ def follow(settings: Settings, path: Path, test_mode: bool) -> None:
             seen[0] = _newest_notification(built)
 
         service = Service(built, path.absolute(), dispatcher, _log, print_decisions if test_mode else None)
+        server = _serve(built, service, dispatcher, host, port) if http.enabled else None
         service.handle_signals()
-        service.run()
+        lock = built.lock
+        assert lock is not None, "the service holds the home's lock"
+        address = None if server is None else server.address
+        try:
+            service.run(ready=lambda: lock.announce(http=address, ready=True))
+        finally:
+            if server is not None:
+                server.stop()
+
+
+def _listen(listen: str) -> tuple[str, int]:
+    try:
+        return parse_listen(listen)
+    except ListenError as error:
+        raise fail(f"--http / [http] listen: {error}", EXIT_USAGE) from None
+
+
+def _serve(built: Services, service: Service, dispatcher: Dispatcher, host: str, port: int) -> HttpServer:
+    """Bind the API's address (exit 2 naming it when taken) and start serving it."""
+    from adapters.http.app import create_app
+    from adapters.http.auth import Access
+    from adapters.http.server import HttpServer, bind
+    from cli.live import WriterCommands
+    from cli.queries import HomeQueries
+
+    try:
+        sock = bind(host, port)
+    except ListenError as error:
+        raise fail(f"{error}; choose another address with --http HOST:PORT or [http] listen "
+                   "(or --no-http)", EXIT_USAGE) from None
+    settings = built.settings
+    app = create_app(HomeQueries(settings.home, fresh=False), WriterCommands(service.mailbox, built, dispatcher.drain),
+                     settings.home, Access(settings.http.token, settings.http.protect_reads), settings.http.max_body)
+    server = HttpServer(app, sock)
+    server.start()
+    _log(f"serving the HTTP API at {server.address}")
+    return server
 
 
 def _log(message: str) -> None:

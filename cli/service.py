@@ -18,6 +18,7 @@ from types import FrameType
 from adapters.alert_follower import AlertFollower
 from adapters.delivery import Dispatcher
 from cli.bootstrap import Services
+from cli.live import Mailbox
 
 MAX_SLEEP = 30.0
 """The longest the service sleeps without looking (the seed's tightest monitoring interval: ORANGE, 30 s)."""
@@ -52,21 +53,26 @@ class Service:
         self.stop = threading.Event()
         self.wake = threading.Event()
         self.watching = threading.Event()
+        self.mailbox = Mailbox(self.wake)
+        """Commands from other threads (the HTTP API's), carried out between batches."""
         ledger = built.ledger
         self.follower = AlertFollower(alerts_file, ledger.source_mark(str(alerts_file)), built.settings.batch_size)
         self._views_at = 0.0
         built.views.page_size = VIEWS_PAGE
 
-    def run(self) -> None:
-        """Serve until stopped (by `stop`, SIGTERM or SIGINT)."""
+    def run(self, ready: Callable[[], None] | None = None) -> None:
+        """Serve until stopped (by `stop`, SIGTERM or SIGINT); `ready` is called once it follows its file."""
         watcher = threading.Thread(target=self._watch, name="alerts-file-watcher", daemon=True)
         watcher.start()
         self.watching.wait(WATCH_READY)  # read only once changes can no longer slip by unnoticed
         self.log(f"following {self.alerts_file} (home {self.built.settings.home})")
         if not self.alerts_file.exists():
             self.log(f"waiting for {self.alerts_file} to be created")
+        if ready is not None:
+            ready()
         while not self.stop.is_set():
-            worked = self._ingest_new()
+            worked = self.mailbox.run_pending(lambda: self._refresh_views(force=True))
+            worked |= self._ingest_new()
             worked |= self._tick()
             if worked and self.decided is not None:
                 self.decided()
@@ -76,6 +82,7 @@ class Service:
                 break
             self.built.clock.wait(self.wake, self._sleep())
             self.wake.clear()
+        self.mailbox.close()
         self._refresh_views(force=True)
         self.log("stopped")
 

@@ -16,11 +16,21 @@ import typer
 
 from adapters.clock import clock_from_environment
 from adapters.home_lock import holder
-from cli.options import EXIT_BUSY, EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, fail, settings_for
+from cli.options import (
+    EXIT_BUSY,
+    EXIT_NOT_FOUND,
+    EXIT_USAGE,
+    HomeOption,
+    HttpOption,
+    NoHttpOption,
+    fail,
+    settings_for,
+    with_http,
+)
 from domain.alerts import AlertType
 
 LOG_FILE = "coordinator.log"
-START_TIMEOUT = 15.0
+START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 
 AlertsFileOption = Annotated[
@@ -30,10 +40,13 @@ AlertsFileOption = Annotated[
 ]
 
 
-def start(alerts_file: AlertsFileOption = None, home: HomeOption = None) -> None:
-    """Start the coordinator in the background, following the alerts file; its log is
-    `<home>/coordinator.log` and `coordinator status` shows its pid and uptime."""
-    settings = settings_for(home)
+def start(
+    alerts_file: AlertsFileOption = None, http: HttpOption = None, no_http: NoHttpOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Start the coordinator in the background, following the alerts file and serving its HTTP API; returns once
+    it is ready. Its log is `<home>/coordinator.log`; `coordinator status` shows its pid, uptime and API address."""
+    settings = with_http(settings_for(home), http, no_http)
     running = holder(settings.home)
     if running is not None:
         raise fail(f"already running (pid {running.get('pid')}, {running.get('command')}); "
@@ -41,16 +54,19 @@ def start(alerts_file: AlertsFileOption = None, home: HomeOption = None) -> None
     path = (alerts_file or settings.alerts_file).absolute()
     settings.home.mkdir(parents=True, exist_ok=True)
     log = (settings.home / LOG_FILE).open("ab")
+    serving = ["--no-http"] if no_http else ["--http", http] if http is not None else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "run", "--alerts-file", str(path), "--home", str(settings.home.absolute())],
+        [sys.executable, "-m", "cli.main", "run", "--alerts-file", str(path), "--home", str(settings.home.absolute()),
+         *serving],
         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_root(), os.environ.get("PYTHONPATH")]))},
     )
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         running = holder(settings.home)
-        if running is not None and running.get("pid") == process.pid:
-            typer.echo(f"started (pid {process.pid}), following {path}; log: {settings.home / LOG_FILE}")
+        if running is not None and running.get("pid") == process.pid and running.get("ready"):
+            api = f"; HTTP API at {running['http']}" if running.get("http") else ""
+            typer.echo(f"started (pid {process.pid}), following {path}; log: {settings.home / LOG_FILE}{api}")
             return
         if process.poll() is not None:
             raise fail(f"the coordinator exited at once (code {process.returncode}); see {settings.home / LOG_FILE}",

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -19,6 +19,7 @@ from pydantic_settings import (
 
 from adapters import home_files
 from adapters.channels.command import UPSTREAM_ARGV
+from adapters.http.address import parse_listen
 from adapters.timeparse import parse_duration
 
 DEFAULT_ALERTS_FILE = Path("coordination_alerts.json")
@@ -31,6 +32,11 @@ def _duration(value: Any) -> Any:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def _listen(value: str) -> str:
+    parse_listen(value)
+    return value
 
 
 class _Section(BaseModel):
@@ -91,6 +97,19 @@ class RouteConfig(_Section):
     priority: list[str] = Field(default_factory=list)
 
 
+class HttpConfig(_Section):
+    """The HTTP API the running service serves."""
+
+    listen: Annotated[str, AfterValidator(_listen)] = "127.0.0.1:8686"
+    """HOST:PORT to listen on (port 0 picks a free one)."""
+    enabled: bool = True
+    token: str | None = Field(default=None, min_length=16)
+    """Bearer token every write (and, with `protect_reads`, every read) must carry."""
+    protect_reads: bool = False
+    max_body: int = Field(default=10 * 1024 * 1024, ge=1024)
+    """Largest request body accepted, in bytes."""
+
+
 class Settings(BaseSettings):
     """Where the coordinator keeps its state, what it reads, and how it responds."""
 
@@ -109,6 +128,7 @@ class Settings(BaseSettings):
     default_channel: str = "file"
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
     routes: list[RouteConfig] = Field(default_factory=list)
+    http: HttpConfig = Field(default_factory=HttpConfig)
 
     @classmethod
     def settings_customise_sources(

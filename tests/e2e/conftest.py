@@ -16,6 +16,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "coordination_alerts.json"
+ISOLATED = {"COLUMNS": "200", "COORDINATOR_HTTP__LISTEN": "127.0.0.1:0"}
+"""Environment every command a test runs gets: a wide terminal, and a service API on a free port (never one a
+test shares with another)."""
 
 
 @dataclass
@@ -40,7 +43,7 @@ def coordinator_executable() -> str:
 def coordinator(tmp_path: Path) -> Callable[..., Result]:
     """Run `coordinator ARGS` in a scratch directory with its own home."""
     executable = coordinator_executable()
-    env = {**os.environ, "COORDINATOR_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+    env = {**os.environ, **ISOLATED, "COORDINATOR_HOME": str(tmp_path / "home")}
 
     def run(*args: str, env_extra: dict[str, str] | None = None) -> Result:
         completed = subprocess.run(

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Result, coordinator_executable
+from tests.e2e.conftest import ISOLATED, Result, coordinator_executable
 from tests.waiting import wait_for
 
 Run = Callable[..., Result]
@@ -179,7 +179,7 @@ class Services:
         self.tmp_path = tmp_path
         self.home = tmp_path / "home"
         self.executable = coordinator_executable()
-        self.env = {**os.environ, "COORDINATOR_HOME": str(self.home), "COLUMNS": "200"}
+        self.env = {**os.environ, **ISOLATED, "COORDINATOR_HOME": str(self.home)}
         self.started: list[Service] = []
         self.adopted: list[int] = []
 

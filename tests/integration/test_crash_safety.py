@@ -70,7 +70,7 @@ def coordinator(*args: str, home: Path) -> list[str]:
 
 
 def environment() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
+    return {**os.environ, "PYTHONPATH": str(ROOT), "COORDINATOR_HTTP__LISTEN": "127.0.0.1:0"}
 
 
 def store_facts(home: Path) -> dict[str, Any]:

@@ -1,0 +1,102 @@
+"""The FastAPI application: routers per resource under `/api/v1`, `/metrics`, `/healthz`, OpenAPI and docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from adapters.http import alerts, commands, events, reads
+from adapters.http.auth import Access
+from app.ports import Commands, NotFound, Queries
+
+API = "/api/v1"
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+
+
+def create_app(
+    queries: Queries, commands_port: Commands, home: Path, access: Access | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
+) -> FastAPI:
+    """The API over a home's read side (`queries`) and its writer (`commands_port`)."""
+    api = FastAPI(
+        title="hive-coordinator", version="1",
+        description="Alerts in; tasks, agents, notifications, the audit trail and the live event stream out.",
+        openapi_url=f"{API}/openapi.json", docs_url="/docs", redoc_url=None,
+    )
+    api.state.queries = queries
+    api.state.commands = commands_port
+    api.state.home = home
+    api.state.access = access or Access()
+    for router in (alerts.router, reads.router, commands.router, events.router):
+        api.include_router(router, prefix=API)
+    api.include_router(reads.metrics_router)
+
+    @api.get("/healthz", tags=["health"], summary="Liveness")
+    async def healthz() -> dict[str, str]:
+        """Answers while the service runs (no token needed)."""
+        return {"status": "ok"}
+
+    @api.exception_handler(NotFound)
+    async def not_found(request: Request, error: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status.HTTP_404_NOT_FOUND)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
+                             for issue in error.errors())
+        return JSONResponse({"detail": problems or "invalid request"}, status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+    api.add_middleware(BodyLimit, limit=max_body)
+    return api
+
+
+class BodyLimit:
+    """Refuses a request body over `limit` bytes with 413, before anything reads it whole."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _too_large(self.limit, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, self._reason())
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except HTTPException as error:
+            if error.status_code != status.HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+                raise
+            await _too_large(self.limit, send)
+
+    def _reason(self) -> str:
+        return f"the body is over the limit of {self.limit:,} bytes (http.max_body)"
+
+
+async def _too_large(limit: int, send: Send) -> None:
+    response: Any = JSONResponse({"detail": f"the body is over the limit of {limit:,} bytes (http.max_body)"},
+                                 status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    await response({"type": "http"}, _nothing, send)
+
+
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}

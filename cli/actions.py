@@ -1,0 +1,65 @@
+"""The commands people give the coordinator, carried out by the home's writer: the one implementation behind
+`coordinator ack`/`resolve`/`notifications retry` run directly and behind the running service's HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from app.ports import Document, NotFound
+from cli.render import timestamp
+
+if TYPE_CHECKING:
+    from adapters.delivery import DeliveryReport
+    from cli.bootstrap import Services
+    from domain.alerts import Alert, Quarantined
+
+Deliver = Callable[[], "DeliveryReport"]
+
+
+def ingest(built: Services, items: Sequence[Alert | Quarantined]) -> Document:
+    """Apply alerts and quarantine the rejects."""
+    return built.coordinator.ingest(items, built.settings.batch_size).as_dict()
+
+
+def acknowledge(built: Services, task_id: str, by: str) -> Document:
+    """Someone takes charge of the task's crisis; the task document with who and when."""
+    from domain.coordinator import UnknownTask
+
+    try:
+        task = built.coordinator.acknowledge(task_id, by, built.clock.now())
+    except UnknownTask:
+        raise NotFound(f"unknown task: {task_id}") from None
+    return {**_document(built, task_id), "acknowledged_by": by, "acknowledged_at": timestamp(task.acknowledged_at)}
+
+
+def resolve(built: Services, task_id: str, by: str, note: str | None) -> Document:
+    """Close the task by hand; the task document with who and why (`changed` false when it was already done)."""
+    from domain.coordinator import UnknownTask
+
+    try:
+        if built.coordinator.get_task(task_id).resolved:
+            return {**_document(built, task_id), "changed": False}
+        task = built.coordinator.resolve(task_id, by, built.clock.now(), note)
+    except UnknownTask:
+        raise NotFound(f"unknown task: {task_id}") from None
+    return {**_document(built, task_id), "resolved_by": task.resolved_by, "note": task.resolution_note}
+
+
+def retry(built: Services, deliver: Deliver, notification: str | None) -> Document:
+    """Make one dead (or failed) notification, or every dead one, deliverable again, and deliver what is due."""
+    requeued = built.ledger.requeue_notifications(built.clock.now(), notification)
+    if notification is not None and requeued == 0:
+        raise NotFound(f"no dead or failed notification {notification!r}")
+    report = deliver()
+    return {"requeued": requeued, "delivered": report.delivered, "failed": report.failed, "dead": report.dead}
+
+
+def _document(built: Services, task_id: str) -> dict[str, Any]:
+    from cli.views import catch_up
+    from projections.queries import task_document
+
+    catch_up(built.views)
+    document = task_document(built.views.db, task_id)
+    assert document is not None, "a task just changed is in the read models once they caught up"
+    return document
