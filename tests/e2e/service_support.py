@@ -183,12 +183,13 @@ class Services:
         self.started: list[Service] = []
         self.adopted: list[int] = []
 
-    def run(self, *args: str, wait_ready: bool = True) -> Service:
+    def run(self, *args: str, wait_ready: bool = True, env: dict[str, str] | None = None) -> Service:
         number = len(self.started) + 1
         out, err = self.tmp_path / f"service-{number}.out", self.tmp_path / f"service-{number}.err"
         with out.open("wb") as stdout, err.open("wb") as stderr:
-            process = subprocess.Popen([self.executable, "run", *args], cwd=self.tmp_path, env=self.env,
-                                       stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr)
+            process = subprocess.Popen([self.executable, "run", *args], cwd=self.tmp_path,
+                                       env={**self.env, **(env or {})}, stdin=subprocess.DEVNULL, stdout=stdout,
+                                       stderr=stderr)
         service = Service(process, out, err)
         self.started.append(service)
         if wait_ready:
