@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, fail
+from cli.render import say
 
 app = typer.Typer(help="Inspect agents: responsiveness, level and the tasks they hold.", no_args_is_help=True)
 
@@ -27,9 +28,9 @@ def show_agent(
     if json_output:
         print_json(document)
         return
-    typer.echo(f"agent {document['agent_id']}  responsive {'yes' if document['responsive'] else 'no'}"
+    say(f"agent {document['agent_id']}  responsive {'yes' if document['responsive'] else 'no'}"
                f"  last activity {document['last_activity'] or '-'}")
-    typer.echo(f"level {document['level']}{' (EMERGENCY)' if document['emergency'] else ''}"
+    say(f"level {document['level']}{' (EMERGENCY)' if document['emergency'] else ''}"
                f"  open tasks {', '.join(document['tasks']) or '-'}")
     show(table("History", ["at", "from", "to", "reason"],
                [(h["at"], h["from"], level_text(h["to"], h["emergency"]), h["reason"]) for h in document["history"]]))

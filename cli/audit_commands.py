@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.options import HomeOption, JsonOption, as_of_moment
+from cli.render import say
 
 export_app = typer.Typer(help="Export read models in the upstream system's formats.", no_args_is_help=True)
 
@@ -66,7 +67,7 @@ def export_crisis_log(
         typer.echo("".join(lines), nl=False)
     else:
         out.write_text("".join(lines), encoding="utf-8")
-        typer.echo(f"{len(lines)} crisis episode(s) written to {out}", err=True)
+        say(f"{len(lines)} crisis episode(s) written to {out}", err=True)
 
 
 def _detail(step: dict[str, Any]) -> str:

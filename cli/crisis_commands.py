@@ -9,6 +9,7 @@ from urllib.parse import quote
 import typer
 
 from cli.options import HomeOption, JsonOption, settings_for
+from cli.render import say
 
 TaskArgument = Annotated[
     str, typer.Argument(metavar="TASK", help="The task id (a milestone is `milestone:<name>`).")
@@ -32,7 +33,7 @@ def ack(task: TaskArgument, by: ByOption = None, json_output: JsonOption = False
     if json_output:
         print_json(document)
     else:
-        typer.echo(f"{task} acknowledged by {who} at {document['acknowledged_at']}")
+        say(f"{task} acknowledged by {who} at {document['acknowledged_at']}")
 
 
 def resolve(
@@ -51,11 +52,11 @@ def resolve(
     document = carry_out(settings_for(home), "resolve", lambda built: actions.resolve(built, task, who, note),
                          f"/api/v1/tasks/{quote(task, safe='')}/resolve", {"by": who, "note": note})
     if document.get("changed") is False:
-        typer.echo(f"{task} is already completed; nothing to do")
+        say(f"{task} is already completed; nothing to do")
     elif json_output:
         print_json(document)
     else:
-        typer.echo(f"{task} resolved by {who}" + (f": {note}" if note else ""))
+        say(f"{task} resolved by {who}" + (f": {note}" if note else ""))
 
 
 def _user() -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, JsonOption, fail, settings_for
+from cli.render import say
 
 if TYPE_CHECKING:
     from cli.bootstrap import Services
@@ -61,9 +62,9 @@ def replay(
     if json_output:
         print_json({"aggregates": counted, "seconds": round(seconds, 3), "differences": differences})
     else:
-        typer.echo(f"replayed {counted:,} aggregate(s) in {seconds:.2f} s")
+        say(f"replayed {counted:,} aggregate(s) in {seconds:.2f} s")
         for difference in differences:
-            typer.echo(f"DIFFERENT {difference['subject']}: {difference['field']}: read model "
+            say(f"DIFFERENT {difference['subject']}: {difference['field']}: read model "
                        f"{difference['read_model']!r}, events {difference['events']!r}")
         if verify and not differences:
             typer.echo("read models agree with the events")

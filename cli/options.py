@@ -68,7 +68,9 @@ def as_of_moment(value: str | None, option: str = "--as-of") -> datetime:
 
 def fail(message: str, code: int) -> typer.Exit:
     """Print `message` to stderr and return the Exit to raise."""
-    typer.echo(f"Error: {message}", err=True)
+    from adapters.terminal import visible
+
+    typer.echo(f"Error: {visible(message)}", err=True)
     return typer.Exit(code)
 
 

@@ -1,11 +1,20 @@
-"""Rendering for people and scripts: JSON documents, tables and times (rich is loaded only to draw a table)."""
+"""Rendering for people and scripts: JSON documents, tables and times (rich is loaded only to draw a table).
+
+What people read is untrusted in part (ids, descriptions, messages): every cell, title and line printed for a
+terminal goes through `adapters.terminal.visible`, and table cells are plain text, never rich markup. JSON is left
+as it is: its encoding already escapes control characters."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+import typer
+
+from adapters.terminal import visible
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -40,23 +49,36 @@ def print_json(document: Any) -> None:
     print(json.dumps(document, indent=2, ensure_ascii=False))
 
 
-def level_text(level: str, emergency: bool | int) -> str:
+@dataclass(frozen=True, slots=True)
+class Styled:
+    """A table cell drawn in a style (e.g. a level in its colour)."""
+
+    text: str
+    style: str
+
+
+def level_text(level: str, emergency: bool | int) -> Styled:
     """`RED (EMERGENCY)` and friends, coloured."""
-    style = LEVEL_STYLES.get(level, "")
-    label = f"{level} (EMERGENCY)" if emergency else level
-    return f"[{style}]{label}[/]" if style else label
+    return Styled(f"{level} (EMERGENCY)" if emergency else level, LEVEL_STYLES.get(level, ""))
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    """A rich table with the given columns."""
+    """A rich table with the given columns; every cell is shown as plain, visible text."""
     from rich.table import Table
+    from rich.text import Text
 
-    result = Table(title=title, title_justify="left")
+    result = Table(title=Text(visible(title)), title_justify="left")
     for column in columns:
         result.add_column(column)
     for row in rows:
-        result.add_row(*["" if cell is None else str(cell) for cell in row])
+        result.add_row(*[Text(visible(cell.text), style=cell.style) if isinstance(cell, Styled)
+                         else Text(visible("" if cell is None else str(cell))) for cell in row])
     return result
+
+
+def say(line: str, err: bool = False) -> None:
+    """Print one line for people (its control characters, newlines included, shown as escapes)."""
+    typer.echo(visible(line), err=err)
 
 
 def show(renderable: Any) -> None:

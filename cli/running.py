@@ -13,7 +13,7 @@ from adapters.delivery import Dispatcher
 from adapters.http.address import ListenError, is_loopback, parse_listen
 from cli.bootstrap import Services
 from cli.options import EXIT_USAGE, fail, writing
-from cli.render import level_text, print_json, show, table, timestamp
+from cli.render import level_text, print_json, say, show, table, timestamp
 from cli.service import Service
 from cli.settings import Settings
 from cli.views import catch_up
@@ -45,7 +45,7 @@ def once(settings: Settings, path: Path, moment: datetime, test_mode: bool, json
                 f"{report.quarantined} quarantined (as of {timestamp(moment)})"
             )
             _print_escalations(built)
-            typer.echo(f"notifications: {delivery.delivered} delivered, {delivery.failed} failed (will retry), "
+            say(f"notifications: {delivery.delivered} delivered, {delivery.failed} failed (will retry), "
                        f"{delivery.dead} dead; see `coordinator notifications`")
     return report.quarantined
 
@@ -58,7 +58,7 @@ def tick(settings: Settings, moment: datetime, json_output: bool) -> None:
         if json_output:
             print_json({"as_of": timestamp(moment), "changed": moved})
         else:
-            typer.echo(f"{moved} task(s)/agent(s) changed level as of {timestamp(moment)}")
+            say(f"{moved} task(s)/agent(s) changed level as of {timestamp(moment)}")
 
 
 def follow(settings: Settings, path: Path, test_mode: bool) -> None:
@@ -120,7 +120,7 @@ def _serve(built: Services, service: Service, dispatcher: Dispatcher, host: str,
 
 
 def _log(message: str) -> None:
-    typer.echo(f"{datetime.now(UTC).isoformat(timespec='milliseconds').replace('+00:00', 'Z')} {message}",
+    say(f"{datetime.now(UTC).isoformat(timespec='milliseconds').replace('+00:00', 'Z')} {message}",
                err=True)
 
 
@@ -131,12 +131,12 @@ def _newest_notification(built: Services) -> int:
 
 def _print_decisions(built: Services, after: int) -> None:
     for row in reversed(built.ledger.notifications(after=after)):
-        typer.echo(f"decided  {row['key']} [{row['priority']}] {row['kind']} -> {row['recipient']}: {row['message']}")
+        say(f"decided  {row['key']} [{row['priority']}] {row['kind']} -> {row['recipient']}: {row['message']}")
 
 
 def _print_delivery(notification: Notification, outcome: DeliveryOutcome) -> None:
     result = "ok" if outcome.error is None else f"{outcome.status}: {outcome.error}"
-    typer.echo(f"delivery {notification.key} via {outcome.channel} (attempt {outcome.attempt}): {result}")
+    say(f"delivery {notification.key} via {outcome.channel} (attempt {outcome.attempt}): {result}")
 
 
 def _print_escalations(built: Services) -> None:
@@ -152,4 +152,4 @@ def _print_escalations(built: Services) -> None:
         )
     )
     if len(escalated) > len(shown):
-        typer.echo(f"... and {len(escalated) - len(shown)} more: coordinator task list")
+        say(f"... and {len(escalated) - len(shown)} more: coordinator task list")

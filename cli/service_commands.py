@@ -27,6 +27,7 @@ from cli.options import (
     settings_for,
     with_http,
 )
+from cli.render import say
 from domain.alerts import AlertType
 
 LOG_FILE = "coordinator.log"
@@ -66,7 +67,7 @@ def start(
         running = holder(settings.home)
         if running is not None and running.get("pid") == process.pid and running.get("ready"):
             api = f"; HTTP API at {running['http']}" if running.get("http") else ""
-            typer.echo(f"started (pid {process.pid}), following {path}; log: {settings.home / LOG_FILE}{api}")
+            say(f"started (pid {process.pid}), following {path}; log: {settings.home / LOG_FILE}{api}")
             return
         if process.poll() is not None:
             raise fail(f"the coordinator exited at once (code {process.returncode}); see {settings.home / LOG_FILE}",
@@ -92,7 +93,7 @@ def stop(home: HomeOption = None) -> None:
     deadline = time.monotonic() + STOP_TIMEOUT
     while time.monotonic() < deadline:
         if holder(settings.home) is None and _exited(pid):
-            typer.echo(f"stopped (pid {pid})")
+            say(f"stopped (pid {pid})")
             return
         time.sleep(0.05)
     raise fail(f"pid {pid} did not stop within {STOP_TIMEOUT:.0f} s", EXIT_NOT_FOUND)
@@ -118,7 +119,7 @@ def test_event(
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as out:
         out.write(json.dumps(alert, ensure_ascii=False) + "\n")
-    typer.echo(f"appended {kind.value} for {task} to {path}")
+    say(f"appended {kind.value} for {task} to {path}")
 
 
 def synthetic(kind: AlertType, task: str, agent: str, now: datetime) -> dict[str, object]:

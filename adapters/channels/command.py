@@ -7,7 +7,9 @@ from pathlib import Path
 
 from domain.notifications import DeliveryError, Notification
 
-UPSTREAM_ARGV = ["python3", "scripts/fixed_agent_communication.py", "--agent", "{agent}", "--message", "{message}"]
+UPSTREAM_ARGV = ["python3", "scripts/fixed_agent_communication.py", "--agent={agent}", "--message={message}"]
+"""The upstream hive's messaging script. Each value is joined to its option (`--agent=...`), so that an id such as
+`--help` stays the option's value and never becomes an option of its own."""
 STDERR_LIMIT = 500
 
 

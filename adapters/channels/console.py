@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from adapters.terminal import visible
 from domain.notifications import DeliveryError, Notification
 
 
@@ -17,9 +18,9 @@ class ConsoleChannel:
         self.stream = stream
 
     def deliver(self, notification: Notification) -> None:
-        """Print the notification on one line."""
+        """Print the notification on one line (its control characters shown as escapes, never obeyed)."""
         message = " ".join(notification.message.splitlines())
-        line = f"[{notification.priority}] {notification.recipient} ← {message}"
+        line = visible(f"[{notification.priority}] {notification.recipient} ← {message}")
         try:
             _print(line, self.stream if self.stream is not None else sys.stdout)
         except (OSError, ValueError) as error:  # ValueError: the stream is closed

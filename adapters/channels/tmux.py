@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.channels.command import check_template, fields, render, run
+from adapters.terminal import visible
 from domain.notifications import DeliveryError, Notification
 
 
@@ -20,11 +21,13 @@ class TmuxChannel:
         self.timeout = timeout
 
     def deliver(self, notification: Notification) -> None:
-        """Type the text (`-l`, so nothing is read as a key name), then Enter."""
+        """Type the text on one line (`-l`, so nothing is read as a key name; control characters, newlines
+        included, typed as visible escapes so none acts as a key), then Enter."""
         target = render(self.target, fields(notification))
         base = [self.tmux, *(["-L", self.socket] if self.socket else []), "send-keys", "-t", target]
+        text = visible(" ".join(notification.message.splitlines()))
         try:
-            run([*base, "-l", "--", notification.message], self.timeout)
+            run([*base, "-l", "--", text], self.timeout)
             run([*base, "Enter"], self.timeout)
         except DeliveryError as error:
             raise DeliveryError(f"tmux delivery to {target!r} failed: {error.reason}", error.retryable) from error

@@ -110,10 +110,28 @@ def test_a_template_that_cannot_be_formatted_is_rejected_when_the_channel_is_bui
         CommandChannel(["echo", "{0}"])
 
 
-def test_the_upstream_template_passes_agent_and_message_as_separate_arguments() -> None:
-    assert UPSTREAM_ARGV == ["python3", "scripts/fixed_agent_communication.py", "--agent", "{agent}", "--message",
-                             "{message}"]
-    CommandChannel(UPSTREAM_ARGV)
+UPSTREAM_LIKE = """
+import argparse, json, sys
+from pathlib import Path
+parser = argparse.ArgumentParser()
+parser.add_argument("--agent", required=True)
+parser.add_argument("--message", required=True)
+options = parser.parse_args()
+Path(__file__).with_name("parsed.json").write_text(json.dumps(vars(options)), encoding="utf-8")
+"""
+
+
+def test_the_upstream_template_joins_each_value_to_its_option_so_an_id_never_becomes_an_option(
+    tmp_path: Path,
+) -> None:
+    assert UPSTREAM_ARGV == ["python3", "scripts/fixed_agent_communication.py", "--agent={agent}",
+                             "--message={message}"]
+    script = tmp_path / "fixed_agent_communication.py"
+    script.write_text(UPSTREAM_LIKE, encoding="utf-8")
+    channel = CommandChannel([sys.executable, str(script), *UPSTREAM_ARGV[2:]])
+    channel.deliver(notification(recipient="--help", message="--agent=intruder; rm -rf /"))
+    parsed = json.loads(script.with_name("parsed.json").read_text(encoding="utf-8"))
+    assert parsed == {"agent": "--help", "message": "--agent=intruder; rm -rf /"}
 
 
 def test_a_program_that_exits_non_zero_gives_a_retryable_error_naming_the_code_and_stderr(recorder: Path) -> None:
@@ -192,6 +210,17 @@ def test_the_message_is_typed_literally_into_the_agents_tmux_window_and_submitte
     channel.deliver(notification(message))
 
     wait_for(lambda: tmux_server.received() == message + "\n", "the message in the pane")
+
+
+def test_control_characters_in_a_message_reach_the_tmux_window_as_visible_escapes_never_as_keys(
+    tmux_server: TmuxServer,
+) -> None:
+    channel = TmuxChannel(target="hive:{agent}", socket=tmux_server.socket)
+
+    channel.deliver(notification("stuck\x03\x04\x1b[2J\nrm -rf ~\r"))
+
+    wait_for(lambda: tmux_server.received().endswith("\n"), "the message in the pane")
+    assert tmux_server.received() == "stuck\\x03\\x04\\x1b[2J rm -rf ~\n", "typed on one line, then Enter once"
 
 
 def test_the_default_target_is_the_window_named_after_the_agent(tmux_server: TmuxServer) -> None:
@@ -434,3 +463,11 @@ def test_the_console_writes_to_a_given_stream() -> None:
     ConsoleChannel(stream).deliver(notification(priority="standard"))
 
     assert stream.getvalue() == "[standard] agent-7 ← task-1 is stuck\n"
+
+
+def test_the_console_shows_control_characters_of_a_message_as_escapes() -> None:
+    stream = io.StringIO()
+
+    ConsoleChannel(stream).deliver(notification("\x1b]0;pwned\x07 task-\u202e1 is stuck", recipient="agent\x1b[2J"))
+
+    assert stream.getvalue() == "[urgent] agent\\x1b[2J ← \\x1b]0;pwned\\x07 task-\\u202e1 is stuck\n"
