@@ -51,10 +51,10 @@ def replay(
     from cli.bootstrap import services
     from cli.reading import existing_home
     from cli.render import print_json
+    from cli.storage import guarded
     from cli.views import catch_up
 
-    existing_home(home)
-    with services(settings_for(home)) as built:
+    with guarded(existing_home(home)), services(settings_for(home)) as built:
         catch_up(built.views)
         started = time.perf_counter()
         differences, counted = _replay(built, verify)

@@ -7,6 +7,7 @@ import typer
 from cli import agent_commands, notification_commands, projection_commands, task_commands
 from cli.audit_commands import audit, export_app
 from cli.crisis_commands import ack, resolve
+from cli.doctor_command import doctor
 from cli.health_commands import metrics, status
 from cli.history_commands import events, replay
 from cli.quarantine_command import quarantine
@@ -34,6 +35,7 @@ app.command()(events)
 app.command()(replay)
 app.command("test-event")(test_event)
 app.command()(audit)
+app.command()(doctor)
 app.add_typer(task_commands.app, name="task")
 app.add_typer(agent_commands.app, name="agent")
 app.add_typer(notification_commands.app, name="notifications")

@@ -41,6 +41,10 @@ EXIT_NOT_FOUND = 1
 EXIT_USAGE = 2
 EXIT_BUSY = 3
 """Another coordinator process is writing to the home."""
+EXIT_DAMAGED = 4
+"""A file of the home is damaged (the message says which, and how to recover)."""
+EXIT_FULL = 5
+"""No space left on the device while writing (nothing was half-written)."""
 
 
 def settings_for(home: Path | None, **overrides: Any) -> Settings:
@@ -79,9 +83,10 @@ def writing(settings: Settings, command: str) -> Iterator[Services]:
     """The services, holding the home's writer lock for `command` (exit 3 naming the holder if taken)."""
     from adapters.home_lock import HomeLocked
     from cli.bootstrap import services
+    from cli.storage import guarded
 
     try:
-        with services(settings, writer=command) as built:
+        with guarded(settings.home), services(settings, writer=command) as built:
             yield built
     except HomeLocked as error:
         raise fail(str(error), EXIT_BUSY) from None

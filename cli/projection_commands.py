@@ -18,9 +18,9 @@ def projections_status(json_output: JsonOption = False, home: HomeOption = None)
     from cli.bootstrap import services
     from cli.reading import existing_home
     from cli.render import print_json, show, table
+    from cli.storage import guarded
 
-    existing_home(home)
-    with services(settings_for(home)) as built:
+    with guarded(existing_home(home)), services(settings_for(home)) as built:
         rows = built.views.status()
     if json_output:
         print_json(rows)
@@ -36,14 +36,21 @@ def projections_rebuild(
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """Drop a projection's tables and rebuild it from the start of history (others are untouched)."""
+    """Drop a projection's tables and rebuild it from the start of history (others are untouched). A damaged
+    read-model file is moved aside (`views.sqlite.damaged-<time>`) and every projection rebuilt."""
+    from adapters.home_files import VIEWS_FILE
     from cli.bootstrap import services
     from cli.reading import existing_home
-    from cli.render import print_json
+    from cli.render import print_json, say
+    from cli.storage import damage, guarded, set_aside
     from cli.views import catch_up
 
-    existing_home(home)
-    with services(settings_for(home)) as built:
+    path = existing_home(home)
+    if (found := damage(path / VIEWS_FILE)) is not None:
+        kept = set_aside(path / VIEWS_FILE)
+        say(f"the read models were damaged ({found}): moved aside to {kept}; rebuilding every projection", err=True)
+        name = None
+    with guarded(path), services(settings_for(home)) as built:
         views = built.views
         try:
             chosen = [views.named(name)] if name is not None else list(views.projections)
@@ -52,8 +59,9 @@ def projections_rebuild(
         for projection in chosen:
             views.rebuild(projection)
         names = [projection.name for projection in chosen]
-        applied = catch_up(views, names, force_bar=not json_output)
+        catch_up(views, names, force_bar=not json_output)
+        events = built.ledger.max_notification_id() or 0
     if json_output:
-        print_json({"rebuilt": names, "events": applied})
+        print_json({"rebuilt": names, "events": events})
     else:
-        typer.echo(f"rebuilt {', '.join(names)} from {applied:,} event(s)")
+        say(f"rebuilt {', '.join(names)} from {events:,} event(s)")

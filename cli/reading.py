@@ -74,26 +74,33 @@ def existing_home(home: Path | None) -> Path:
 @contextmanager
 def reading(home: Path | None, needs: Collection[str] = tuple(VERSIONS)) -> Iterator[ReadSide]:
     """The home's read models, up to date in the projections named by `needs` (none: as they stand)."""
+    from cli.storage import guarded
+
     path = existing_home(home)
-    if needs and not _current(path, needs):
-        _catch_up(home)
-    store = _read_only(path / EVENTS_FILE)
-    views = _read_only(path / VIEWS_FILE) if (path / VIEWS_FILE).is_file() else sqlite3.connect(":memory:")
-    try:
-        yield ReadSide(path, views, store)
-    finally:
-        views.close()
-        store.close()
+    with guarded(path):
+        if needs and not _current(path, needs):
+            _catch_up(home)
+        store = _read_only(path / EVENTS_FILE)
+        views = _read_only(path / VIEWS_FILE) if (path / VIEWS_FILE).is_file() else sqlite3.connect(":memory:")
+        try:
+            yield ReadSide(path, views, store)
+        finally:
+            views.close()
+            store.close()
 
 
 @contextmanager
 def event_store(home: Path | None) -> Iterator[sqlite3.Connection]:
     """The home's event store (with its ledger and outbox), open read-only."""
-    connection = _read_only(existing_home(home) / EVENTS_FILE)
-    try:
-        yield connection
-    finally:
-        connection.close()
+    from cli.storage import guarded
+
+    path = existing_home(home)
+    with guarded(path):
+        connection = _read_only(path / EVENTS_FILE)
+        try:
+            yield connection
+        finally:
+            connection.close()
 
 
 def _read_only(path: Path) -> sqlite3.Connection:

@@ -54,11 +54,11 @@ def _as_of(task_id: str, moment: datetime, home: HomeOption) -> dict[str, object
     from cli.options import settings_for
     from cli.reading import existing_home
     from cli.render import history_rows, task_fields
+    from cli.storage import guarded
     from domain.coordinator import UnknownTask
     from projections.queries import document_of_task
 
-    existing_home(home)
-    with services(settings_for(home)) as built:
+    with guarded(existing_home(home)), services(settings_for(home)) as built:
         try:
             task, history = built.coordinator.task_as_of(task_id, moment)
         except UnknownTask:

@@ -1,0 +1,88 @@
+"""A home's files when they fail: a full disk, a damaged event store or read-model file, said plainly.
+
+The error SQLite raises names neither the file nor what to do. When a command fails on its storage, the files
+are checked (`PRAGMA quick_check`) to say which one is damaged and how to recover: read models can always be
+rebuilt from the events; a damaged event store needs its backup.
+"""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+from adapters.home_files import EVENTS_FILE, VIEWS_FILE
+from cli.options import EXIT_DAMAGED, EXIT_FULL, fail
+
+
+def damage(path: Path, thorough: bool = False) -> str | None:
+    """What is wrong with the SQLite file at `path`, or None when it reads as a sound database (or is absent).
+    `thorough`: check every index against its table too (`integrity_check`; slower than `quick_check`)."""
+    if not path.is_file():
+        return None
+    try:
+        with closing(sqlite3.connect(f"file:{path.resolve().as_posix()}?mode=ro", uri=True)) as db:
+            rows = db.execute(f"PRAGMA {'integrity_check' if thorough else 'quick_check'}").fetchall()
+    except sqlite3.DatabaseError as error:
+        return str(error)
+    found = [str(row[0]) for row in rows if row[0] != "ok"]
+    return "; ".join(found[:3]) or None
+
+
+def _database_errors() -> tuple[type[Exception], ...]:
+    """SQLite's errors, and eventsourcing's wrappings of them when eventsourcing is loaded (else none can occur)."""
+    persistence = sys.modules.get("eventsourcing.persistence")
+    return (sqlite3.DatabaseError,) if persistence is None else (sqlite3.DatabaseError, persistence.PersistenceError)
+
+
+def full(error: BaseException) -> bool:
+    """Whether `error` says the disk (or its quota) is full."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(error, _database_errors()) and "disk is full" in str(error)
+
+
+def failure(home: Path, error: BaseException) -> typer.Exit | None:
+    """The exit for a storage error of a command on `home`, with what to do; None when it is not one."""
+    if full(error):
+        return fail(f"no space left on the device holding {home} while writing ({error}); nothing was half-written: "
+                    "free some space and run the command again", EXIT_FULL)
+    if not isinstance(error, _database_errors()):
+        return None
+    events, views = home / EVENTS_FILE, home / VIEWS_FILE
+    if (found := damage(events)) is not None:
+        return fail(f"the event store {events} is damaged ({found}): run `coordinator doctor`, and restore the file "
+                    "from a backup", EXIT_DAMAGED)
+    if (found := damage(views)) is not None:
+        return fail(f"read models damaged ({views}: {found}): run `coordinator projections rebuild`", EXIT_DAMAGED)
+    return None
+
+
+@contextmanager
+def guarded(home: Path) -> Iterator[None]:
+    """Turn a storage failure of the commands within into a clear message and its exit code."""
+    try:
+        yield
+    except Exception as error:
+        exit_ = failure(home, error)
+        if exit_ is None:
+            raise
+        raise exit_ from None
+
+
+def set_aside(path: Path) -> Path:
+    """Move a damaged file (and its journal files) out of the way; where it went."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept = path.with_name(f"{path.name}.damaged-{stamp}")
+    path.rename(kept)
+    for suffix in ("-wal", "-shm"):
+        journal = path.with_name(path.name + suffix)
+        if journal.exists():
+            journal.rename(kept.with_name(kept.name + suffix))
+    return kept
