@@ -22,8 +22,8 @@ class NotFound(LookupError):
 class Queries(Protocol):
     """What can be read: the same documents the command line prints with `--json`."""
 
-    def tasks(self, level: str | None = None) -> list[Document]:
-        """Tasks, most severe first (only those at `level`, if given)."""
+    def tasks(self, level: str | None = None, agent: str | None = None, limit: int | None = None) -> list[Document]:
+        """Tasks, most severe first (only those at `level`, held by `agent`, if given; at most `limit`)."""
         ...
 
     def task(self, task_id: str) -> Document | None:

@@ -26,9 +26,10 @@ class HomeQueries:
     def _read(self, needs: Collection[str]) -> Any:
         return reading(self.home, needs if self.fresh else ())
 
-    def tasks(self, level: str | None = None) -> list[Document]:
+    def tasks(self, level: str | None = None, agent: str | None = None, limit: int | None = None) -> list[Document]:
         with self._read((STATUS,)) as views:
-            return [{**row, "emergency": bool(row["emergency"])} for row in queries.tasks(views, level=level)]
+            return [{**row, "emergency": bool(row["emergency"])}
+                    for row in queries.tasks(views, level=level, agent=agent, limit=limit)]
 
     def task(self, task_id: str) -> Document | None:
         with self._read((STATUS, HISTORY)) as views:

@@ -44,9 +44,24 @@ def history_rows(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
              "emergency": entry["emergency"], "reason": entry["reason"]} for entry in entries]
 
 
+def json_text(document: Any) -> str:
+    """`document` as indented JSON, as `json.dumps(document, indent=2, ensure_ascii=False)` writes it (a float
+    may be spelled another way for the same value: `6.1e-05`, `0.000061`).
+
+    The standard library indents in pure Python (a 10,000-task list takes about 0.3 s); orjson writes the same
+    text in C about twenty times faster. What orjson refuses (integers beyond 64 bits, lone surrogates, keys that
+    are not strings) takes the standard path."""
+    import orjson
+
+    try:
+        return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(document, indent=2, ensure_ascii=False)
+
+
 def print_json(document: Any) -> None:
     """Print a JSON document on stdout."""
-    print(json.dumps(document, indent=2, ensure_ascii=False))
+    print(json_text(document))
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,10 @@ def list_tasks(
     level: Annotated[
         str | None, typer.Option("--level", help=f"Only tasks at this level ({', '.join(LEVELS)}; any case).")
     ] = None,
+    agent: Annotated[str | None, typer.Option("--agent", help="Only tasks this agent holds.", show_default=False)]
+    = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Show at most this many (most severe first).",
+                                              show_default=False)] = None,
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
@@ -83,7 +87,7 @@ def list_tasks(
         wanted = level.strip().upper()
         if wanted not in LEVELS:
             raise typer.BadParameter(f"'{level}' is not one of {', '.join(LEVELS)}", param_hint="--level")
-    rows = HomeQueries(home).tasks(wanted)
+    rows = HomeQueries(home).tasks(wanted, agent, limit)
     if json_output:
         print_json(rows)
         return

@@ -13,20 +13,26 @@ SEVERITY_ORDER = (
 )
 
 
-def tasks(db: ReadModels, level: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
-    """Tasks, most severe first, optionally only those at `level` / with `status`."""
-    where, params = [], []
-    if level is not None:
-        where.append("level = ?")
-        params.append(level)
-    if status is not None:
-        where.append("status = ?")
-        params.append(status)
+def tasks(
+    db: ReadModels, level: str | None = None, status: str | None = None, agent: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Tasks, most severe first, optionally only those at `level`, with `status`, held by `agent`; at most `limit`.
+    Filters and the limit are applied in SQL (indexes on level and agent)."""
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in (("level", level), ("status", status), ("agent_id", agent)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     sql = (
         "SELECT task_id, agent_id, level, emergency, status, deadline FROM task_status "
         f"{clause} ORDER BY {SEVERITY_ORDER}, task_id"
     )
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
     return [dict(zip(("task_id", "agent_id", "level", "emergency", "status", "deadline"), row, strict=True))
             for row in db.execute(sql, params).fetchall()]
 

@@ -42,12 +42,18 @@ def _instant(value: str | None, name: str) -> datetime | None:
 
 
 @router.get("/tasks", response_model=list[TaskSummary], tags=["tasks"], summary="List tasks")
-async def list_tasks(read: Read, level: Annotated[str | None, Query(max_length=16)] = None) -> Any:
-    """Tasks, most severe first (only those at `level`, any case), as `coordinator task list --json`."""
+async def list_tasks(
+    read: Read,
+    level: Annotated[str | None, Query(max_length=16)] = None,
+    agent: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+) -> Any:
+    """Tasks, most severe first (only those at `level`, any case, or held by `agent`; at most `limit`), as
+    `coordinator task list --json`."""
     wanted = None if level is None else level.strip().upper()
     if wanted is not None and wanted not in LEVELS:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"level: {level!r} is not one of {', '.join(LEVELS)}")
-    return await run_in_threadpool(read.tasks, wanted)
+    return await run_in_threadpool(read.tasks, wanted, agent, limit)
 
 
 @router.get("/tasks/{task_id:path}", response_model=TaskDocument, responses=_MISSING, tags=["tasks"],
