@@ -174,3 +174,12 @@ def test_every_command_documents_itself(coordinator: Run, command: tuple[str, ..
     assert result.code == 0
     for word in expected:
         assert word in result.out
+
+
+def test_task_list_filters_by_agent_and_limits_the_rows_most_severe_first(coordinator: Run) -> None:
+    ingest_example(coordinator)
+    everything = coordinator("task", "list", "--json").json()
+    held = coordinator("task", "list", "--agent", "working-agent", "--json").json()
+    assert held and {row["agent_id"] for row in held} == {"working-agent"}
+    assert held == [row for row in everything if row["agent_id"] == "working-agent"]
+    assert coordinator("task", "list", "--limit", "2", "--json").json() == everything[:2]
