@@ -18,6 +18,11 @@ Document = dict[str, Any]
 class NotFound(LookupError):
     """No such task, agent or notification; the message says which."""
 
+    @classmethod
+    def named(cls, kind: str, name: str, when: str = "") -> NotFound:
+        """No alert has named the task or agent `name` (by `when`, e.g. " by 2025-07-16T10:00:00Z")."""
+        return cls(f"unknown {kind} {name!r}: no alert has named it{when}")
+
 
 class Queries(Protocol):
     """What can be read: the same documents the command line prints with `--json`."""

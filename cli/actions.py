@@ -23,14 +23,26 @@ def ingest(built: Services, items: Sequence[Alert | Quarantined]) -> Document:
 
 
 def acknowledge(built: Services, task_id: str, by: str) -> Document:
-    """Someone takes charge of the task's crisis; the task document with who and when."""
+    """Someone takes charge of the task's crisis; the task document with who and when.
+
+    Nothing is recorded (`changed` false, `reason` saying why) when the task has no open crisis or its crisis is
+    already acknowledged: acknowledging twice changes nothing."""
     from domain.coordinator import UnknownTask
 
     try:
+        task = built.coordinator.get_task(task_id)
+        if not task.in_crisis:
+            level = "completed" if task.resolved else f"at {task.stage.level}"
+            return {**_document(built, task_id), "changed": False,
+                    "reason": f"{task_id} has no open crisis (it is {level}): nothing to acknowledge"}
+        if task.acknowledged_by is not None:
+            return {**_document(built, task_id), "changed": False,
+                    "reason": f"{task_id} is already acknowledged by {task.acknowledged_by} at "
+                              f"{timestamp(task.acknowledged_at)}"}
         task = built.coordinator.acknowledge(task_id, by, built.clock.now())
     except UnknownTask:
-        raise NotFound(f"unknown task: {task_id}") from None
-    return {**_document(built, task_id), "acknowledged_by": by, "acknowledged_at": timestamp(task.acknowledged_at)}
+        raise NotFound.named("task", task_id) from None
+    return {**_document(built, task_id), "changed": True}
 
 
 def resolve(built: Services, task_id: str, by: str, note: str | None) -> Document:
@@ -42,7 +54,7 @@ def resolve(built: Services, task_id: str, by: str, note: str | None) -> Documen
             return {**_document(built, task_id), "changed": False}
         task = built.coordinator.resolve(task_id, by, built.clock.now(), note)
     except UnknownTask:
-        raise NotFound(f"unknown task: {task_id}") from None
+        raise NotFound.named("task", task_id) from None
     return {**_document(built, task_id), "resolved_by": task.resolved_by, "note": task.resolution_note}
 
 

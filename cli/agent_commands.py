@@ -19,12 +19,13 @@ def show_agent(
     home: HomeOption = None,
 ) -> None:
     """Show one agent (exit 1 if no alert named it)."""
+    from app.ports import NotFound
     from cli.queries import HomeQueries
     from cli.render import level_text, print_json, show, table
 
     document = HomeQueries(home).agent(agent_id)
     if document is None:
-        raise fail(f"unknown agent '{agent_id}': no alert has named it", EXIT_NOT_FOUND)
+        raise fail(str(NotFound.named("agent", agent_id)), EXIT_NOT_FOUND)
     if json_output:
         print_json(document)
         return

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.options import HomeOption, JsonOption, as_of_moment
+from cli.options import EXIT_USAGE, HomeOption, JsonOption, as_of_moment, fail
 from cli.render import say
 
 export_app = typer.Typer(help="Export read models in the upstream system's formats.", no_args_is_help=True)
@@ -62,11 +62,17 @@ def export_crisis_log(
     (timestamp, severity, original_event, coordinator_response, resolution_time)."""
     from cli.queries import HomeQueries
 
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        what = "is a directory" if out.is_dir() else f"is in {out.parent}, which does not exist"
+        raise fail(f"--out {out} {what}: give a file in an existing directory", EXIT_USAGE)
     lines = [json.dumps(line, ensure_ascii=False) + "\n" for line in HomeQueries(home).crisis_log()]
     if out is None:
         typer.echo("".join(lines), nl=False)
     else:
-        out.write_text("".join(lines), encoding="utf-8")
+        try:
+            out.write_text("".join(lines), encoding="utf-8")
+        except OSError as error:
+            raise fail(f"cannot write {out}: {error.strerror or error}", EXIT_USAGE) from None
         say(f"{len(lines)} crisis episode(s) written to {out}", err=True)
 
 

@@ -32,6 +32,8 @@ def ack(task: TaskArgument, by: ByOption = None, json_output: JsonOption = False
                          f"/api/v1/tasks/{quote(task, safe='')}/ack", {"by": who})
     if json_output:
         print_json(document)
+    elif not document["changed"]:
+        say(f"{document['reason']}; nothing recorded")
     else:
         say(f"{task} acknowledged by {who} at {document['acknowledged_at']}")
 

@@ -36,6 +36,9 @@ def events(
     if json_output:
         print_json(documents)
         return
+    if not documents:
+        say("no events match")
+        return
     show(table(f"{len(documents)} most recent event(s)", ["#", "event", "subject", "at", "summary"],
                [(d["position"], d["event"], d["subject"], d["at"], d["summary"]) for d in documents]))
 
@@ -87,9 +90,29 @@ def _recent(views: ReadSide, count: int, event_type: str | None) -> list[Any]:
     wanted = event_type.lower()
     topics = [topic for topic in known
               if event_kind(topic).lower() == wanted or event_kind(topic).split(".")[-1].lower() == wanted]
-    if not topics:
-        raise fail(f"no events of type {event_type!r} have been recorded", EXIT_USAGE)
+    if not topics and wanted not in {kind.lower() for kind in _known_kinds()}:
+        short = sorted({kind for kind in _known_kinds() if "." not in kind})
+        raise fail(f"{event_type!r} is not an event kind or alert type (kinds: {', '.join(short)})", EXIT_USAGE)
     return event_log.newest_records(views.store, count, topics)
+
+
+_BASES = frozenset({"Event", "Created", "Snapshot"})
+
+
+def _known_kinds() -> set[str]:
+    """Every event kind the code records (`Escalated`, `Task.Escalated`, ...)."""
+    from eventsourcing.domain import DomainEvent
+
+    from domain.agent import Agent
+    from domain.task import Task
+
+    kinds: set[str] = set()
+    for aggregate in (Task, Agent):
+        for name in dir(aggregate):
+            member = getattr(aggregate, name)
+            if isinstance(member, type) and issubclass(member, DomainEvent) and name not in _BASES:
+                kinds |= {name, f"{aggregate.__name__}.{name}"}
+    return kinds
 
 
 def _names(views: ReadSide) -> dict[str, str]:

@@ -49,8 +49,12 @@ EXIT_FULL = 5
 
 def settings_for(home: Path | None, **overrides: Any) -> Settings:
     """Settings for `--home` (defaults < coordinator.toml < environment < options); a bad config exits 2."""
+    from adapters.home_files import home_path
     from cli.settings import ConfigError, load_settings
 
+    chosen = home_path(home)
+    if chosen.exists() and not chosen.is_dir():
+        raise fail(f"--home {chosen} is a file, not a coordinator home directory", EXIT_USAGE)
     try:
         return load_settings(home, **overrides)
     except ConfigError as error:

@@ -22,7 +22,9 @@ def carry_out(
 ) -> Document:
     """Run `local` on a writer of the home, or POST `body` to `path` of the running service's API."""
     from adapters.home_lock import running_service
+    from cli.reading import existing_home
 
+    existing_home(settings.home)
     service = running_service(settings.home)
     if service is None:
         try:

@@ -60,6 +60,8 @@ def run(
 
     settings = settings_for(home)
     path = alerts_file or settings.alerts_file
+    if path.is_dir():
+        raise fail(f"{path} is a directory, not an alerts file (--alerts-file)", EXIT_USAGE)
     if not once:
         if as_of is not None or strict or json_output:
             raise fail("--as-of, --strict and --json only apply with --once", EXIT_USAGE)
@@ -69,7 +71,7 @@ def run(
         raise fail("--http and --no-http only apply to the service (without --once)", EXIT_USAGE)
     moment = as_of_moment(as_of)
     if not path.is_file():
-        raise fail(f"alerts file not found: {path}", EXIT_USAGE)
+        raise fail(f"alerts file not found: {path} (--alerts-file)", EXIT_USAGE)
     quarantined = running.once(settings, path, moment, test_mode, json_output)
     if strict and quarantined:
         raise fail(f"{quarantined} item(s) quarantined; see `coordinator quarantine`", EXIT_NOT_FOUND)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,9 +34,11 @@ def once(settings: Settings, path: Path, moment: datetime, test_mode: bool, json
         newest = _newest_notification(built)
         report = built.coordinator.ingest(read_alerts(path), batch_size=settings.batch_size)
         built.coordinator.tick(moment)
+        # With --json, standard output carries the JSON alone: what test mode prints goes to standard error.
         if test_mode:
-            _print_decisions(built, newest)
-        delivery = built.dispatcher(test_mode, _print_delivery if test_mode else None).drain()
+            _print_decisions(built, newest, err=json_output)
+        observer = partial(_print_delivery, err=json_output) if test_mode else None
+        delivery = built.dispatcher(test_mode, observer).drain()
         catch_up(built.views)
         if json_output:
             print_json(report.as_dict())
@@ -129,14 +132,14 @@ def _newest_notification(built: Services) -> int:
     return int(rows[0]["id"]) if rows else 0
 
 
-def _print_decisions(built: Services, after: int) -> None:
+def _print_decisions(built: Services, after: int, err: bool = False) -> None:
     for row in reversed(built.ledger.notifications(after=after)):
-        say(f"decided  {row['key']} [{row['priority']}] {row['kind']} -> {row['recipient']}: {row['message']}")
+        say(f"decided  {row['key']} [{row['priority']}] {row['kind']} -> {row['recipient']}: {row['message']}", err)
 
 
-def _print_delivery(notification: Notification, outcome: DeliveryOutcome) -> None:
+def _print_delivery(notification: Notification, outcome: DeliveryOutcome, err: bool = False) -> None:
     result = "ok" if outcome.error is None else f"{outcome.status}: {outcome.error}"
-    say(f"delivery {notification.key} via {outcome.channel} (attempt {outcome.attempt}): {result}")
+    say(f"delivery {notification.key} via {outcome.channel} (attempt {outcome.attempt}): {result}", err)
 
 
 def _print_escalations(built: Services) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -18,7 +18,7 @@ from pydantic_settings import (
 )
 
 from adapters import home_files
-from adapters.channels.command import UPSTREAM_ARGV
+from adapters.channels.command import UPSTREAM_ARGV, check_template
 from adapters.http.address import parse_listen
 from adapters.timeparse import parse_duration
 
@@ -39,6 +39,11 @@ def _listen(value: str) -> str:
     return value
 
 
+def _template(value: str) -> str:
+    check_template(value)
+    return value
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -52,7 +57,8 @@ class FileChannelConfig(_Section):
 class CommandChannelConfig(_Section):
     """Run a program per message, never through a shell."""
 
-    argv: list[str] = Field(default_factory=lambda: list(UPSTREAM_ARGV), min_length=1)
+    argv: list[Annotated[str, AfterValidator(_template)]] = Field(default_factory=lambda: list(UPSTREAM_ARGV),
+                                                                  min_length=1)
     timeout: float = Field(default=10.0, gt=0)
     cwd: Path | None = None
 
@@ -60,7 +66,7 @@ class CommandChannelConfig(_Section):
 class TmuxChannelConfig(_Section):
     """Type the message into the recipient's tmux window."""
 
-    target: str = "{agent}"
+    target: Annotated[str, AfterValidator(_template)] = "{agent}"
     socket: str | None = None
     timeout: float = Field(default=5.0, gt=0)
 
@@ -130,6 +136,24 @@ class Settings(BaseSettings):
     routes: list[RouteConfig] = Field(default_factory=list)
     http: HttpConfig = Field(default_factory=HttpConfig)
 
+    @model_validator(mode="after")
+    def _channels_exist(self) -> Settings:
+        """`default_channel` and every route name a channel that exists (checked before anything is written)."""
+        known = self.channel_names
+        for key, name in [("default_channel", self.default_channel),
+                          *((f"routes[{index}].channel", route.channel) for index, route in enumerate(self.routes))]:
+            if name not in known:
+                raise ValueError(f"{key}: {name!r} is not a configured channel (configured: {', '.join(known)}; "
+                                 "add a [channels.<name>] section to use another)")
+        return self
+
+    @property
+    def channel_names(self) -> list[str]:
+        """Every channel notifications can go through: `file` and `console`, and each configured one."""
+        configured = [name for name in ("command", "tmux", "webhook", "apprise")
+                      if getattr(self.channels, name) is not None]
+        return sorted(["file", "console", *configured])
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -184,7 +208,8 @@ def load_settings(home: Path | None = None, **overrides: Any) -> Settings:
         raise ConfigError(f"{where}: not valid TOML: {error}") from None
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in issue['loc']) or '(top level)'}: {issue['msg']}"
+            ": ".join(filter(None, (".".join(str(part) for part in issue["loc"]),
+                                    issue["msg"].removeprefix("Value error, "))))
             for issue in error.errors()
         )
         raise ConfigError(f"invalid configuration ({where} or COORDINATOR_* variables): {problems}") from None

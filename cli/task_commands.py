@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 
 from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, as_of_moment, fail
+from domain.stages import Stage
 
 app = typer.Typer(help="Inspect tasks: their level, agent, deadline and escalation history.", no_args_is_help=True)
-
-LEVELS = ["GREEN", "YELLOW", "ORANGE", "RED"]
+LEVELS = [stage.value for stage in Stage]
+"""The levels a listing can be narrowed to (EMERGENCY: RED's last stage)."""
 
 
 @app.command("show")
@@ -28,6 +29,7 @@ def show_task(
     home: HomeOption = None,
 ) -> None:
     """Show one task with its escalation history (exit 1 if no alert named it)."""
+    from app.ports import NotFound
     from cli.plain import task_text
     from cli.render import print_json, timestamp
 
@@ -35,7 +37,7 @@ def show_task(
     document = _as_of(task_id, moment, home) if moment is not None else _now(task_id, home)
     if document is None:
         when = "" if moment is None else f" by {timestamp(moment)}"
-        raise fail(f"unknown task '{task_id}': no alert had named it{when}", EXIT_NOT_FOUND)
+        raise fail(str(NotFound.named("task", task_id, when)), EXIT_NOT_FOUND)
     if json_output:
         print_json(document)
         return

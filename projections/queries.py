@@ -17,24 +17,23 @@ def tasks(
     db: ReadModels, level: str | None = None, status: str | None = None, agent: str | None = None,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Tasks, most severe first, optionally only those at `level`, with `status`, held by `agent`; at most `limit`.
-    Filters and the limit are applied in SQL (indexes on level and agent)."""
+    """Tasks, most severe first, optionally only those at `level` (`EMERGENCY`: RED's last stage), with `status`,
+    held by `agent`; at most `limit`. Filters and the limit are applied in SQL (indexes on level and agent)."""
     where: list[str] = []
     params: list[Any] = []
-    for column, value in (("level", level), ("status", status), ("agent_id", agent)):
+    stage = None
+    if level == "EMERGENCY":
+        level, stage = None, "EMERGENCY"
+    for column, value in (("level", level), ("stage", stage), ("status", status), ("agent_id", agent)):
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    sql = (
-        "SELECT task_id, agent_id, level, emergency, status, deadline FROM task_status "
-        f"{clause} ORDER BY {SEVERITY_ORDER}, task_id"
-    )
+    sql = f"SELECT {', '.join(TASK_FIELDS)} FROM task_status {clause} ORDER BY {SEVERITY_ORDER}, task_id"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
-    return [dict(zip(("task_id", "agent_id", "level", "emergency", "status", "deadline"), row, strict=True))
-            for row in db.execute(sql, params).fetchall()]
+    return [dict(zip(TASK_FIELDS, row, strict=True)) for row in db.execute(sql, params).fetchall()]
 
 
 def open_tasks_of(db: ReadModels, agent_id: str) -> list[str]:
@@ -69,7 +68,8 @@ def agents(db: ReadModels) -> list[dict[str, Any]]:
     ]
 
 
-TASK_FIELDS = ("task_id", "agent_id", "level", "emergency", "status", "deadline")
+TASK_FIELDS = ("task_id", "agent_id", "level", "emergency", "status", "deadline", "acknowledged_by",
+               "acknowledged_at")
 AGENT_FIELDS = ("agent_id", "level", "emergency", "responsive", "last_activity")
 
 
@@ -90,6 +90,8 @@ def document_of_task(fields: Mapping[str, Any], history: Sequence[Mapping[str, A
         "emergency": bool(fields["emergency"]),
         "status": fields["status"],
         "deadline": fields["deadline"],
+        "acknowledged_by": fields["acknowledged_by"],
+        "acknowledged_at": fields["acknowledged_at"],
         "history": history_entries(history),
     }
 

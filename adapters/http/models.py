@@ -22,7 +22,7 @@ class HistoryEntry(_Document):
 
 
 class TaskSummary(_Document):
-    """A task as `task list` shows it."""
+    """A task as `task list` shows it (`acknowledged_*`: who took charge of its open crisis, and when)."""
 
     task_id: str
     agent_id: str | None
@@ -30,25 +30,22 @@ class TaskSummary(_Document):
     emergency: bool
     status: str
     deadline: str | None
+    acknowledged_by: str | None
+    acknowledged_at: str | None
 
 
-class TaskDocument(_Document):
+class TaskDocument(TaskSummary):
     """A task as `task show` shows it, with its whole history."""
 
-    task_id: str
-    agent_id: str | None
-    level: str
-    emergency: bool
-    status: str
-    deadline: str | None
     history: list[HistoryEntry]
 
 
 class AcknowledgedTask(TaskDocument):
-    """A task whose crisis someone took charge of."""
+    """A task whose crisis someone took charge of (`changed` false, with the `reason`, when nothing was recorded:
+    no open crisis, or one already acknowledged)."""
 
-    acknowledged_by: str
-    acknowledged_at: str | None
+    changed: bool
+    reason: str | None = None
 
 
 class ResolvedTask(TaskDocument):

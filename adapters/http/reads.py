@@ -23,12 +23,13 @@ from adapters.http.models import (
 )
 from adapters.outbox_table import STATUSES
 from adapters.timeparse import parse_timestamp
-from app.ports import Queries
+from app.ports import NotFound, Queries
+from domain.stages import Stage
 
+LEVELS = tuple(stage.value for stage in Stage)
 router = APIRouter(dependencies=[Depends(auth.reader)])
 metrics_router = APIRouter(dependencies=[Depends(auth.reader)])
 Read = Annotated[Queries, Depends(deps.queries)]
-LEVELS = ("GREEN", "YELLOW", "ORANGE", "RED")
 _MISSING: dict[int | str, dict[str, Any]] = {404: {"model": Problem}}
 
 
@@ -62,7 +63,7 @@ async def show_task(task_id: str, read: Read) -> Any:
     """One task with its escalation history, as `coordinator task show ID --json`."""
     found = await run_in_threadpool(read.task, task_id)
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown task: {task_id}")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(NotFound.named("task", task_id)))
     return found
 
 
@@ -78,7 +79,7 @@ async def show_agent(agent_id: str, read: Read) -> Any:
     """One agent with its history, as `coordinator agent show ID --json`."""
     found = await run_in_threadpool(read.agent, agent_id)
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown agent: {agent_id}")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(NotFound.named("agent", agent_id)))
     return found
 
 

@@ -94,7 +94,11 @@ def test_task_list_filters_by_level_in_any_case(coordinator: Run) -> None:
     ingest_example(coordinator)
     red = coordinator("task", "list", "--level", "red", "--json").json()
     assert {row["task_id"] for row in red} == {"task-101", "task-105", "task-106"}
-    assert all(set(row) == {"task_id", "agent_id", "level", "emergency", "status", "deadline"} for row in red)
+    assert all(set(row) == {"task_id", "agent_id", "level", "emergency", "status", "deadline", "acknowledged_by",
+                            "acknowledged_at"} for row in red)
+    emergencies = coordinator("task", "list", "--level", "emergency", "--json").json()
+    assert emergencies and all(row["emergency"] for row in emergencies)
+    assert {row["task_id"] for row in emergencies} <= {row["task_id"] for row in red}
     assert coordinator("task", "list", "--level", "purple").code == 2
 
 

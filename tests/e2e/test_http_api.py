@@ -166,7 +166,7 @@ def test_ack_and_resolve_reach_the_running_service_and_the_pm_is_reminded_no_mor
     assert [row for row in notifications(services.home) if row["kind"] == "repeat"] == []
 
     unknown = coordinator("ack", "task-404", "--by", "alice")
-    assert (unknown.code, unknown.err.strip()) == (1, "Error: unknown task: task-404")
+    assert (unknown.code, unknown.err.strip()) == (1, "Error: unknown task 'task-404': no alert has named it")
     resolved = coordinator("resolve", "task-1", "--by", "bob", "--note", "replaced", "--json")
     assert resolved.code == 0, resolved.err
     assert (resolved.json()["status"], resolved.json()["resolved_by"]) == ("completed", "bob")

@@ -153,3 +153,33 @@ def test_dead_letters_can_be_retried_once_the_channel_works(coordinator: Run, tm
     assert retried.code == 0, retried.err
     assert retried.json()["requeued"] == len(dead) == retried.json()["delivered"]
     assert coordinator("notifications", "--status", "dead", "--json").json() == []
+
+
+def test_a_second_ack_says_who_already_acknowledged_and_records_nothing(coordinator: Run) -> None:
+    ingest_example(coordinator)
+    assert coordinator("ack", "task-106", "--by", "alice").code == 0
+    again = coordinator("ack", "task-106", "--by", "bob")
+    assert again.code == 0, again.err
+    assert "already acknowledged by alice" in again.out and "nothing recorded" in again.out
+    acknowledged = coordinator("events", "100", "--type", "Acknowledged", "--json").json()
+    assert [event["data"]["by"] for event in acknowledged] == ["alice"]
+    shown = coordinator("task", "show", "task-106", "--json").json()
+    assert shown["acknowledged_by"] == "alice" and shown["acknowledged_at"].endswith("Z")
+
+
+def test_an_ack_of_a_task_with_no_open_crisis_says_so_and_records_nothing(coordinator: Run) -> None:
+    ingest_example(coordinator)
+    calm = next(row for row in coordinator("task", "list", "--json").json() if row["level"] != "RED")
+    result = coordinator("ack", calm["task_id"], "--by", "alice")
+    assert result.code == 0, result.err
+    assert "has no open crisis" in result.out
+    assert coordinator("events", "100", "--type", "Acknowledged", "--json").json() == []
+
+
+def test_an_unknown_home_is_never_created_by_a_query_or_an_ack(coordinator: Run, tmp_path: Path) -> None:
+    missing = tmp_path / "typo"
+    for command in (["status"], ["task", "list"], ["ack", "task-1"]):
+        result = coordinator(*command, "--home", str(missing))
+        assert result.code == 1, result.err
+        assert f"no coordinator home at {missing}" in result.err
+    assert not missing.exists()

@@ -86,7 +86,7 @@ def test_doctor_passes_a_healthy_home_and_names_a_bad_configuration_key(coordina
     broken = coordinator("doctor", "--json")
     assert broken.code == 1
     [failed] = [row for row in broken.json() if row["status"] == "fail"]
-    assert failed["name"] == "channels" and "carrier-pigeon" in failed["detail"]
+    assert failed["name"] == "configuration" and "carrier-pigeon" in failed["detail"]
 
 
 @pytest.fixture
