@@ -6,19 +6,23 @@ from typing import Annotated
 
 import typer
 
+from cli.help import Command, group
 from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, fail
 from cli.render import say
 
-app = typer.Typer(help="Inspect agents: responsiveness, level and the tasks they hold.", no_args_is_help=True)
+app = group("Inspect agents: responsiveness, level and the tasks they hold.")
 
 
-@app.command("show")
+@app.command("show", cls=Command)
 def show_agent(
     agent_id: Annotated[str, typer.Argument(metavar="AGENT_ID", help="The agent id as the alerts name it.")],
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """Show one agent (exit 1 if no alert named it)."""
+    """Show one agent (exit 1 if no alert named it).
+
+    Example: `coordinator agent show working-agent --json`
+    """
     from app.ports import NotFound
     from cli.queries import HomeQueries
     from cli.render import level_text, print_json, show, table
@@ -37,9 +41,12 @@ def show_agent(
                [(h["at"], h["from"], level_text(h["to"], h["emergency"]), h["reason"]) for h in document["history"]]))
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_agents(json_output: JsonOption = False, home: HomeOption = None) -> None:
-    """List agents, most severe first, with the open tasks each holds."""
+    """List agents, most severe first, with the open tasks each holds.
+
+    Example: `coordinator agent list`
+    """
     from cli.queries import HomeQueries
     from cli.render import level_text, print_json, show, table
 

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
+from cli.help import Command, group
 from cli.options import EXIT_USAGE, HomeOption, JsonOption, as_of_moment, fail
 from cli.render import say
 
-export_app = typer.Typer(help="Export read models in the upstream system's formats.", no_args_is_help=True)
+export_app = group("Export read models in the upstream system's formats.")
 
 SinceOption = Annotated[str | None, typer.Option("--since", help="Only episodes that started at or after this "
                                                   "ISO 8601 instant.", show_default=False)]
@@ -29,7 +30,10 @@ def audit(
     home: HomeOption = None,
 ) -> None:
     """Crisis timelines: each episode of a task in RED, with its ordered steps (the alert, escalations,
-    notifications and their delivery, acknowledgement, resolution) and their times."""
+    notifications and their delivery, acknowledgement, resolution) and their times.
+
+    Example: `coordinator audit --task task-106 --since 2025-07-16`
+    """
     from cli.queries import HomeQueries
     from cli.render import print_json, show, table
 
@@ -52,14 +56,17 @@ def audit(
         ))
 
 
-@export_app.command("crisis-log")
+@export_app.command("crisis-log", cls=Command)
 def export_crisis_log(
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of standard output.",
                                              show_default=False)] = None,
     home: HomeOption = None,
 ) -> None:
     """The crisis log as JSON Lines in the shape of the upstream `coordination_crisis_log.json`
-    (timestamp, severity, original_event, coordinator_response, resolution_time)."""
+    (timestamp, severity, original_event, coordinator_response, resolution_time).
+
+    Example: `coordinator export crisis-log --out coordination_crisis_log.json`
+    """
     from cli.queries import HomeQueries
 
     if out is not None and (out.is_dir() or not out.parent.is_dir()):

@@ -22,7 +22,10 @@ ByOption = Annotated[
 
 
 def ack(task: TaskArgument, by: ByOption = None, json_output: JsonOption = False, home: HomeOption = None) -> None:
-    """Acknowledge a task's crisis: the PM stops being reminded of it while it stays RED."""
+    """Acknowledge a task's crisis: the PM stops being reminded of it while it stays RED.
+
+    Example: `coordinator ack task-106 --by alice`
+    """
     from cli import actions
     from cli.remote import carry_out
     from cli.render import print_json
@@ -45,7 +48,10 @@ def resolve(
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """Resolve a task by hand: it goes GREEN and completed; repeats and escalations stop."""
+    """Resolve a task by hand: it goes GREEN and completed; repeats and escalations stop.
+
+    Example: `coordinator resolve task-106 --by bob --note "agent replaced"`
+    """
     from cli import actions
     from cli.remote import carry_out
     from cli.render import print_json

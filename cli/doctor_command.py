@@ -29,7 +29,7 @@ def doctor(json_output: JsonOption = False, home: HomeOption = None) -> None:
     API), the event store and read models (`PRAGMA integrity_check`), free space, quarantine and dead letters.
     Says what to do about each problem; exits 1 when a check fails.
 
-    Example: coordinator doctor --home ~/.coordinator
+    Example: `coordinator doctor --home ~/.coordinator`
     """
     from adapters.home_files import home_path
     from cli.render import print_json, show, table

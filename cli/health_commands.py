@@ -11,7 +11,10 @@ from cli.options import EXIT_USAGE, HomeOption, JsonOption, fail
 
 def status(json_output: JsonOption = False, home: HomeOption = None) -> None:
     """Health indicators: running or not, uptime, events processed, crises, deadline warnings, responses sent,
-    average response time, quarantined input and projection lag."""
+    average response time, quarantined input and projection lag.
+
+    Example: `coordinator status --json`
+    """
     from cli.plain import health_text
     from cli.queries import HomeQueries
     from cli.render import print_json
@@ -30,7 +33,10 @@ def metrics(
     home: HomeOption = None,
 ) -> None:
     """Events per hour, response times, escalations by rule and level, agent responsiveness, notification
-    delivery and SLA breaches (YELLOW 1 min, ORANGE 30 s, RED 10 s)."""
+    delivery and SLA breaches (YELLOW 1 min, ORANGE 30 s, RED 10 s).
+
+    Example: `coordinator metrics --prometheus`
+    """
     from cli.queries import HomeQueries
     from cli.render import print_json
 

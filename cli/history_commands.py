@@ -25,7 +25,10 @@ def events(
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """The most recent events, newest first: what was recorded, about which task or agent, and when."""
+    """The most recent events, newest first: what was recorded, about which task or agent, and when.
+
+    Example: `coordinator events 50 --type Escalated`
+    """
     from cli.reading import STATUS, reading
     from cli.render import print_json, show, table
 
@@ -50,7 +53,10 @@ def replay(
     home: HomeOption = None,
 ) -> None:
     """Rebuild every task and agent from its events (never sending anything) and, with --verify, check the
-    read models agree with them."""
+    read models agree with them.
+
+    Example: `coordinator replay --verify`
+    """
     from cli.bootstrap import services
     from cli.reading import existing_home
     from cli.render import print_json

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from cli import agent_commands, notification_commands, projection_commands, task_commands
@@ -9,33 +11,50 @@ from cli.audit_commands import audit, export_app
 from cli.crisis_commands import ack, resolve
 from cli.doctor_command import doctor
 from cli.health_commands import metrics, status
+from cli.help import Command, group
 from cli.history_commands import events, replay
 from cli.quarantine_command import quarantine
 from cli.run_commands import run, tick
 from cli.service_commands import start, stop, test_event
 
-app = typer.Typer(
-    name="coordinator",
-    help="Escalate tasks and agents from an accountability system's alerts, "
-    "GREEN -> YELLOW -> ORANGE -> RED (EMERGENCY), with a replayable event-sourced audit trail.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
+app = group(
+    "Escalate tasks and agents from an accountability system's alerts, GREEN → YELLOW → ORANGE → RED (EMERGENCY), "
+    "with a replayable event-sourced audit trail.\n\nStart with `coordinator run --once --alerts-file FILE`, then "
+    "`coordinator task list`; `coordinator COMMAND -h` explains each command.",
+    name="coordinator", pretty_exceptions_enable=False, invoke_without_command=True,
 )
-app.command()(run)
-app.command()(tick)
-app.command()(quarantine)
-app.command()(ack)
-app.command()(resolve)
-app.command()(start)
-app.command()(stop)
-app.command()(status)
-app.command()(metrics)
-app.command()(events)
-app.command()(replay)
-app.command("test-event")(test_event)
-app.command()(audit)
-app.command()(doctor)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", "-V", help="Print the version and exit.")] = False,
+) -> None:
+    """Escalate tasks and agents from an accountability system's alerts."""
+    if version:
+        from importlib.metadata import version as installed
+
+        typer.echo(f"coordinator {installed('hive-coordinator')}")
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
+
+
+app.command(cls=Command)(run)
+app.command(cls=Command)(tick)
+app.command(cls=Command)(quarantine)
+app.command(cls=Command)(ack)
+app.command(cls=Command)(resolve)
+app.command(cls=Command)(start)
+app.command(cls=Command)(stop)
+app.command(cls=Command)(status)
+app.command(cls=Command)(metrics)
+app.command(cls=Command)(events)
+app.command(cls=Command)(replay)
+app.command("test-event", cls=Command)(test_event)
+app.command(cls=Command)(audit)
+app.command(cls=Command)(doctor)
 app.add_typer(task_commands.app, name="task")
 app.add_typer(agent_commands.app, name="agent")
 app.add_typer(notification_commands.app, name="notifications")

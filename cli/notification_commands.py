@@ -7,16 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from adapters.outbox_table import STATUSES
+from cli.help import Command, group
 from cli.options import EXIT_USAGE, HomeOption, JsonOption, fail, settings_for
 
 if TYPE_CHECKING:
     pass
 
-app = typer.Typer(
-    help="Notifications the coordinator decided to send: list them by status, re-deliver dead letters.",
-    invoke_without_command=True,
-    no_args_is_help=False,
-)
+app = group("Notifications the coordinator decided to send: list them by status, re-deliver dead letters.\n\n"
+            "Example: `coordinator notifications --status dead`",
+            invoke_without_command=True, no_args_is_help=False)
 
 StatusOption = Annotated[
     str | None,
@@ -37,6 +36,8 @@ def notifications(
 
     Statuses: pending (waiting for its first attempt), failed (will be retried), delivered, dead
     (gave up; see `coordinator notifications retry`).
+
+    Example: `coordinator notifications --status dead`
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -57,7 +58,7 @@ def notifications(
                 for d in documents]))
 
 
-@app.command()
+@app.command(cls=Command)
 def retry(
     notification: Annotated[
         str | None,
@@ -68,7 +69,10 @@ def retry(
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """Make dead letters deliverable again (fresh attempts) and deliver them now."""
+    """Make dead letters deliverable again (fresh attempts) and deliver them now.
+
+    Example: `coordinator notifications retry --dead`
+    """
     from cli import actions
     from cli.remote import carry_out
     from cli.render import print_json

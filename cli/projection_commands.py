@@ -6,15 +6,18 @@ from typing import Annotated
 
 import typer
 
+from cli.help import Command, group
 from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, fail, settings_for
 
-app = typer.Typer(help="Read models (projections): their version, position and lag; rebuild them.",
-                  no_args_is_help=True)
+app = group("Read models (projections): their version, position and lag; rebuild them.")
 
 
-@app.command("status")
+@app.command("status", cls=Command)
 def projections_status(json_output: JsonOption = False, home: HomeOption = None) -> None:
-    """Each projection's schema version, the last event it applied, and how many events it has yet to apply."""
+    """Each projection's schema version, the last event it applied, and how many events it has yet to apply.
+
+    Example: `coordinator projections status`
+    """
     from cli.bootstrap import services
     from cli.reading import existing_home
     from cli.render import print_json, show, table
@@ -29,15 +32,19 @@ def projections_status(json_output: JsonOption = False, home: HomeOption = None)
                [(r["name"], r["version"], r["position"], r["lag"]) for r in rows]))
 
 
-@app.command("rebuild")
+@app.command("rebuild", cls=Command)
 def projections_rebuild(
-    name: Annotated[str | None, typer.Argument(metavar="NAME", help="Only this projection. [default: all]",
-                                               show_default=False)] = None,
+    name: Annotated[str | None, typer.Argument(
+        metavar="NAME", help="Only this projection: status, metrics, history or crisis. \\[default: all]",
+        show_default=False)] = None,
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
     """Drop a projection's tables and rebuild it from the start of history (others are untouched). A damaged
-    read-model file is moved aside (`views.sqlite.damaged-<time>`) and every projection rebuilt."""
+    read-model file is moved aside (`views.sqlite.damaged-<time>`) and every projection rebuilt.
+
+    Example: `coordinator projections rebuild metrics`
+    """
     from adapters.home_files import VIEWS_FILE
     from cli.bootstrap import services
     from cli.reading import existing_home

@@ -6,7 +6,10 @@ from cli.options import HomeOption, JsonOption
 
 
 def quarantine(json_output: JsonOption = False, home: HomeOption = None) -> None:
-    """List quarantined input: source file, line, reason and the raw text, oldest first."""
+    """List quarantined input: source file, line, reason and the raw text, oldest first.
+
+    Example: `coordinator quarantine --json`
+    """
     from cli.queries import HomeQueries
     from cli.render import clip, print_json, show, table
 

@@ -101,9 +101,17 @@ def show(renderable: Any) -> None:
     """Print a rich renderable on stdout (wide enough for ids and times when piped)."""
     from rich.console import Console
 
-    console = Console(soft_wrap=False)
+    class Quiet(Console):
+        """A console that leaves a closed pipe to the command line, which ends quietly with exit 0 (rich's own
+        console would exit 1)."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    console = Quiet(soft_wrap=False)
     if not console.is_terminal:
-        console = Console(soft_wrap=False, width=PIPED_WIDTH)
+        console = Quiet(soft_wrap=False, width=PIPED_WIDTH)
     console.print(renderable)
 
 

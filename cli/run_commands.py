@@ -55,6 +55,8 @@ def run(
     the valid alerts around it are processed. Alerts already seen are skipped, so running
     again on the same (or a grown) file only applies what is new. Following resumes where
     the last run stopped; a file that does not exist yet is waited for.
+
+    Example: `coordinator run --once --alerts-file coordination_alerts.json --as-of 2025-07-16T22:30:00Z`
     """
     from cli import running
 
@@ -83,7 +85,10 @@ def tick(
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """Evaluate time rules only: record every deadline and silence threshold crossed by `--as-of`."""
+    """Evaluate time rules only: record every deadline and silence threshold crossed by `--as-of`.
+
+    Example: `coordinator tick --as-of 2025-07-16T23:00:00Z`
+    """
     from cli import running
 
     running.tick(settings_for(home), as_of_moment(as_of), json_output)

@@ -46,7 +46,10 @@ def start(
     home: HomeOption = None,
 ) -> None:
     """Start the coordinator in the background, following the alerts file and serving its HTTP API; returns once
-    it is ready. Its log is `<home>/coordinator.log`; `coordinator status` shows its pid, uptime and API address."""
+    it is ready. Its log is `<home>/coordinator.log`; `coordinator status` shows its pid, uptime and API address.
+
+    Example: `coordinator start --alerts-file coordination_alerts.json --http 127.0.0.1:8686`
+    """
     settings = with_http(settings_for(home), http, no_http)
     running = holder(settings.home)
     if running is not None:
@@ -78,7 +81,10 @@ def start(
 
 
 def stop(home: HomeOption = None) -> None:
-    """Stop the background coordinator gracefully: it finishes its current batch and flushes, then exits."""
+    """Stop the background coordinator gracefully: it finishes its current batch and flushes, then exits.
+
+    Example: `coordinator stop`
+    """
     settings = settings_for(home)
     running = holder(settings.home)
     if running is None:
@@ -107,7 +113,10 @@ def test_event(
     agent: Annotated[str, typer.Option("--agent", help="Agent the alert names.")] = "test-agent",
     home: HomeOption = None,
 ) -> None:
-    """Append a valid synthetic alert (stamped now) to the alerts file, to see the coordinator respond."""
+    """Append a valid synthetic alert (stamped now) to the alerts file, to see the coordinator respond.
+
+    Example: `coordinator test-event --type AGENT_UNRESPONSIVE --agent agent-3`
+    """
     settings = settings_for(home)
     try:
         kind = AlertType(alert_type.strip().upper())

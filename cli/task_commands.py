@@ -7,15 +7,16 @@ from typing import Annotated
 
 import typer
 
+from cli.help import Command, group
 from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, as_of_moment, fail
 from domain.stages import Stage
 
-app = typer.Typer(help="Inspect tasks: their level, agent, deadline and escalation history.", no_args_is_help=True)
+app = group("Inspect tasks: their level, agent, deadline and escalation history.")
 LEVELS = [stage.value for stage in Stage]
 """The levels a listing can be narrowed to (EMERGENCY: RED's last stage)."""
 
 
-@app.command("show")
+@app.command("show", cls=Command)
 def show_task(
     task_id: Annotated[
         str, typer.Argument(metavar="TASK_ID", help="The task id as the alerts name it, e.g. task-123.")
@@ -28,7 +29,10 @@ def show_task(
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """Show one task with its escalation history (exit 1 if no alert named it)."""
+    """Show one task with its escalation history (exit 1 if no alert named it).
+
+    Example: `coordinator task show task-101 --at 2025-07-16T21:00:00Z`
+    """
     from app.ports import NotFound
     from cli.plain import task_text
     from cli.render import print_json, timestamp
@@ -68,7 +72,7 @@ def _as_of(task_id: str, moment: datetime, home: HomeOption) -> dict[str, object
     return document_of_task(task_fields(task), history_rows(history))
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_tasks(
     level: Annotated[
         str | None, typer.Option("--level", help=f"Only tasks at this level ({', '.join(LEVELS)}; any case).")
@@ -80,7 +84,10 @@ def list_tasks(
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """List tasks, most severe first."""
+    """List tasks, most severe first.
+
+    Example: `coordinator task list --level red --agent working-agent --limit 20`
+    """
     from cli.queries import HomeQueries
     from cli.render import level_text, print_json, show, table
 

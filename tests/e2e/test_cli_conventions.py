@@ -1,0 +1,84 @@
+"""What people expect of any command line: help that teaches (with an example) behind `-h`, a version, shell
+completion, and a quiet exit 0 when the reader of a pipe has seen enough."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+import typer
+
+from cli.main import app
+from tests.e2e.conftest import ISOLATED, Result, coordinator_executable
+from tests.e2e.service_support import Run
+
+
+def leaf_commands() -> list[tuple[str, ...]]:
+    """Every command a user can run, as its words (`("task", "show")`)."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(command: typer.core.TyperGroup | typer.core.TyperCommand, words: tuple[str, ...]) -> None:
+        children = getattr(command, "commands", None)
+        if not children:
+            found.append(words)
+            return
+        if getattr(command, "invoke_without_command", False) and words:
+            found.append(words)
+        for name, child in children.items():
+            walk(child, (*words, name))
+
+    walk(typer.main.get_command(app), ())
+    return found
+
+
+@pytest.mark.parametrize("words", leaf_commands(), ids=" ".join)
+def test_every_command_explains_itself_with_an_example_and_a_plain_usage_line(coordinator: Run,
+                                                                               words: tuple[str, ...]) -> None:
+    result = coordinator(*words, "-h")
+    assert result.code == 0, result.err
+    assert "Example: coordinator " in result.out
+    usage = next(line for line in result.out.splitlines() if "Usage:" in line)
+    assert "{" not in usage and "}" not in usage, usage
+    assert "<bool>" not in result.out
+
+
+def test_projections_rebuild_names_the_projections_it_can_rebuild(coordinator: Run) -> None:
+    shown = coordinator("projections", "rebuild", "--help").out
+    assert all(name in shown for name in ("status", "metrics", "history", "crisis"))
+
+
+def test_the_version_is_the_installed_one_and_completion_can_be_installed(coordinator: Run) -> None:
+    assert coordinator("--version").out.strip() == f"coordinator {version('hive-coordinator')}"
+    assert coordinator("-V").code == 0
+    shown = coordinator("--help").out
+    assert "--install-completion" in shown and "--show-completion" in shown
+
+
+def _first_line_then_close(args: list[str], cwd: Path, env: dict[str, str]) -> Result:
+    """Run a command whose reader takes one line and stops reading, as `| head -1` does."""
+    process = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    return Result(process.wait(timeout=120), first.decode(), err)
+
+
+def test_a_closed_pipe_ends_every_command_quietly_with_exit_0(coordinator: Run, tmp_path: Path) -> None:
+    alerts = tmp_path / "many.jsonl"
+    alerts.write_text("".join(json.dumps({"type": "COORDINATION_CRISIS", "task_id": f"task-{n}", "agent_id": "a",
+                                          "escalation_level": "red", "timestamp": "2025-07-16T10:00:00Z"}) + "\n"
+                              for n in range(1_500)), encoding="utf-8")
+    env = {**os.environ, **ISOLATED, "COORDINATOR_HOME": str(tmp_path / "home")}
+    executable = coordinator_executable()
+    once = _first_line_then_close([executable, "run", "--once", "--alerts-file", str(alerts), "--as-of",
+                                   "2025-07-16T11:00:00Z"], tmp_path, env)
+    assert once.code == 0 and "Error" not in once.err and "Traceback" not in once.err, once.err
+    for command in (["events", "5000", "--json"], ["task", "list"], ["notifications", "--limit", "5000", "--json"]):
+        result = _first_line_then_close([executable, *command], tmp_path, env)
+        assert result.code == 0 and "Error" not in result.err and "Traceback" not in result.err, (command, result.err)
+        assert result.out
