@@ -10,14 +10,16 @@ import typer
 
 from cli.help import Command, group
 from cli.options import EXIT_USAGE, HomeOption, JsonOption, as_of_moment, fail
-from cli.render import say
+from cli.render import clip, say
 
 export_app = group("Export read models in the upstream system's formats.")
 
-SinceOption = Annotated[str | None, typer.Option("--since", help="Only episodes that started at or after this "
-                                                  "ISO 8601 instant.", show_default=False)]
-UntilOption = Annotated[str | None, typer.Option("--until", help="Only episodes that started at or before this "
-                                                  "ISO 8601 instant.", show_default=False)]
+SinceOption = Annotated[str | None, typer.Option("--since", metavar="WHEN", show_default=False,
+                                                  help="Only episodes that started at or after this instant "
+                                                  "(ISO 8601, a date, yesterday, 2h...).")]
+UntilOption = Annotated[str | None, typer.Option("--until", metavar="WHEN", show_default=False,
+                                                  help="Only episodes that started at or before this instant "
+                                                  "(ISO 8601, a date, now, 2h...).")]
 
 
 def audit(
@@ -51,8 +53,8 @@ def audit(
         show(table(
             f"{episode['task_id']} (agent {episode['agent_id'] or '-'}): {episode['severity']} from "
             f"{episode['started_at']}, {ended}",
-            ["at", "step", "detail"],
-            [(step["at"], step["step"], _detail(step)) for step in episode["steps"]],
+            ["at", "clock", "step", "detail"],
+            [(step["at"], step["clock"], step["step"], _detail(step)) for step in episode["steps"]],
         ))
 
 
@@ -92,7 +94,8 @@ def _detail(step: dict[str, Any]) -> str:
     if kind == "escalation" or kind == "de-escalated":
         return f"{detail.get('from_stage')} -> {detail.get('to_stage')}: {detail.get('reason')}"
     if kind == "notification":
-        return "; ".join(f"{n['recipient']} ({n['priority']}): {n['message'][:60]}" for n in detail["notifications"])
+        return "; ".join(f"{n['recipient']} ({n['priority']}): {clip(n['message'], 60)}"
+                         for n in detail["notifications"])
     if kind == "delivery":
         outcome = "delivered" if "error" not in detail else f"failed: {detail['error']}"
         return f"{detail.get('key')} via {detail.get('channel')}: {outcome}"

@@ -42,8 +42,9 @@ def events(
     if not documents:
         say("no events match")
         return
-    show(table(f"{len(documents)} most recent event(s)", ["#", "event", "subject", "at", "summary"],
-               [(d["position"], d["event"], d["subject"], d["at"], d["summary"]) for d in documents]))
+    show(table(f"{len(documents)} most recent event(s) (clock: alert = the alerts' business time, wall = when it "
+               "happened here)", ["#", "event", "subject", "at", "clock", "summary"],
+               [(d["position"], d["event"], d["subject"], d["at"], d["clock"], d["summary"]) for d in documents]))
 
 
 def replay(
@@ -129,7 +130,7 @@ def _names(views: ReadSide) -> dict[str, str]:
 
 
 def _document(record: Any, names: dict[str, str]) -> dict[str, Any]:
-    from projections.records import aggregate_key, event_kind, state_of, utc_text
+    from projections.records import aggregate_key, clock_of, event_kind, state_of, utc_text, zulu
 
     state = state_of(record)
     kind = event_kind(record.topic)
@@ -138,9 +139,10 @@ def _document(record: Any, names: dict[str, str]) -> dict[str, Any]:
         "event": kind,
         "subject": names.get(aggregate_key(record), aggregate_key(record)),
         "at": utc_text(state.get("at") or state.get("timestamp")),
+        "clock": clock_of(kind, state) if state.get("at") else "wall",
         "recorded_at": utc_text(state.get("timestamp")),
         "summary": _summary(kind, state),
-        "data": state,
+        "data": zulu(state),
     }
 
 

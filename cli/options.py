@@ -62,14 +62,15 @@ def settings_for(home: Path | None, **overrides: Any) -> Settings:
 
 
 def as_of_moment(value: str | None, option: str = "--as-of") -> datetime:
-    """Parse an `--as-of` value (ISO 8601; naive means UTC); now when absent."""
+    """Parse an instant option (ISO 8601, a date, `now`, `yesterday`, `2h`...; see `cli.when`); now when absent."""
     from adapters.clock import clock_from_environment
-    from adapters.timeparse import parse_timestamp
+    from cli.when import parse_when
 
+    now = clock_from_environment().now()
     if value is None:
-        return clock_from_environment().now()
+        return now
     try:
-        return parse_timestamp(value)
+        return parse_when(value, now)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint=option) from None
 

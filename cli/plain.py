@@ -31,8 +31,34 @@ def task_text(document: Mapping[str, Any]) -> str:
     return head + "\n\n" + text_table(["at", "from", "to", "reason"], rows)
 
 
+SECONDS = frozenset({"uptime", "avg_response_time"})
+"""Indicators that are durations in seconds (numbers in `--json`, human forms in text)."""
+
+
 def health_text(document: Mapping[str, Any]) -> str:
-    """`status` for people: one indicator per line."""
+    """`status` for people: one indicator per line, durations in human forms (`2h 15m`, `0.3s`)."""
     width = max(len(key) for key in document)
-    return "\n".join(f"{key.ljust(width)}  {'-' if value is None else visible(str(value))}"
-                     for key, value in document.items())
+    return "\n".join(f"{key.ljust(width)}  {_shown(key, value)}" for key, value in document.items())
+
+
+def _shown(key: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if key in SECONDS and isinstance(value, int | float):
+        return seconds_text(float(value))
+    return visible(str(value))
+
+
+def seconds_text(seconds: float) -> str:
+    """`14ms`, `0.3s`, `45s`, `12m 30s`, `2h 15m`, `3d 04h`."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms" if seconds < 0.1 else f"{seconds:.1f}s"
+    whole = round(seconds)
+    days, rest = divmod(whole, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"

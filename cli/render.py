@@ -116,6 +116,10 @@ def show(renderable: Any) -> None:
 
 
 def clip(text: str, width: int) -> str:
-    """`text` on one line, cut to `width` characters with an ellipsis when longer."""
+    """`text` on one line, cut to at most `width` characters at a word's end, with an ellipsis, when longer."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    if len(flat) <= width:
+        return flat
+    cut = flat[: width - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > width // 2 else cut).rstrip(" ,;:") + "…"

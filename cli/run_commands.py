@@ -34,8 +34,9 @@ def run(
     ] = None,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="Evaluate deadlines and silences as of this ISO 8601 time. \\[default: now]",
-                     show_default=False),
+        typer.Option("--as-of", metavar="WHEN", show_default=False,
+                     help="Evaluate deadlines and silences as of this instant (ISO 8601, a date, now, 2h...). "
+                     "\\[default: now]"),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any input was quarantined.")] = False,
     test_mode: Annotated[
@@ -80,8 +81,9 @@ def run(
 
 
 def tick(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="ISO 8601 time to evaluate at. \\[default: now]",
-                                              show_default=False)] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", metavar="WHEN", show_default=False,
+                                              help="The instant to evaluate at (ISO 8601, a date, now, 2h...). "
+                                              "\\[default: now]")] = None,
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:

@@ -23,8 +23,9 @@ def show_task(
     ],
     at: Annotated[
         str | None,
-        typer.Option("--at", help="Show the task as it was at this ISO 8601 instant (replayed from its events).",
-                     show_default=False),
+        typer.Option("--at", metavar="WHEN", show_default=False,
+                     help="Show the task as it was at this instant (ISO 8601, a date, yesterday, 2h...), replayed "
+                     "from its events."),
     ] = None,
     json_output: JsonOption = False,
     home: HomeOption = None,

@@ -81,10 +81,13 @@ GREEN = Demand(Stage.GREEN, "no rule applies")
 
 
 def describe_duration(delta: timedelta) -> str:
-    """`1h 05m`, `12m 30s`, `45s`: short and exact to the second."""
+    """`3d 04h`, `1h 05m`, `12m 30s`, `45s`: short, and exact to the second below an hour."""
     seconds = round(abs(delta.total_seconds()))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d {hours:02d}h"
     if hours:
         return f"{hours}h {minutes:02d}m"
     if minutes:

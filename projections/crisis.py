@@ -22,7 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 from projections import versions
 from projections.base import Projection, ReadModels, event_source
-from projections.records import Record, aggregate_key, event_kind, instant, records_by_id, state_of, utc_text
+from projections.records import (
+    Record,
+    aggregate_key,
+    clock_of,
+    event_kind,
+    instant,
+    records_by_id,
+    state_of,
+    utc_text,
+    zulu,
+)
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -400,13 +410,9 @@ def _step_stream(db: ReadModels, wanted: set[int], kinds: Sequence[str] = ()) ->
         batch = [row for row in batch if row[1] in wanted]
         stored = records_by_id(source, [row[0] for row in batch])
         for seq, episode_id, step in batch:
-            detail = _DECODE(stored[seq].state.decode("utf8"))
-            yield episode_id, {"seq": seq, "at": _step_time(detail.get("at")), "step": step, "detail": detail}
-
-
-def _step_time(at: Any) -> Any:
-    """A step's time: its event's `at` as every command prints it (UTC with a `Z`)."""
-    return at.replace("+00:00", "Z") if isinstance(at, str) else at
+            detail = zulu(_DECODE(stored[seq].state.decode("utf8")))
+            yield episode_id, {"seq": seq, "at": detail.get("at"), "step": step,
+                               "clock": clock_of(event_kind(stored[seq].topic), detail), "detail": detail}
 
 
 def _responses(steps: Sequence[Row]) -> list[Row]:

@@ -8,6 +8,7 @@ what read models keep anyway, and skipping the object round trip keeps rebuilds 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -108,6 +109,30 @@ def utc_text(stored: str | None) -> str | None:
     if stored.endswith("+00:00"):
         return stored[:-6] + "Z"
     return datetime.fromisoformat(stored).astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+_STORED_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?\+00:00")
+WALL_CLOCK_KINDS = frozenset({"NotificationDelivered", "DeliveryFailed", "Acknowledged"})
+"""Events whose `at` is when something happened on the wall clock (a delivery attempt, an acknowledgement), not
+the business time of the alerts."""
+
+
+def zulu(value: Any) -> Any:
+    """`value` with every stored UTC instant in it (nested ones too) written as every command prints them (`Z`)."""
+    if isinstance(value, str):
+        return value[:-6] + "Z" if _STORED_UTC.fullmatch(value) else value
+    if isinstance(value, dict):
+        return {key: zulu(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [zulu(item) for item in value]
+    return value
+
+
+def clock_of(kind: str, state: dict[str, Any]) -> str:
+    """`wall` when an event's `at` is wall-clock time (deliveries, acknowledgements, a resolution by hand), else
+    `alert`: the business time the alerts speak in."""
+    short = kind.rpartition(".")[2]
+    return "wall" if short in WALL_CLOCK_KINDS or (short == "Resolved" and state.get("by")) else "alert"
 
 
 def aggregate_key(record: Record) -> str:

@@ -16,7 +16,7 @@ from adapters.alert_file import read_alerts
 from cli.bootstrap import Services, build
 from cli.settings import ChannelsConfig, CommandChannelConfig, Settings
 from projections.crisis import CrisisProjection, crisis_log_lines, episodes, resolution_stats
-from projections.records import instant
+from projections.records import instant, zulu
 from projections.runner import ProjectionRunner
 
 PM = "pm-agent"
@@ -272,7 +272,10 @@ def test_each_step_shows_its_event_exactly_as_the_event_store_recorded_it(scenar
     [episode] = episodes(scenario.views())
     recorded = {record.id: json.loads(record.state) for record in scenario.services.ledger.select_records(0, 1000)}
     assert {step["step"] for step in episode["steps"]} == {"escalation", "notification", "alert", "delivery"}
-    assert all(step["detail"] == recorded[step["seq"]] for step in episode["steps"])
+    # as recorded, its instants written as every command prints them (UTC with a `Z`)
+    assert all(step["detail"] == zulu(recorded[step["seq"]]) for step in episode["steps"])
+    assert {step["clock"] for step in episode["steps"] if step["step"] == "delivery"} == {"wall"}
+    assert {step["clock"] for step in episode["steps"] if step["step"] == "escalation"} == {"alert"}
 
 
 def test_the_crisis_log_cannot_be_read_from_a_views_file_opened_without_its_event_store(scenario: Scenario) -> None:

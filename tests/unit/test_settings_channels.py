@@ -44,7 +44,7 @@ def test_a_channel_whose_configuration_it_refuses_raises_a_config_error_naming_t
 
     with pytest.raises(ConfigError, match=r"channels\.webhook: .*http or https"):
         build_channels(load_settings(tmp_path / "w"))
-    with pytest.raises(ConfigError, match=r"channels\.command: .*bad template"):
+    with pytest.raises(ConfigError, match=r"channels\.command\.argv\.1: .*bad template"):
         build_channels(load_settings(tmp_path / "c"))
 
 
@@ -84,7 +84,7 @@ def test_in_test_mode_every_notification_goes_to_the_console_whatever_the_routes
         tmp_path,
         'default_channel = "webhook"\n[channels.webhook]\nurl = "http://127.0.0.1:9/hook"\n'
         '[[routes]]\nchannel = "file"\nrecipient = "*"\n'
-        '[[routes]]\nchannel = "tmux"\n',
+        '[[routes]]\nchannel = "tmux"\n[channels.tmux]\ntarget = "{agent}"\n',
     )
     stream = io.StringIO()
 
