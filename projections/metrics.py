@@ -2,7 +2,8 @@
 
 `MetricsProjection` keeps counters and one row per requested notification; `metrics` turns them into a
 stable JSON document (`projections.prometheus` renders it in the Prometheus text exposition format).
-Times are wall-clock: when an event was recorded (its `timestamp`) and when a delivery attempt happened.
+Events per hour are counted by the business time of each event (its `at`; the recording time when it has none);
+response times are wall-clock: from a notification's request to its first delivery attempt.
 
 Rebuilds must be fast, so the few fields read from flat events (every event's timestamp, a delivery's key and
 time, a level change's stage and rule, an alert's type, the keys requested) are sliced from the stored JSON
@@ -166,11 +167,24 @@ def _text(state: bytes, name: bytes, last: bool = False) -> str | None:
     return None if b"\\" in value else value.decode()
 
 
+_AT = b',"at":"'
+
+
 def _hour(record: Record) -> bytes:
-    """`2025-07-16T22` for an event recorded at 22:xx UTC."""
+    """`2025-07-16T22` for an event of 22:xx UTC: its own `at` (the business time of the alerts, or the wall-clock
+    time of a delivery or acknowledgement), else when it was recorded.
+
+    The event's own `at` is the first unescaped `,"at":"` before any nested object or list (a string cannot hold
+    an unescaped quote); anything less plain is decoded."""
     state = record.state
-    if state[40:47] == b'+00:00"' and state[:14] == _TIMESTAMP:
-        return state[14:27]
+    start = state.find(_AT)
+    if start > 0 and state.find(b"{", 1, start) < 0 and state.find(b"[", 1, start) < 0:
+        end = state.find(b'"', start + 7)
+        if state[end - 6 : end] == b"+00:00":
+            return state[start + 7 : start + 20]
+    at = state_of(record).get("at") if start > 0 else None
+    if isinstance(at, str):
+        return utc_text(at)[:13].encode()  # type: ignore[index]
     return _wall(record)[:13].encode()
 
 
