@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from adapters import input_limits
 from adapters.delivery import Dispatcher, Observer, RetryPolicy
 from adapters.event_codec import EventMapper
 from adapters.home_lock import HomeLock
@@ -79,6 +80,7 @@ def projections_for() -> list[Projection]:
 def build(settings: Settings) -> Services:
     """Open (creating if needed) the home directory, event store and read models."""
     settings.home.mkdir(parents=True, exist_ok=True)
+    input_limits.configure(settings.limits)  # the alerts readers apply them from here on
     coordinator = Coordinator(env=event_store_env(settings), policy=policy_for(settings))
     recorder = coordinator.recorder
     assert isinstance(recorder, LedgerRecorder)
