@@ -14,7 +14,7 @@ import os
 import re
 from bisect import bisect_right
 from collections.abc import Generator, Iterable, Iterator
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -298,10 +298,12 @@ def _item(value: Any, raw: str, source: str, line: int, index: int | None, limit
 
 
 def _fallback(data: bytes, source: str, reason: str, limit: int) -> Iterator[Item]:
-    """A broken document: as JSON Lines if any of its lines is a JSON object, else one quarantined entry
-    (its text kept whole within the line limit, else its first bytes)."""
+    """A broken document: as JSON Lines if any of its lines is a JSON object or it is one line over the limit,
+    else one quarantined entry (its text kept whole within the line limit, else its first bytes)."""
     rows = data.split(b"\n")
-    if any(row.lstrip().startswith(b"{") and len(row) <= limit and isinstance(_decodes(row), dict) for row in rows):
+    content = list(islice((row for row in rows if row.strip()), 2))
+    if (len(content) == 1 and len(content[0]) > limit) or any(
+            row.lstrip().startswith(b"{") and len(row) <= limit and isinstance(_decodes(row), dict) for row in rows):
         yield from _json_lines(enumerate(rows, 1), source, limit)
     else:
         line = data[: len(data) - len(data.lstrip())].count(b"\n") + 1
