@@ -130,6 +130,7 @@ def _digest(handle: BinaryIO, start: int, end: int) -> str:
 
 def _mode(handle: BinaryIO, limits: Limits) -> str | None:
     """`lines`, `document`, or None when too little is written yet to tell."""
+    handle.seek(0)
     data = handle.read(BLOCK)
     mode = _mode_of(data)
     return mode if mode is not None or len(data) < BLOCK else _long_mode(handle, limits)
