@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from adapters import input_limits
 from adapters.alert_file import Item, item_of
 from domain.alerts import Quarantined
 
@@ -43,7 +44,8 @@ def parse_body(data: bytes, lines: bool, source: str) -> Body:
         value = json.loads(text)
     except (ValueError, RecursionError) as error:
         return _broken(text, f"not valid JSON: {error}", source)
-    return Body([item_of(member, _raw(member), source, None, index) for index, member in _members(value)])
+    limit = input_limits.current().max_line_bytes
+    return Body([item_of(member, _raw(member), source, None, index, limit) for index, member in _members(value)])
 
 
 def _members(value: Any) -> list[tuple[int | None, Any]]:
@@ -69,7 +71,7 @@ def _lines(text: str, source: str) -> Body:
             items.append(Quarantined(source, None, index, line[:RAW_KEPT], f"not valid JSON: {error}"))
             continue
         decoded += 1
-        items.append(item_of(value, line.strip(), source, None, index))
+        items.append(item_of(value, line.strip(), source, None, index, input_limits.current().max_line_bytes))
     if items and not decoded:
         return _broken(text, "not valid JSON Lines: no line is JSON", source)
     return Body(items)

@@ -2,21 +2,24 @@
 
 Forms, detected from the content: JSON Lines; a JSON array; a single alert object; an object with
 an `"alerts"` and/or `"events"` list; crisis-log entries, whose `original_event` is the alert.
-Every non-blank item yields one `Alert` or one `Quarantined`, in file order.
+Every non-blank item yields one `Alert` or one `Quarantined`, in file order. Lines are read in bounded
+blocks; a line, item or document over its limit (`adapters.input_limits`) is quarantined saying so.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
+import os
 import re
 from bisect import bisect_right
 from collections.abc import Generator, Iterable, Iterator
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from adapters.alert_schema import AlertRejected, to_alert
+from adapters.input_limits import KEPT, Limits, Line, Oversized, bounded_lines, current, raw_text, too_long
 from domain.alerts import Alert, Quarantined
 
 Item = Alert | Quarantined
@@ -30,40 +33,65 @@ _LOOKAHEAD = 16  # longer than any JSON literal, so an error this far from a win
 _UNCLOSED = "the JSON array starting on this line is never closed"
 
 
-def read_alerts(path: Path) -> Iterator[Item]:
-    """Alerts and quarantined items of the file at `path`, in file order.
+def read_alerts(path: Path, limits: Limits | None = None) -> Iterator[Item]:
+    """Alerts and quarantined items of the file at `path`, in file order (within `limits`, by default the
+    configured ones).
 
     Raises FileNotFoundError at once if the file does not exist.
     """
     path.stat()
-    return _read(path, str(path))
+    return _read(path, str(path), limits or current())
 
 
-def _read(path: Path, source: str) -> Iterator[Item]:
+def _read(path: Path, source: str, limits: Limits) -> Iterator[Item]:
+    limit = limits.max_line_bytes
     with path.open("rb") as handle:
-        numbered = enumerate(handle, 1)
-        head: list[tuple[int, bytes]] = []
-        content: list[bytes] = []
+        numbered = enumerate(bounded_lines(handle, limit), 1)
+        head: list[tuple[int, Line]] = []
+        content: list[Line] = []
         for number, data in numbered:
-            if number == 1 and data.startswith(codecs.BOM_UTF8):
-                data = data[len(codecs.BOM_UTF8) :]
+            if number == 1:
+                data = _without_bom(data)
             head.append((number, data))
-            if data.strip():
-                content.append(data.strip())
+            if isinstance(data, Oversized) or data.strip():
+                content.append(data if isinstance(data, Oversized) else data.strip())
                 if len(content) == 2:
                     break
         if not content:
             return
         if _is_json_lines(content):
-            yield from _json_lines(chain(head, numbered), source)
+            yield from _json_lines(chain(head, numbered), source, limit)
             return
-        document = b"".join(data for _, data in head) + handle.read()
-    yield from _document(document, source)
+        document = _whole(handle, limits.max_document_bytes)
+        if document is None:
+            first = next(number for number, data in head if isinstance(data, Oversized) or data.strip())
+            size = max(os.fstat(handle.fileno()).st_size, limits.max_document_bytes + 1)
+            handle.seek(0)
+            yield too_long(source, first, None, "document", size, handle.read(KEPT).removeprefix(codecs.BOM_UTF8),
+                           limits.max_document_bytes, "max_document_bytes")
+            return
+    yield from _document(document, source, limit)
 
 
-def parse_json_lines(numbered: Iterable[tuple[int, bytes]], source: str) -> Iterator[Item]:
-    """Alerts and quarantined items of numbered JSON Lines (`(line number, bytes)` pairs)."""
-    return _json_lines(numbered, source)
+def _without_bom(data: Line) -> Line:
+    if isinstance(data, Oversized):
+        return Oversized(data.size, data.head.removeprefix(codecs.BOM_UTF8), data.complete)
+    return data.removeprefix(codecs.BOM_UTF8)
+
+
+def _whole(handle: BinaryIO, limit: int) -> bytes | None:
+    """The whole file without a byte order mark, or None when it is over `limit` bytes."""
+    if os.fstat(handle.fileno()).st_size > limit:
+        return None
+    handle.seek(0)
+    data = handle.read(limit + 1)
+    return None if len(data) > limit else data.removeprefix(codecs.BOM_UTF8)
+
+
+def parse_json_lines(numbered: Iterable[tuple[int, Line]], source: str, limit: int) -> Iterator[Item]:
+    """Alerts and quarantined items of numbered JSON Lines (`(line number, line)` pairs), each line
+    held to `limit` bytes."""
+    return _json_lines(numbered, source, limit)
 
 
 def first_line_is_an_item(data: bytes) -> bool:
@@ -74,13 +102,17 @@ def first_line_is_an_item(data: bytes) -> bool:
     return False
 
 
-def _is_json_lines(content: list[bytes]) -> bool:
-    """JSON Lines when, of two or more non-blank lines, the first (or, if broken, the second) is JSON."""
+def _is_json_lines(content: list[Line]) -> bool:
+    """JSON Lines when, of two or more non-blank lines, the first (or, if broken, the second) is JSON, or
+    the first is over the line limit and opens no array."""
     if len(content) < 2:
         return False
-    if _decodes(content[0]) is not None:
+    first, second = content
+    if isinstance(first, Oversized):
+        return not first.head.lstrip().startswith(b"[")
+    if _decodes(first) is not None:
         return True
-    return not content[0].startswith(b"[") and _decodes(content[1]) is not None
+    return not first.startswith(b"[") and isinstance(second, bytes) and _decodes(second) is not None
 
 
 def _decodes(data: bytes) -> object | None:
@@ -92,8 +124,13 @@ def _decodes(data: bytes) -> object | None:
     return value
 
 
-def _json_lines(numbered: Iterable[tuple[int, bytes]], source: str) -> Iterator[Item]:
+def _json_lines(numbered: Iterable[tuple[int, Line]], source: str, limit: int) -> Iterator[Item]:
     for number, data in numbered:
+        if isinstance(data, bytes) and len(data) > limit and len(data.removesuffix(b"\n")) > limit:
+            data = Oversized(len(data.removesuffix(b"\n")), data[:KEPT], complete=True)
+        if isinstance(data, Oversized):
+            yield too_long(source, number, None, "line", data.size, data.head, limit)
+            continue
         try:
             line = data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -116,17 +153,17 @@ def _json_lines(numbered: Iterable[tuple[int, bytes]], source: str) -> Iterator[
         yield item_of(value, text, source, number, None)
 
 
-def _document(data: bytes, source: str) -> Iterator[Item]:
+def _document(data: bytes, source: str, limit: int) -> Iterator[Item]:
     """A whole-document form; falls back to JSON Lines when the document is broken but its lines are not."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        yield from _fallback(data, source, _utf8_error(data, exc))
+        yield from _fallback(data, source, _utf8_error(data, exc), limit)
         return
     lines = _Lines(text)
     start = _skip(_SPACE, text, 0)
     if text.startswith("[", start):
-        end = yield from _walk_array(text, start, lines, source)
+        end = yield from _walk_array(text, start, lines, source, limit)
     else:
         envelopes: list[int] = []
         try:
@@ -135,16 +172,16 @@ def _document(data: bytes, source: str) -> Iterator[Item]:
             else:
                 value, end = _DECODER.raw_decode(text, start)
         except (ValueError, RecursionError) as exc:
-            yield from _fallback(data, source, _json_error(exc))
+            yield from _fallback(data, source, _json_error(exc), limit)
             return
         if not envelopes or "type" in value or isinstance(value.get("original_event"), dict):
-            yield item_of(value, text[start:end], source, lines.at(start), None)
+            yield item_of(value, text[start:end], source, lines.at(start), None, limit)
         else:
             for position in envelopes:
-                yield from _walk_array(text, position, lines, source)
+                yield from _walk_array(text, position, lines, source, limit)
     if text[end:].strip():
         rest = text[end:].encode("utf-8").split(b"\n")
-        yield from _json_lines(enumerate(rest, lines.at(end)), source)
+        yield from _json_lines(enumerate(rest, lines.at(end)), source, limit)
 
 
 def _members(text: str, start: int) -> tuple[dict[str, Any], list[int], int]:
@@ -177,7 +214,7 @@ def _skip(pattern: re.Pattern[str], text: str, pos: int) -> int:
     return match.end() if match else pos
 
 
-def _walk_array(text: str, start: int, lines: _Lines, source: str) -> Generator[Item, None, int]:
+def _walk_array(text: str, start: int, lines: _Lines, source: str, limit: int) -> Generator[Item, None, int]:
     """Items of the array opening at `start`. A broken item is quarantined and reading resumes at the next
     line indented no deeper than it. Returns the offset after the array."""
     pos, index, size = start + 1, 0, len(text)
@@ -198,7 +235,7 @@ def _walk_array(text: str, start: int, lines: _Lines, source: str) -> Generator[
             if end >= size:
                 return size
         else:
-            yield item_of(value, text[pos:end], source, lines.at(pos), index)
+            yield item_of(value, text[pos:end], source, lines.at(pos), index, limit)
         index += 1
         pos = end
 
@@ -248,8 +285,14 @@ def _resume(text: str, item_pos: int, error_pos: int) -> int:
     return len(text)
 
 
-def item_of(value: Any, raw: str, source: str, line: int | None, index: int | None) -> Item:
-    """The alert a decoded item is (a crisis-log entry counts as its `original_event`), or why it is quarantined."""
+def item_of(
+    value: Any, raw: str, source: str, line: int | None, index: int | None, limit: int | None = None,
+) -> Item:
+    """The alert a decoded item is (a crisis-log entry counts as its `original_event`), or why it is quarantined
+    (among others: over `limit` bytes)."""
+    if limit is not None and len(raw) > limit // 4 and (size := len(raw.encode())) > limit:
+        what = "item" if index is not None or "\n" in raw else "line"
+        return too_long(source, line, index, what, size, raw[:KEPT].encode(), limit)
     if isinstance(value, dict) and "type" not in value and isinstance(value.get("original_event"), dict):
         value = value["original_event"]
     try:
@@ -258,14 +301,18 @@ def item_of(value: Any, raw: str, source: str, line: int | None, index: int | No
         return Quarantined(source, line, index, raw, exc.reason)
 
 
-def _fallback(data: bytes, source: str, reason: str) -> Iterator[Item]:
-    """A broken document: as JSON Lines if any of its lines is a JSON object, else one quarantined entry."""
+def _fallback(data: bytes, source: str, reason: str, limit: int) -> Iterator[Item]:
+    """A broken document: as JSON Lines if any of its lines is a JSON object or it is one line over the limit,
+    else one quarantined entry (its text kept whole within the line limit, else its first bytes)."""
     rows = data.split(b"\n")
-    if any(row.lstrip().startswith(b"{") and isinstance(_decodes(row), dict) for row in rows):
-        yield from _json_lines(enumerate(rows, 1), source)
+    content = list(islice((row for row in rows if row.strip()), 2))
+    if (len(content) == 1 and len(content[0]) > limit) or any(
+            row.lstrip().startswith(b"{") and len(row) <= limit and isinstance(_decodes(row), dict) for row in rows):
+        yield from _json_lines(enumerate(rows, 1), source, limit)
     else:
         line = data[: len(data) - len(data.lstrip())].count(b"\n") + 1
-        yield Quarantined(source, line, None, data.decode("utf-8", "replace").strip(), reason)
+        raw = data.decode("utf-8", "replace").strip() if len(data) <= limit else raw_text(data)
+        yield Quarantined(source, line, None, raw, reason)
 
 
 def _json_error(exc: ValueError | RecursionError) -> str:

@@ -1,12 +1,14 @@
 """Follows an alerts file as the accountability system writes it, from a durable position.
 
 JSON Lines files are read incrementally: only complete lines (ending in a newline) are parsed, so a
-half-written last line waits for its newline and is never lost. A file that shrank (truncated), was
-replaced (new inode) or whose first bytes changed (deleted and written again) is read again from its
-start. A file that does not exist yet is waited for. A JSON array or document rewritten as a whole is
-read again whenever its size or modification time changes; alerts already seen are then recognised by
-their fingerprints. Nothing is kept in memory between reads except the position, which the coordinator
-records with the alerts it came with.
+half-written last line waits for its newline and is never lost. Lines are read in bounded blocks: one over
+`max_line_bytes` is quarantined without being held whole (`adapters.input_limits`). The position records
+digests of the file's first bytes and of the bytes just before it: a file that shrank (truncated), was
+replaced (new inode) or whose recorded bytes changed (rewritten in place, even beginning the same) is read
+again from its start, and alerts already applied are recognised by their fingerprints. A file that does not
+exist yet is waited for. A JSON array or document rewritten as a whole is read again whenever its size or
+modification time changes. Nothing is kept in memory between reads except the position, which the
+coordinator records with the alerts it came with.
 """
 
 from __future__ import annotations
@@ -17,14 +19,20 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from adapters.alert_file import Item, parse_json_lines, read_alerts
+from adapters.input_limits import BLOCK, Limits, Line, Oversized, bounded_lines, current, is_complete, width
 from domain.sources import SourceMark
 
-BLOCK = 64 * 1024
-"""Bytes read at a time while collecting lines."""
+__all__ = ["BLOCK", "CHUNK_BYTES", "HEAD", "TAIL", "AlertFollower", "Chunk"]
+
 HEAD = 128
-"""How many of the file's first bytes identify it (a rewritten file has other first bytes)."""
+"""How many of the file's first bytes identify it (a file written in its place has other first bytes)."""
+TAIL = 4096
+"""How many bytes just before the position identify it too (a file rewritten in place has other bytes there)."""
+CHUNK_BYTES = 2 * 1024 * 1024
+"""A chunk holds at most about this many bytes of lines (and at least one line), however many lines fit."""
 _ENVELOPES = ("alerts", "events")
 
 
@@ -37,7 +45,7 @@ class Chunk:
 
 
 class AlertFollower:
-    """Reads what is new in one alerts file since `mark` (None: from the start)."""
+    """Reads what is new in one alerts file since `mark` (None: from the start), within the configured limits."""
 
     def __init__(self, path: Path, mark: SourceMark | None = None, max_lines: int = 2_000) -> None:
         self.path = path
@@ -50,68 +58,111 @@ class AlertFollower:
             status = os.stat(self.path)
         except FileNotFoundError:
             return None
+        limits = current()
         with self.path.open("rb") as handle:
-            mark = self.mark if self.mark is not None and self._same_file(handle, status, self.mark) else None
+            mark = self.mark if self.mark is not None and _same_file(handle, status, self.mark) else None
             if mark is None:
-                mode = _mode(handle.read(BLOCK))
+                mode = _mode(handle, limits)
                 if mode is None:
                     return None
                 if mode == "document":
-                    return self._document(status)
+                    return self._document(handle, status, limits)
                 start, line = _content_start(handle), 1
             elif mark.line == 0:
-                return self._document(status)
+                return self._document(handle, status, limits)
             else:
                 start, line = mark.offset, mark.line
-            return self._lines(handle, status, start, line)
+            return self._lines(handle, status, start, line, limits.max_line_bytes)
 
     def advance(self, mark: SourceMark) -> None:
         """Take `mark` as read (call once the chunk it came with has been recorded)."""
         self.mark = mark
 
-    def _same_file(self, handle: object, status: os.stat_result, mark: SourceMark) -> bool:
-        if mark.inode != status.st_ino or status.st_size < mark.offset:
-            return False
-        return not mark.head or _head(self.path, min(mark.offset, HEAD)) == mark.head
-
-    def _lines(self, handle: object, status: os.stat_result, start: int, line: int) -> Chunk | None:
-        assert hasattr(handle, "seek") and hasattr(handle, "read")
+    def _lines(self, handle: BinaryIO, status: os.stat_result, start: int, line: int, limit: int) -> Chunk | None:
         handle.seek(start)
-        lines: list[bytes] = []
-        pending = b""
-        consumed = 0
-        while len(lines) < self.max_lines:
-            block = handle.read(BLOCK)
-            if not block:
+        taken: list[Line] = []
+        consumed = kept = 0
+        for entry in bounded_lines(handle, limit):
+            if not is_complete(entry):
+                break  # a half-written line: wait for its newline
+            taken.append(entry)
+            consumed += width(entry)
+            kept += len(entry.head) if isinstance(entry, Oversized) else len(entry)
+            if len(taken) >= self.max_lines or kept >= CHUNK_BYTES:
                 break
-            parts = (pending + block).split(b"\n")
-            pending = parts.pop()
-            room = self.max_lines - len(lines)
-            taken = parts[:room]
-            lines.extend(taken)
-            consumed += sum(len(text) + 1 for text in taken)
-            if len(parts) > room:
-                break
-        if not lines:
-            return None  # nothing but a half-written line: wait for its newline
-        items = list(parse_json_lines(enumerate((text + b"\n" for text in lines), line), str(self.path)))
+        if not taken:
+            return None
+        items = list(parse_json_lines(enumerate(taken, line), str(self.path), limit))
         offset = start + consumed
-        head = _head(self.path, min(offset, HEAD))
-        mark = SourceMark(str(self.path), status.st_ino, offset, line + len(lines), 0, head)
+        mark = SourceMark(str(self.path), status.st_ino, offset, line + len(taken), 0, _identity(handle, offset))
         return Chunk(items, mark)
 
-    def _document(self, status: os.stat_result) -> Chunk | None:
+    def _document(self, handle: BinaryIO, status: os.stat_result, limits: Limits) -> Chunk | None:
         mark = self.mark
         unchanged = (mark.offset, mark.mtime_ns) == (status.st_size, status.st_mtime_ns) if mark else False
         if mark is not None and mark.line == 0 and unchanged:
             return None
-        items = list(read_alerts(self.path))
-        head = _head(self.path, min(status.st_size, HEAD))
-        return Chunk(items, SourceMark(str(self.path), status.st_ino, status.st_size, 0, status.st_mtime_ns, head))
+        items = list(read_alerts(self.path, limits))
+        identity = _identity(handle, status.st_size)
+        return Chunk(items, SourceMark(str(self.path), status.st_ino, status.st_size, 0, status.st_mtime_ns, identity))
 
 
-def _mode(data: bytes) -> str | None:
+def _same_file(handle: BinaryIO, status: os.stat_result, mark: SourceMark) -> bool:
+    """Whether the file is still the one `mark` was taken in, grown or not. A mark recorded before the
+    digest of the bytes before its position was kept is checked by its first bytes only."""
+    if mark.inode != status.st_ino or status.st_size < mark.offset:
+        return False
+    if not mark.head:
+        return True
+    recorded = mark.head.split(":")
+    return _identity(handle, mark.offset).split(":")[: len(recorded)] == recorded
+
+
+def _identity(handle: BinaryIO, offset: int) -> str:
+    """`head:tail`: digests of the file's first `HEAD` bytes and of the `TAIL` bytes just before `offset`."""
+    return f"{_digest(handle, 0, min(offset, HEAD))}:{_digest(handle, max(0, offset - TAIL), offset)}"
+
+
+def _digest(handle: BinaryIO, start: int, end: int) -> str:
+    handle.seek(start)
+    return hashlib.sha1(handle.read(end - start)).hexdigest()
+
+
+def _mode(handle: BinaryIO, limits: Limits) -> str | None:
     """`lines`, `document`, or None when too little is written yet to tell."""
+    handle.seek(0)
+    data = handle.read(BLOCK)
+    mode = _mode_of(data)
+    return mode if mode is not None or len(data) < BLOCK else _long_mode(handle, limits)
+
+
+def _long_mode(handle: BinaryIO, limits: Limits) -> str | None:
+    """The mode of a file whose first block holds no whole line: its first line is long, maybe over the
+    limit. Such a line followed by others is a JSON line; alone, it is read whole (within the document
+    limit) to tell a document from a line."""
+    start = _content_start(handle)
+    content: list[Line] = []
+    for entry in bounded_lines(handle, limits.max_line_bytes):
+        if isinstance(entry, Oversized) or entry.strip():
+            content.append(entry)
+            if len(content) == 2:
+                break
+    if not content:
+        return None
+    if not isinstance(content[0], Oversized):
+        return _mode_of(b"".join(entry for entry in content if isinstance(entry, bytes)))
+    if len(content) == 2:
+        return "lines"
+    if os.fstat(handle.fileno()).st_size > limits.max_document_bytes:
+        return "document"  # too large to tell: read as a document, which is quarantined as too large
+    handle.seek(start)
+    if _is_document(_decoded(handle.read(limits.max_document_bytes))):
+        return "document"
+    return "lines" if is_complete(content[0]) else None
+
+
+def _mode_of(data: bytes) -> str | None:
+    """The mode the file's first bytes `data` show, or None when they do not tell."""
     text = data.removeprefix(codecs.BOM_UTF8).lstrip()
     if not text:
         return None
@@ -144,16 +195,10 @@ def _decoded(data: bytes) -> object | None:
     return value
 
 
-def _content_start(handle: object) -> int:
-    assert hasattr(handle, "seek") and hasattr(handle, "read")
+def _content_start(handle: BinaryIO) -> int:
+    """The offset after a byte order mark, if the file begins with one (the handle is left there)."""
     handle.seek(0)
-    return len(codecs.BOM_UTF8) if handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8 else 0
-
-
-def _head(path: Path, size: int) -> str:
-    """A digest of the file's first `size` bytes: what tells this file from another written in its place."""
-    try:
-        with path.open("rb") as handle:
-            return hashlib.sha1(handle.read(size)).hexdigest()
-    except OSError:
-        return ""
+    if handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
+        return len(codecs.BOM_UTF8)
+    handle.seek(0)
+    return 0

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from adapters import input_limits
 from adapters.clock import Clock, clock_from_environment
 from adapters.delivery import Dispatcher, Observer, RetryPolicy
 from adapters.event_codec import EventMapper
@@ -84,6 +85,7 @@ def build(settings: Settings) -> Services:
     """Open (creating if needed) the home directory, event store and read models."""
     settings.home.mkdir(parents=True, exist_ok=True)
     clock = clock_from_environment()
+    input_limits.configure(settings.limits)  # the alerts readers apply them from here on
     coordinator = Coordinator(env=event_store_env(settings), policy=policy_for(settings))
     recorder = coordinator.recorder
     assert isinstance(recorder, LedgerRecorder)

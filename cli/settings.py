@@ -20,6 +20,7 @@ from pydantic_settings import (
 from adapters import home_files
 from adapters.channels.command import UPSTREAM_ARGV, check_template
 from adapters.http.address import parse_listen
+from adapters.input_limits import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, Limits
 from adapters.timeparse import parse_duration
 
 DEFAULT_ALERTS_FILE = Path("coordination_alerts.json")
@@ -124,6 +125,8 @@ class Settings(BaseSettings):
     home: Path = DEFAULT_HOME
     alerts_file: Path = DEFAULT_ALERTS_FILE
     batch_size: int = Field(default=2_000, ge=1)
+    max_line_bytes: int = Field(default=MAX_LINE_BYTES, ge=1024)
+    max_document_bytes: int = Field(default=MAX_DOCUMENT_BYTES, ge=1024)
     pm_agent: str = Field(default="pm-agent", min_length=1)
     repeat_interval: Duration = timedelta(minutes=15)
     auto_reassign: bool = True
@@ -169,6 +172,11 @@ class Settings(BaseSettings):
         home = Path(home or os.environ.get("COORDINATOR_HOME") or DEFAULT_HOME)
         toml = TomlConfigSettingsSource(settings_cls, toml_file=home / CONFIG_FILE_NAME)
         return init_settings, env_settings, toml
+
+    @property
+    def limits(self) -> Limits:
+        """How large a line (or document item) and a whole document of input may be."""
+        return Limits(self.max_line_bytes, self.max_document_bytes)
 
     @property
     def config_path(self) -> Path:

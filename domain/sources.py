@@ -19,4 +19,5 @@ class SourceMark:
     line: int
     mtime_ns: int = 0
     head: str = ""
-    """A digest of the file's first bytes, to notice a file deleted and written again in its place."""
+    """Digests of the file's first bytes and of the bytes just before `offset` (`first:before`), to notice a
+    file written again in its place, even one that begins the same (older marks hold the first only)."""
