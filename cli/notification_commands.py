@@ -42,7 +42,7 @@ def notifications(
     if ctx.invoked_subcommand is not None:
         return
     from cli.queries import HomeQueries
-    from cli.render import clip, print_json, show, table
+    from cli.render import clip, print_json, say, show, table
 
     if status is not None and status not in STATUSES:
         raise fail(f"unknown status {status!r}; choose one of {', '.join(STATUSES)}", EXIT_USAGE)
@@ -53,6 +53,9 @@ def notifications(
         print_json(documents)
         return
     summary = ", ".join(f"{counts[name]} {name}" for name in STATUSES)
+    if not documents:
+        say(f"no {status} notifications (in all: {summary})" if status else "no notifications yet")
+        return
     show(table(f"Notifications ({summary})", ["id", "recipient", "priority", "status", "attempts", "message"],
                [(d["id"], d["recipient"], d["priority"], d["status"], d["attempts"], clip(d["message"], 90))
                 for d in documents]))

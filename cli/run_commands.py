@@ -87,7 +87,8 @@ def tick(
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """Evaluate time rules only: record every deadline and silence threshold crossed by `--as-of`.
+    """Evaluate time rules only: record every deadline and silence threshold crossed by `--as-of`, then deliver
+    the notifications now due (those crossings' and any retries).
 
     Example: `coordinator tick --as-of 2025-07-16T23:00:00Z`
     """

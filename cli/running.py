@@ -45,7 +45,8 @@ def once(settings: Settings, path: Path, moment: datetime, test_mode: bool, json
         else:
             typer.echo(
                 f"{path}: {report.processed} processed, {report.duplicates} duplicates, "
-                f"{report.quarantined} quarantined (as of {timestamp(moment)})"
+                f"{report.quarantined} quarantined{' (see `coordinator quarantine`)' if report.quarantined else ''} "
+                f"(as of {timestamp(moment)})"
             )
             _print_escalations(built)
             say(f"notifications: {delivery.delivered} delivered, {delivery.failed} failed (will retry), "
@@ -57,11 +58,14 @@ def tick(settings: Settings, moment: datetime, json_output: bool) -> None:
     """`tick`: record the crossings time alone caused by `moment`."""
     with writing(settings, "tick") as built:
         moved = built.coordinator.tick(moment)
+        delivery = built.dispatcher().drain()
         catch_up(built.views)
         if json_output:
-            print_json({"as_of": timestamp(moment), "changed": moved})
+            print_json({"as_of": timestamp(moment), "changed": moved, "delivered": delivery.delivered,
+                        "failed": delivery.failed, "dead": delivery.dead})
         else:
-            say(f"{moved} task(s)/agent(s) changed level as of {timestamp(moment)}")
+            say(f"{moved} task(s)/agent(s) changed level as of {timestamp(moment)}; notifications: "
+                f"{delivery.delivered} delivered, {delivery.failed} failed (will retry), {delivery.dead} dead")
 
 
 def follow(settings: Settings, path: Path, test_mode: bool) -> None:
@@ -144,6 +148,9 @@ def _print_delivery(notification: Notification, outcome: DeliveryOutcome, err: b
 
 def _print_escalations(built: Services) -> None:
     rows = queries.tasks(built.views.db)
+    if not rows:
+        say("no tasks yet: no alert has named one (see `coordinator quarantine` for what was refused)")
+        return
     escalated = [row for row in rows if row["level"] != "GREEN"]
     shown = escalated[:TABLE_ROWS]
     show(

@@ -90,7 +90,7 @@ def list_tasks(
     Example: `coordinator task list --level red --agent working-agent --limit 20`
     """
     from cli.queries import HomeQueries
-    from cli.render import level_text, print_json, show, table
+    from cli.render import level_text, print_json, say, show, table
 
     wanted = None
     if level is not None:
@@ -101,6 +101,9 @@ def list_tasks(
     if json_output:
         print_json(rows)
         return
-    show(table(f"{len(rows)} task(s)", ["task", "agent", "level", "status", "deadline"],
-               [(r["task_id"], r["agent_id"], level_text(r["level"], r["emergency"]), r["status"], r["deadline"])
-                for r in rows]))
+    if not rows:
+        say("no tasks match" if level or agent else "no tasks yet: no alert has named one")
+        return
+    show(table(f"{len(rows)} task(s)", ["task", "agent", "level", "status", "deadline", "acknowledged by"],
+               [(r["task_id"], r["agent_id"], level_text(r["level"], r["emergency"]), r["status"], r["deadline"],
+                 r["acknowledged_by"]) for r in rows]))
