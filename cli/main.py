@@ -14,6 +14,7 @@ from cli.health_commands import metrics, status
 from cli.help import Command, group
 from cli.history_commands import events, replay
 from cli.quarantine_command import quarantine
+from cli.rules_command import rules
 from cli.run_commands import run, tick
 from cli.service_commands import start, stop, test_event
 
@@ -55,6 +56,7 @@ app.command(cls=Command)(replay)
 app.command("test-event", cls=Command)(test_event)
 app.command(cls=Command)(audit)
 app.command(cls=Command)(doctor)
+app.command(cls=Command)(rules)
 app.add_typer(task_commands.app, name="task")
 app.add_typer(agent_commands.app, name="agent")
 app.add_typer(notification_commands.app, name="notifications")

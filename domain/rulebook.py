@@ -19,30 +19,32 @@ DE_ESCALATE = "de_escalate"
 RESOLVE = "resolve"
 REOPEN = "reopen"
 
-_STAGES = [stage.value for stage in Stage]
+STATES = [*(stage.value for stage in Stage), RESOLVED]
+"""Every state the rulebook knows: the stages, and RESOLVED."""
 
 
 class IllegalTransition(Exception):
     """A move the rulebook does not allow, e.g. escalating to a lower stage."""
 
 
-def _transitions() -> list[dict[str, str]]:
-    moves: list[dict[str, str]] = []
+def moves() -> list[dict[str, str]]:
+    """The rulebook's transitions (`trigger`, `source`, `dest`), as its machine is built from them."""
+    found: list[dict[str, str]] = []
     for source in Stage:
         for dest in Stage:
             if dest.rank > source.rank:
-                moves.append({"trigger": ESCALATE, "source": source.value, "dest": dest.value})
+                found.append({"trigger": ESCALATE, "source": source.value, "dest": dest.value})
             elif dest.rank < source.rank:
-                moves.append({"trigger": DE_ESCALATE, "source": source.value, "dest": dest.value})
-        moves.append({"trigger": RESOLVE, "source": source.value, "dest": RESOLVED})
-        moves.append({"trigger": REOPEN, "source": RESOLVED, "dest": source.value})
-    return moves
+                found.append({"trigger": DE_ESCALATE, "source": source.value, "dest": dest.value})
+        found.append({"trigger": RESOLVE, "source": source.value, "dest": RESOLVED})
+        found.append({"trigger": REOPEN, "source": RESOLVED, "dest": source.value})
+    return found
 
 
 RULEBOOK = Machine(
     model=None,
-    states=[*_STAGES, RESOLVED],
-    transitions=_transitions(),
+    states=STATES,
+    transitions=moves(),
     initial=Stage.GREEN.value,
     auto_transitions=False,
 )
