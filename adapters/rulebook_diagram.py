@@ -30,7 +30,8 @@ def _graph(engine: Literal["graphviz", "mermaid"]) -> Any:
 
     machine = GraphMachine(model=Drawn(), states=list(RULEBOOK.states), transitions=_moves(),
                            initial=RULEBOOK.initial, auto_transitions=False, graph_engine=engine, title=TITLE)
-    machine.style_attributes["node"]["active"] = machine.style_attributes["node"]["default"]  # no current state
+    styles: Any = machine.style_attributes
+    styles["node"]["active"] = styles["node"]["default"]  # the picture is of the rules: no state is current
     return machine.get_graph(force_new=True)
 
 

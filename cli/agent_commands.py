@@ -9,6 +9,7 @@ import typer
 from cli.help import Command, group
 from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, fail
 from cli.render import say
+from cli.watching import WatchOption, watched
 
 app = group("Inspect agents: responsiveness, level and the tasks they hold.")
 
@@ -42,7 +43,7 @@ def show_agent(
 
 
 @app.command("list", cls=Command)
-def list_agents(json_output: JsonOption = False, home: HomeOption = None) -> None:
+def list_agents(json_output: JsonOption = False, watch: WatchOption = None, home: HomeOption = None) -> None:
     """List agents, most severe first, with the open tasks each holds.
 
     Example: `coordinator agent list`
@@ -50,10 +51,13 @@ def list_agents(json_output: JsonOption = False, home: HomeOption = None) -> Non
     from cli.queries import HomeQueries
     from cli.render import level_text, print_json, show, table
 
-    rows = HomeQueries(home).agents()
-    if json_output:
-        print_json(rows)
-        return
-    show(table(f"{len(rows)} agent(s)", ["agent", "level", "responsive", "last activity", "open tasks"],
-               [(r["agent_id"], level_text(r["level"], r["emergency"]), "yes" if r["responsive"] else "no",
-                 r["last_activity"], len(r["tasks"])) for r in rows]))
+    def draw() -> None:
+        rows = HomeQueries(home).agents()
+        if json_output:
+            print_json(rows)
+        else:
+            show(table(f"{len(rows)} agent(s)", ["agent", "level", "responsive", "last activity", "open tasks"],
+                       [(r["agent_id"], level_text(r["level"], r["emergency"]), "yes" if r["responsive"] else "no",
+                         r["last_activity"], len(r["tasks"])) for r in rows]))
+
+    watched(watch, draw)

@@ -7,23 +7,27 @@ from typing import Annotated, Any
 import typer
 
 from cli.options import EXIT_USAGE, HomeOption, JsonOption, fail
+from cli.watching import WatchOption, watched
 
 
-def status(json_output: JsonOption = False, home: HomeOption = None) -> None:
+def status(json_output: JsonOption = False, watch: WatchOption = None, home: HomeOption = None) -> None:
     """Health indicators: running or not, uptime, events processed, crises, deadline warnings, responses sent,
     average response time, quarantined input and projection lag.
 
     Example: `coordinator status --json`
     """
-    from cli.plain import health_text
+    from cli.present import show_health
     from cli.queries import HomeQueries
     from cli.render import print_json
 
-    document = HomeQueries(home).health()
-    if json_output:
-        print_json(document)
-    else:
-        typer.echo(health_text(document))
+    def draw() -> None:
+        document = HomeQueries(home).health()
+        if json_output:
+            print_json(document)
+        else:
+            show_health(document)
+
+    watched(watch, draw)
 
 
 def metrics(

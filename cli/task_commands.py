@@ -9,6 +9,7 @@ import typer
 
 from cli.help import Command, group
 from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, as_of_moment, fail
+from cli.watching import WatchOption, watched
 from domain.stages import Stage
 
 app = group("Inspect tasks: their level, agent, deadline and escalation history.")
@@ -35,7 +36,7 @@ def show_task(
     Example: `coordinator task show task-101 --at 2025-07-16T21:00:00Z`
     """
     from app.ports import NotFound
-    from cli.plain import task_text
+    from cli.present import show_task
     from cli.render import print_json, timestamp
 
     moment = as_of_moment(at, "--at") if at is not None else None
@@ -46,7 +47,7 @@ def show_task(
     if json_output:
         print_json(document)
         return
-    typer.echo(task_text(document))
+    show_task(document)
 
 
 def _now(task_id: str, home: HomeOption) -> dict[str, object] | None:
@@ -83,6 +84,7 @@ def list_tasks(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Show at most this many (most severe first).",
                                               show_default=False)] = None,
     json_output: JsonOption = False,
+    watch: WatchOption = None,
     home: HomeOption = None,
 ) -> None:
     """List tasks, most severe first.
@@ -97,13 +99,15 @@ def list_tasks(
         wanted = level.strip().upper()
         if wanted not in LEVELS:
             raise typer.BadParameter(f"'{level}' is not one of {', '.join(LEVELS)}", param_hint="--level")
-    rows = HomeQueries(home).tasks(wanted, agent, limit)
-    if json_output:
-        print_json(rows)
-        return
-    if not rows:
-        say("no tasks match" if level or agent else "no tasks yet: no alert has named one")
-        return
-    show(table(f"{len(rows)} task(s)", ["task", "agent", "level", "status", "deadline", "acknowledged by"],
-               [(r["task_id"], r["agent_id"], level_text(r["level"], r["emergency"]), r["status"], r["deadline"],
-                 r["acknowledged_by"]) for r in rows]))
+    def draw() -> None:
+        rows = HomeQueries(home).tasks(wanted, agent, limit)
+        if json_output:
+            print_json(rows)
+        elif not rows:
+            say("no tasks match" if level or agent else "no tasks yet: no alert has named one")
+        else:
+            show(table(f"{len(rows)} task(s)", ["task", "agent", "level", "status", "deadline", "acknowledged by"],
+                       [(r["task_id"], r["agent_id"], level_text(r["level"], r["emergency"]), r["status"],
+                         r["deadline"], r["acknowledged_by"]) for r in rows]))
+
+    watched(watch, draw)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 from importlib.metadata import version
 from pathlib import Path
@@ -82,3 +83,28 @@ def test_a_closed_pipe_ends_every_command_quietly_with_exit_0(coordinator: Run, 
         result = _first_line_then_close([executable, *command], tmp_path, env)
         assert result.code == 0 and "Error" not in result.err and "Traceback" not in result.err, (command, result.err)
         assert result.out
+
+
+def test_watch_draws_the_answer_again_as_it_changes_and_ctrl_c_ends_it_with_exit_0(coordinator: Run,
+                                                                                   tmp_path: Path) -> None:
+    from tests.e2e.conftest import EXAMPLE
+    from tests.waiting import wait_for
+
+    env = {**os.environ, **ISOLATED, "COORDINATOR_HOME": str(tmp_path / "home")}
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    assert coordinator("run", "--once", "--alerts-file", str(empty)).code == 0
+    out = tmp_path / "watch.out"
+    with out.open("wb") as sink:
+        watching = subprocess.Popen([coordinator_executable(), "status", "--json", "--watch", "0.2"], cwd=tmp_path,
+                                    env=env, stdout=sink, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: out.read_text().count('"events_processed": 0') >= 2, "two answers before any alert")
+        assert coordinator("run", "--once", "--alerts-file", str(EXAMPLE), "--as-of", "2025-07-16T23:00:00Z").code == 0
+        wait_for(lambda: '"events_processed": 0' not in out.read_text().rsplit("coordinator_status", 1)[-1],
+                 "an answer drawn after the alerts were recorded")
+    finally:
+        watching.send_signal(signal.SIGINT)
+        _, err = watching.communicate(timeout=60)
+    assert watching.returncode == 0, err
+    assert b"Traceback" not in err

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cli.plain import seconds_text
+from cli.present import seconds_text
 from cli.when import parse_when
 from domain.rules import describe_duration
 
