@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, cast
@@ -299,17 +300,25 @@ class Coordinator(Application[UUID]):
         """`Application.save` for aggregates known to be ours: their events, the ledger batch and the
         snapshots now due, in one transaction. Snapshots are taken from the aggregates in hand (which have
         applied every event being saved) rather than replayed from the store."""
-        events: list[Any] = []
+        streams: list[Sequence[Any]] = []
         due: list[Escalating] = []
         for aggregate in changed:
             pending = aggregate.collect_events()
-            events.extend(pending)
+            streams.append(pending)
             interval = self.snapshotting_intervals.get(type(aggregate))
             if interval and aggregate.version // interval > (aggregate.version - len(pending)) // interval:
                 due.append(aggregate)
         if self.snapshots is not None and due:
             batch.snapshots = [self.snapshots.mapper.to_stored_event(Snapshot.take(aggregate)) for aggregate in due]
+        # Events are recorded in the order they were decided (an agent's silence before the escalations it caused),
+        # each aggregate's own in the order of its versions.
+        events = heapq.merge(*streams, key=_created)
         self.recorder.insert_events([self.mapper.to_stored_event(event) for event in events], ledger=batch)
+
+
+def _created(event: Any) -> Any:
+    """When an event was decided (its timestamp)."""
+    return event.timestamp
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

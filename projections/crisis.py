@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 Row = dict[str, Any]
 LOG, STEPS, TASKS, RANGES = "crisis_log", "crisis_steps", "crisis_tasks", "crisis_ranges"
+SILENCES = "crisis_silences"
+"""Per agent, the latest alert that said it went silent: the cause of a crisis its silence brought about."""
 LOG_COLUMNS = ("id", "task_id", "agent_id", "started_at", "severity", "reason", "original_event",
                "acknowledged_by", "acknowledged_at", "ended_at", "end", "resolution_seconds")
 TASK_COLUMNS = ("id", "task_id", "agent_id", "alert", "episode", "closed")
@@ -61,6 +63,7 @@ _SCHEMA = f"""
     CREATE TABLE IF NOT EXISTS {TASKS} (id TEXT PRIMARY KEY, task_id TEXT, agent_id TEXT, alert TEXT,
         episode INTEGER, closed INTEGER);
     CREATE TABLE IF NOT EXISTS {RANGES} (episode_id INTEGER PRIMARY KEY, task TEXT, first INTEGER, last INTEGER);
+    CREATE TABLE IF NOT EXISTS {SILENCES} (agent_id TEXT PRIMARY KEY, alert TEXT);
     CREATE INDEX IF NOT EXISTS idx_{RANGES}_task ON {RANGES} (task)
 """
 
@@ -89,6 +92,7 @@ class _Task:
 class _Page:
     """One page's working set: the rows it read and what it will write."""
 
+    db: sqlite_utils.Database
     tasks: dict[str, _Task] = field(default_factory=dict)
     episodes: dict[int, Row] = field(default_factory=dict)
     ranges: dict[int, list[Any]] = field(default_factory=dict)
@@ -97,6 +101,20 @@ class _Page:
     steps: list[tuple[int, int, str]] = field(default_factory=list)
     dirty: set[int] = field(default_factory=set)
     moved: set[int] = field(default_factory=set)
+    silences: dict[str, str | None] = field(default_factory=dict)
+    """Per agent: the raw alert that last said it went silent (as stored, or as this page has followed it)."""
+    silenced: set[str] = field(default_factory=set)
+    """Agents this page said went silent (their latest silence is stored)."""
+
+    def silence_of(self, agent_id: str | None) -> str | None:
+        """The latest alert recorded so far that said `agent_id` went silent (events are recorded in the order they
+        were decided, so it is the one behind an escalation by the silence rule)."""
+        if agent_id is None:
+            return None
+        if agent_id not in self.silences:
+            row = self.db.conn.execute(f"SELECT alert FROM {SILENCES} WHERE agent_id = ?", (agent_id,)).fetchone()
+            self.silences[agent_id] = None if row is None else row[0]
+        return self.silences[agent_id]
 
     def step(self, episode_id: int, record: Record, step: str) -> None:
         """Append the event as a step of the episode (its `seq` is the event's notification id, its detail's key)."""
@@ -108,7 +126,7 @@ class CrisisProjection(Projection):
 
     name = "crisis"
     version = versions.CRISIS
-    tables = (LOG, STEPS, TASKS, RANGES)
+    tables = (LOG, STEPS, TASKS, RANGES, SILENCES)
     weight = 2.0
 
     def create_tables(self, db: sqlite_utils.Database) -> None:
@@ -124,6 +142,9 @@ class CrisisProjection(Projection):
             return
         page = _load(db, relevant)
         for kind, key, record in relevant:
+            if kind == _SILENT:  # an agent's event: no task of its own
+                _silent(page, _Task(key), record)
+                continue
             task = page.tasks.get(key)
             if task is None:
                 task = page.tasks[key] = _Task(key)
@@ -135,7 +156,7 @@ class CrisisProjection(Projection):
 
 def _load(db: sqlite_utils.Database, relevant: list[tuple[str, str, Record]]) -> _Page:
     """The page's tasks, their open (or just closed) episodes, and the request ranges its events may need."""
-    page = _Page()
+    page = _Page(db)
     sql = f"SELECT {', '.join(TASK_COLUMNS)} FROM {TASKS} WHERE id IN"
     for row in _select_in(db, sql, {key for _, key, _ in relevant}):
         page.tasks[row[0]] = task = _Task(*row)
@@ -172,6 +193,8 @@ def _save(db: sqlite_utils.Database, page: _Page) -> None:
     conn.executemany(f"INSERT INTO {STEPS} (seq, episode_id, step) VALUES (?, ?, ?)", page.steps)
     conn.executemany(f"INSERT OR REPLACE INTO {RANGES} (episode_id, first, last, task) VALUES (?, ?, ?, ?)",
                      [page.ranges[episode_id] for episode_id in page.moved])
+    conn.executemany(f"INSERT OR REPLACE INTO {SILENCES} (agent_id, alert) VALUES (?, ?)",
+                     [(agent_id, page.silences[agent_id]) for agent_id in page.silenced])
 
 
 def _settle(task: _Task) -> None:
@@ -203,8 +226,10 @@ def _escalated(page: _Page, task: _Task, record: Record) -> None:
     if task.episode is None:
         _settle(task)
         task.episode = record.id
+        started = utc_text(state["at"]) or ""
+        cause = page.silence_of(task.agent_id) if state.get("rule") == SILENCE_RULE else None
         page.episodes[record.id] = dict(zip(LOG_COLUMNS, (
-            record.id, task.task_id, task.agent_id, utc_text(state["at"]), to_stage, state["reason"], task.alert,
+            record.id, task.task_id, task.agent_id, started, to_stage, state["reason"], cause or task.alert,
             None, None, None, None, None), strict=True))
     if to_stage == "EMERGENCY":
         page.episodes[task.episode]["severity"] = "EMERGENCY"
@@ -288,11 +313,24 @@ def _key_number(record: Record, key: Callable[[Row], str]) -> int:
 
 
 _DELIVERIES = frozenset({"Task.NotificationDelivered", "Task.DeliveryFailed"})
+def _silent(page: _Page, task: _Task, record: Record) -> None:
+    """An agent was said to have gone silent: remember the alert that said so."""
+    alert = state_of(record)["alert"]
+    agent_id = str(alert.get("agent_id"))
+    page.silences[agent_id] = _ENCODE(alert)
+    page.silenced.add(agent_id)
+
+
+_SILENT = "Agent.MarkedUnresponsive"
+SILENCE_RULE = "silence"
+"""The rule named by a level change that an agent's silence brought about (`domain.rules.SILENCE`)."""
+
 _HANDLERS = {
     "Task.Registered": _registered, "Task.AlertReceived": _alert, "Task.Escalated": _escalated,
     "Task.DeEscalated": _de_escalated, "Task.Resolved": _resolved, "Task.Reassigned": _reassigned,
     "Task.NotificationsRequested": _requested, "Task.Acknowledged": _acknowledged,
     "Task.NotificationDelivered": _delivery, "Task.DeliveryFailed": _delivery,
+    _SILENT: _silent,
 }
 
 

@@ -5,4 +5,4 @@ dropped and rebuilt from the start of history."""
 STATUS = 4
 METRICS = 3
 HISTORY = 1
-CRISIS = 3
+CRISIS = 4

@@ -284,3 +284,27 @@ def test_the_crisis_log_cannot_be_read_from_a_views_file_opened_without_its_even
 
     with pytest.raises(TypeError, match="event store"):
         episodes(sqlite_utils.Database(scenario.root / "alone.sqlite"))
+
+
+def test_a_crisis_brought_about_by_an_agents_silence_names_the_alert_that_said_it_went_silent(
+    scenario: Scenario,
+) -> None:
+    silent = {"type": "AGENT_UNRESPONSIVE", "agent_id": "gus", "last_activity": stamp(8),
+              "unresponsive_duration": "2 hours", "timestamp": stamp(10, 30)}
+    scenario.feed(assigned("task-8", "gus", stamp(9)), silent)
+
+    [line] = crisis_log_lines(scenario.views())
+    assert line["task_id"] == "task-8"
+    assert line["original_event"]["type"] == "AGENT_UNRESPONSIVE", "not the assignment that came before"
+    assert line["original_event"]["timestamp"] == stamp(10, 30)
+
+
+def test_the_silence_that_caused_a_crisis_is_found_across_pages_and_rebuilds(scenario: Scenario) -> None:
+    scenario.feed(assigned("task-9", "hal", stamp(9)))
+    scenario.feed({"type": "AGENT_UNRESPONSIVE", "agent_id": "hal", "last_activity": stamp(9),
+                   "unresponsive_duration": "20 minutes", "timestamp": stamp(9, 20)})
+    scenario.services.coordinator.tick(at(11))
+    paged = list(crisis_log_lines(scenario.views("paged.sqlite", page_size=1)))
+    whole = list(crisis_log_lines(scenario.views("whole.sqlite")))
+    assert paged == whole
+    assert [line["original_event"]["type"] for line in whole] == ["AGENT_UNRESPONSIVE"]
