@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -77,3 +78,17 @@ class Quarantined:
     index: int | None
     raw: str
     reason: str
+
+
+REASON_LIMIT = 500
+"""Characters of an exception's message kept in a quarantine reason."""
+
+
+def failed_alert(alert: Alert, error: Exception) -> Quarantined:
+    """The quarantine entry for an alert whose application raised `error` (reason: its type and message)."""
+    message = str(error).encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(message) > REASON_LIMIT:
+        message = message[: REASON_LIMIT - 3] + "..."
+    reason = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    raw = json.dumps(alert.raw, ensure_ascii=False, default=str).encode("utf-8", "backslashreplace").decode("utf-8")
+    return Quarantined(alert.source, alert.line, None, raw, reason)
