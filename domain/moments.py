@@ -1,7 +1,7 @@
 """Time arithmetic that never overflows: the domain's one place for adding durations to instants.
 
 Python datetimes end at year 1 and year 9999; an instant moved past either end is saturated to it
-(`shift`), or, for a time something is due, means "never" (`later`).
+(`shift`, `shift_back`), or, for a time something is due, means "never" (`later`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,14 @@ def shift(moment: datetime, delta: timedelta) -> datetime:
         return moment + delta
     except OverflowError:
         return LATEST if delta > timedelta(0) else EARLIEST
+
+
+def shift_back(moment: datetime, delta: timedelta) -> datetime:
+    """`moment - delta`, saturated to `EARLIEST` or `LATEST` instead of overflowing."""
+    try:
+        return moment - delta
+    except OverflowError:
+        return EARLIEST if delta > timedelta(0) else LATEST
 
 
 def later(moment: datetime, delta: timedelta) -> datetime | None:

@@ -12,7 +12,7 @@ from eventsourcing.domain import Aggregate
 from domain import rulebook, rules
 from domain.alerts import Alert, AlertType
 from domain.escalation import Escalating
-from domain.moments import shift
+from domain.moments import shift, shift_back
 from domain.rules import (
     AgentView,
     Demand,
@@ -278,7 +278,7 @@ class Task(Escalating):
                 facts["deadline"] = shift(alert.timestamp, alert.time_remaining)
                 facts["warned_at"] = alert.timestamp
             if self.start is None:
-                facts["start"] = shift(alert.timestamp, -alert.time_remaining)
+                facts["start"] = shift_back(alert.timestamp, alert.time_remaining)
         elif alert.type is AlertType.COORDINATION_CRISIS:
             facts.update(self._crisis_after(alert))
         elif alert.type is AlertType.TASK_REASSIGNMENT and takes_over:

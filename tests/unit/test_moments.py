@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from domain.moments import EARLIEST, LATEST, later, shift
+from domain.moments import EARLIEST, LATEST, later, shift, shift_back
 
 NOON = datetime(2025, 3, 1, 12, tzinfo=UTC)
 
@@ -23,6 +23,12 @@ def test_shifting_past_the_end_of_year_9999_saturates_to_the_last_instant() -> N
 def test_shifting_before_year_1_saturates_to_the_first_instant() -> None:
     assert shift(datetime(1, 1, 1, 0, 10, tzinfo=UTC), -timedelta(hours=1)) == EARLIEST
     assert shift(NOON, -timedelta(days=999_999_999)) == EARLIEST
+
+
+def test_shifting_back_by_any_duration_saturates_at_either_end() -> None:
+    assert shift_back(NOON, timedelta(hours=1)) == datetime(2025, 3, 1, 11, tzinfo=UTC)
+    assert shift_back(NOON, timedelta.max) == EARLIEST
+    assert shift_back(NOON, timedelta.min) == LATEST
 
 
 def test_a_time_due_past_the_end_of_year_9999_never_comes() -> None:
