@@ -11,10 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain.moments import LATEST
-
 EARLIEST_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST_TIMESTAMP = LATEST
 LONGEST_DURATION = timedelta(days=36_525)
 """100 years."""
 ID_LIMIT = 512

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, TypeAdapter, 
 
 from adapters.alert_limits import check_duration, check_id, check_timestamp, unrepresentable
 from adapters.timeparse import parse_duration, parse_timestamp
-from domain.alerts import MILESTONE_PREFIX, Alert, AlertType
+from domain.alerts import MILESTONE_PREFIX, Alert, AlertType, failure_reason
 from domain.moments import later
 from domain.stages import Stage
 
@@ -263,7 +263,7 @@ def to_alert(raw: dict[str, Any], source: str, line: int | None = None) -> Alert
     except (TypeError, ValueError) as exc:
         raise AlertRejected(f"not representable as JSON: {exc}") from None
     except Exception as exc:  # a backstop: no item may stop the reading of the others
-        reason = f"{type(exc).__name__}: {str(exc)[:200]}".encode("utf-8", "backslashreplace").decode("utf-8")
+        reason = failure_reason(exc)
         log.warning("quarantined %s line %s: %s", source, line, reason, exc_info=exc)
         raise AlertRejected(reason) from None
 
