@@ -150,7 +150,7 @@ POISON = [
     assigned("t-offset-high", "ada", "9999-12-31T23:59:59-23:59"),
     warning("t-early", "ada", "10 minutes", "0001-01-01T00:10:00Z"),
     warning("t-huge", "ada", "999999999 days", T),
-    warning("t-float", "ada", 1e308, T),  # type: ignore[arg-type]
+    {**warning("t-float", "ada", "0", T), "time_remaining": 1e308},
     assigned("\ud800", "ada", T),
     crisis("t-text", "ada", "red", T, description="\udfff"),
     {**heartbeat("ada", T), "extra": {"k": ["\ud800"]}},
