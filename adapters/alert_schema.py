@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from hashlib import sha256
@@ -10,8 +11,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, TypeAdapter, ValidationError
 
+from adapters.alert_limits import check_duration, check_id, check_timestamp, unrepresentable
 from adapters.timeparse import parse_duration, parse_timestamp
-from domain.alerts import MILESTONE_PREFIX, Alert, AlertType
+from domain.alerts import MILESTONE_PREFIX, Alert, AlertType, failure_reason
+from domain.moments import later
 from domain.stages import Stage
 
 
@@ -26,6 +29,7 @@ class AlertRejected(ValueError):
 _JSON_TYPES = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string",
                list: "array", dict: "object"}
 _LEVELS = ("red", "orange", "yellow", "green")
+log = logging.getLogger(__name__)
 
 
 def json_type(value: object) -> str:
@@ -43,7 +47,7 @@ def _ident(value: object) -> str:
         raise ValueError(f"expected a string, got {json_type(value)}")
     if not value.strip():
         raise ValueError("must not be empty")
-    return value
+    return check_id(value)
 
 
 def _text(value: object) -> str | None:
@@ -55,13 +59,13 @@ def _text(value: object) -> str | None:
 def _timestamp(value: object) -> datetime:
     if not isinstance(value, str):
         raise ValueError(f"expected an ISO 8601 timestamp string, got {json_type(value)}")
-    return parse_timestamp(value)
+    return check_timestamp(parse_timestamp(value), value)
 
 
 def _duration(value: object) -> timedelta:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"expected a duration, got {json_type(value)}")
-    return parse_duration(value)
+    return check_duration(parse_duration(value), value)
 
 
 def _level(value: object) -> Stage:
@@ -104,10 +108,14 @@ class _AlertModel(BaseModel):
     def build(self, fingerprint: str, raw: Mapping[str, Any], source: str, line: int | None) -> Alert:
         """The domain alert for this validated item."""
         kind = _TYPES[self.type]
+        self._check()
         return Alert(kind, self.timestamp, fingerprint, raw, source=source, line=line, **self._fields())
 
     def _fields(self) -> dict[str, Any]:
         raise NotImplementedError
+
+    def _check(self) -> None:
+        """Raise `AlertRejected` when the fields together say what the coordinator cannot represent."""
 
 
 class CoordinationCrisis(_AlertModel):
@@ -134,6 +142,11 @@ class DeadlineWarning(_AlertModel):
 
     def _fields(self) -> dict[str, Any]:
         return {"task_id": self.task_id, "agent_id": self.agent_id, "time_remaining": self.time_remaining}
+
+    def _check(self) -> None:
+        if later(self.timestamp, self.time_remaining) is None:
+            raise AlertRejected("field 'time_remaining': the deadline it sets (timestamp + time_remaining) is after "
+                                "the end of year 9999")
 
 
 class AgentUnresponsive(_AlertModel):
@@ -236,14 +249,23 @@ def to_alert(raw: dict[str, Any], source: str, line: int | None = None) -> Alert
     upper = kind.strip().upper()
     if upper not in _TYPES:
         raise AlertRejected(f"unknown alert type {_show(kind)}")
+    problem = unrepresentable(raw)
+    if problem is not None:
+        raise AlertRejected(problem)
     try:
         model = ALERT_ADAPTER.validate_python(raw if upper == kind else {**raw, "type": upper})
         digest = fingerprint(raw)
+        return model.build(digest, raw, source, line)
+    except AlertRejected:
+        raise
     except ValidationError as exc:
         raise AlertRejected(_describe(exc)) from None
     except (TypeError, ValueError) as exc:
         raise AlertRejected(f"not representable as JSON: {exc}") from None
-    return model.build(digest, raw, source, line)
+    except Exception as exc:  # a backstop: no item may stop the reading of the others
+        reason = failure_reason(exc)
+        log.warning("quarantined %s line %s: %s", source, line, reason, exc_info=exc)
+        raise AlertRejected(reason) from None
 
 
 def _missing_type(raw: Mapping[str, Any]) -> str:

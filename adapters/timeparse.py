@@ -57,7 +57,10 @@ def parse_timestamp(value: str) -> datetime:
         raise ValueError(f"invalid timestamp {_show(value)} ({detail})") from None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"invalid timestamp {_show(value)} (outside years 1-9999 once in UTC)") from None
 
 
 def parse_duration(value: str | int | float) -> timedelta:

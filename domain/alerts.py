@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -77,3 +78,21 @@ class Quarantined:
     index: int | None
     raw: str
     reason: str
+
+
+REASON_LIMIT = 500
+"""Characters of an exception's message kept in a quarantine reason."""
+
+
+def failure_reason(error: BaseException) -> str:
+    """`"<ExceptionType>: message"`, the message cut to `REASON_LIMIT` and storable as UTF-8."""
+    message = str(error).encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(message) > REASON_LIMIT:
+        message = message[: REASON_LIMIT - 3] + "..."
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def failed_alert(alert: Alert, error: Exception) -> Quarantined:
+    """The quarantine entry for an alert whose application raised `error`."""
+    raw = json.dumps(alert.raw, ensure_ascii=False, default=str).encode("utf-8", "backslashreplace").decode("utf-8")
+    return Quarantined(alert.source, alert.line, None, raw, failure_reason(error))

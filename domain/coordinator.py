@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,10 +12,10 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, PersistenceError, Transcoding
 
 from domain.agent import Agent
-from domain.alerts import TASK_ALERTS, Alert, AlertType, Quarantined
+from domain.alerts import TASK_ALERTS, Alert, AlertType, Quarantined, failed_alert
 from domain.escalation import Escalating
 from domain.ledger import AcceptedAlert, DeliveryUpdate, Ledger, LedgerBatch
 from domain.notifications import DeliveryOutcome
@@ -27,6 +28,9 @@ from domain.workspace import Workspace
 
 DEFAULT_BATCH_SIZE = 2_000
 SNAPSHOT_INTERVAL = 200
+_STOPPING = (PersistenceError, OSError, MemoryError)
+"""Failures of the store or the machine, not of one alert: they stop the command instead of quarantining."""
+log = logging.getLogger(__name__)
 
 
 class StageAsName(Transcoding):
@@ -109,6 +113,7 @@ class Coordinator(Application[UUID]):
                 self.workspace.batch.source = mark
             alerts = [item for item in chunk if isinstance(item, Alert)]
             known = self.ledger.known_fingerprints({alert.fingerprint for alert in alerts})
+            fresh: list[Alert] = []
             for item in chunk:
                 if isinstance(item, Quarantined):
                     self.workspace.batch.quarantined.append(item)
@@ -117,11 +122,10 @@ class Coordinator(Application[UUID]):
                     report.duplicates += 1
                 else:
                     known.add(item.fingerprint)
-                    self._apply(item)
-                    self.workspace.batch.accepted.append(
-                        AcceptedAlert(item.fingerprint, item.type.value, item.timestamp, item.source, item.line)
-                    )
-                    report.processed += 1
+                    fresh.append(item)
+            set_aside = self._apply_all(fresh)
+            report.processed += len(fresh) - set_aside
+            report.quarantined += set_aside
             self._commit()
             chunk = following
         return report
@@ -223,6 +227,50 @@ class Coordinator(Application[UUID]):
         return agent
 
     # Internals ------------------------------------------------------------------------------
+
+    def _apply_all(self, alerts: list[Alert]) -> int:
+        """Apply `alerts` in order into the current batch; returns how many were set aside.
+
+        Backstop: an alert whose application raises an unexpected exception is quarantined with the exception
+        as its reason. What the batch applied in memory may be half done, so it is dropped; the alerts before
+        the failed one are applied again and saved (the input mark waits for the batch's last save), and the
+        rest go on. Failures of the event store itself still stop the command.
+        """
+        set_aside, start = 0, 0
+        while (failure := self._apply_from(alerts, start)) is not None:
+            index, error = failure
+            entry = failed_alert(alerts[index], error)
+            log.warning("quarantined %s line %s: %s", entry.source, entry.line, entry.reason, exc_info=error)
+            self._drop_applied()
+            self.workspace.batch.quarantined.append(entry)
+            set_aside += 1 + self._apply_all(alerts[start:index])
+            mark, self.workspace.batch.source = self.workspace.batch.source, None
+            self._commit()
+            self.workspace.batch.source = mark
+            start = index + 1
+        return set_aside
+
+    def _apply_from(self, alerts: list[Alert], start: int) -> tuple[int, Exception] | None:
+        """Apply `alerts[start:]` until one raises: its index and exception, or None when all were applied."""
+        accepted = self.workspace.batch.accepted
+        for index in range(start, len(alerts)):
+            alert = alerts[index]
+            try:
+                self._apply(alert)
+            except _STOPPING:
+                raise
+            except Exception as error:
+                return index, error
+            accepted.append(AcceptedAlert(alert.fingerprint, alert.type.value, alert.timestamp, alert.source,
+                                          alert.line))
+        return None
+
+    def _drop_applied(self) -> None:
+        """Forget what the batch applied in memory since the last save, keeping its quarantine and input mark."""
+        batch = self.workspace.batch
+        self.workspace.forget()
+        self.workspace.batch.quarantined = batch.quarantined
+        self.workspace.batch.source = batch.source
 
     def _apply(self, alert: Alert) -> None:
         if alert.type in TASK_ALERTS:

@@ -8,6 +8,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from domain import rulebook
+from domain.moments import later, shift
 from domain.rules import AgentView, Demand
 from domain.stages import Stage
 
@@ -166,7 +167,7 @@ class Escalating(Aggregate):
         change: a crossing recorded at its instant holds from just after it, and must not be undone.
         """
         if requested < at or (self.history and self.history[-1]["at"] == at):
-            return at + TICK
+            return shift(at, TICK)
         return at
 
     def move_to(self, demand: Demand, at: datetime) -> None:
@@ -200,7 +201,7 @@ class Escalating(Aggregate):
             floor = since
         for instant in sorted(self.crossings(agent)):
             if instant < to and (floor is None or instant >= floor):
-                self.move_to(self.judge(instant + TICK, agent), instant)
+                self.move_to(self.judge(shift(instant, TICK), agent), instant)
         self.move_to(self.judge(self.judging_time(to, to), agent), to)
 
     def next_crossing(self, after: datetime, agent: AgentView | None = None) -> datetime | None:
@@ -208,4 +209,4 @@ class Escalating(Aggregate):
         if self.resolved:
             return None
         upcoming = [instant for instant in self.crossings(agent) if instant >= after]
-        return min(upcoming) + TICK if upcoming else None
+        return later(min(upcoming), TICK) if upcoming else None

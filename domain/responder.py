@@ -17,6 +17,7 @@ from domain import responses, rules
 from domain.agent import Agent
 from domain.escalation import Escalating
 from domain.ledger import OutboxEntry
+from domain.moments import later
 from domain.notifications import PRIORITIES, URGENT
 from domain.responses import Ask, Policy, TaskContext
 from domain.rules import describe_duration
@@ -54,7 +55,7 @@ class Responder:
             return None
         if aggregate.pm_alerted_at is None:
             return None
-        return aggregate.pm_alerted_at + self.policy.repeat_interval
+        return later(aggregate.pm_alerted_at, self.policy.repeat_interval)
 
     def repeat(self, task: Task, now: datetime) -> None:
         """Remind the PM of a task still RED and unacknowledged, once its repeat interval has passed."""

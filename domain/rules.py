@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from domain.moments import later
 from domain.stages import Stage
 
 # Deadline rule: share of the time window still left -> stage (first match wins).
@@ -140,7 +141,8 @@ def silence_crossings(agent: AgentView | None) -> list[datetime]:
     """Instants at which the agent rule's answer changes."""
     if agent is None or not agent.unresponsive or agent.last_activity is None:
         return []
-    return [agent.last_activity + limit for limit, _ in SILENCE_LIMITS]
+    last = agent.last_activity
+    return [instant for limit, _ in SILENCE_LIMITS if (instant := later(last, limit)) is not None]
 
 
 def higher(best: Demand, other: Demand) -> Demand:

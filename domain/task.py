@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 from domain import rulebook, rules
 from domain.alerts import Alert, AlertType
 from domain.escalation import Escalating
+from domain.moments import shift, shift_back
 from domain.rules import (
     AgentView,
     Demand,
@@ -274,10 +275,10 @@ class Task(Escalating):
                 facts["deadline"] = alert.deadline
         elif alert.type is AlertType.DEADLINE_WARNING and alert.time_remaining is not None:
             if self.warned_at is None or alert.timestamp >= self.warned_at:
-                facts["deadline"] = alert.timestamp + alert.time_remaining
+                facts["deadline"] = shift(alert.timestamp, alert.time_remaining)
                 facts["warned_at"] = alert.timestamp
             if self.start is None:
-                facts["start"] = alert.timestamp - alert.time_remaining
+                facts["start"] = shift_back(alert.timestamp, alert.time_remaining)
         elif alert.type is AlertType.COORDINATION_CRISIS:
             facts.update(self._crisis_after(alert))
         elif alert.type is AlertType.TASK_REASSIGNMENT and takes_over:

@@ -45,10 +45,21 @@ def read(reader: str, path: Path) -> list[Item]:
     return items
 
 
+FIELD = 60_000
+"""Characters of one padding field: under the 64 KiB every text of an alert is held to."""
+
+
 def sized(task: str, size: int) -> str:
-    """One alert line of exactly `size` bytes, without its newline."""
-    text = json.dumps(crisis(task, description=""))
-    return json.dumps(crisis(task, description="x" * (size - len(text))))
+    """One alert line of `size` bytes (or the smallest alert, when that is longer), without its newline; padded in
+    fields of at most `FIELD` characters."""
+    alert = crisis(task, description="")
+    number = 0
+    while len(json.dumps(alert)) < size:
+        key = f"pad{number}"
+        alert[key] = ""
+        alert[key] = "x" * min(FIELD, size - len(json.dumps(alert)))
+        number += 1
+    return json.dumps(alert)
 
 
 def where(items: list[Item]) -> list[tuple[str | None, int | None]]:

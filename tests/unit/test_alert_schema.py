@@ -118,9 +118,12 @@ def test_different_content_has_a_different_fingerprint() -> None:
     assert len(to_alert(crisis(), "s", 1).fingerprint) == 64
 
 
-def test_an_alert_with_text_that_is_not_ascii_or_not_even_valid_unicode_is_fingerprinted() -> None:
+def test_an_alert_with_text_that_is_not_ascii_is_fingerprinted() -> None:
     assert to_alert(crisis(description="Überfällig ⏰"), "s", 1).fingerprint
-    assert to_alert(crisis(description="half a pair \ud800"), "s", 1).fingerprint
+
+
+def test_an_alert_with_text_that_is_not_even_valid_unicode_is_refused_naming_the_field() -> None:
+    assert rejection(crisis(description="half a pair \ud800")).startswith("field 'description': lone surrogate")
 
 
 @pytest.mark.parametrize(
