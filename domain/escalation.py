@@ -191,7 +191,9 @@ class Escalating(Aggregate):
     def advance(self, to: datetime, agent: AgentView | None = None) -> None:
         """Record every threshold crossed up to `to` at the exact instant it was crossed.
 
-        Crossings before the agent's last status change were settled when it was applied.
+        Crossings before the agent's last status change were settled when it was applied. One move per instant:
+        a threshold whose instant is that of the last recorded change (e.g. an agent flagged exactly an hour after
+        its last activity is ORANGE then, and RED just after) is recorded a microsecond later, when it took effect.
         """
         if self.resolved:
             return
@@ -201,7 +203,8 @@ class Escalating(Aggregate):
             floor = since
         for instant in sorted(self.crossings(agent)):
             if instant < to and (floor is None or instant >= floor):
-                self.move_to(self.judge(shift(instant, TICK), agent), instant)
+                when = shift(instant, TICK) if self.history and self.history[-1]["at"] == instant else instant
+                self.move_to(self.judge(shift(instant, TICK), agent), when)
         self.move_to(self.judge(self.judging_time(to, to), agent), to)
 
     def next_crossing(self, after: datetime, agent: AgentView | None = None) -> datetime | None:

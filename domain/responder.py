@@ -136,11 +136,11 @@ class Responder:
                 )
                 asks = responses.agent_unresponsive(agent.agent_id, reason, self._open_tasks(agent), self.policy)
                 self._request(agent, event.at, asks, told)
-            elif _entered_new_level(event):
+            elif _entered_new_level(event) and (held := self._open_tasks(agent)):
+                # An agent's level is how long it has been silent while flagged; it is told about only while the
+                # agent holds open work: with none, nothing is at stake and nobody is woken for it.
                 assert isinstance(event, Escalating.Escalated)
-                asks = responses.agent_entered(
-                    agent.agent_id, event.to_stage, event.reason, self._open_tasks(agent), self.policy
-                )
+                asks = responses.agent_entered(agent.agent_id, event.to_stage, event.reason, held, self.policy)
                 self._request(agent, event.at, asks, told)
 
     def _open_tasks(self, agent: Agent) -> list[str]:

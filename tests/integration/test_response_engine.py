@@ -313,3 +313,12 @@ def test_an_emergency_can_hand_the_task_to_an_agent_from_the_backup_pool(tmp_pat
     assert task.agent_id == "reserve-1"
     assert routes(emergency) == [("lead", URGENT, "emergency"), ("reserve-1", URGENT, "assignment"),
                                  ("zed", PRIORITY, "status_check")]
+
+
+def test_an_agent_holding_no_task_is_not_announced_as_it_escalates_though_its_silence_is(store: Store) -> None:
+    store.feed({"type": "AGENT_UNRESPONSIVE", "agent_id": "idle", "last_activity": stamp(7),
+                "unresponsive_duration": "3 hours", "timestamp": stamp(10)})
+    store.coordinator.tick(at(12))
+    kinds = sorted(row["kind"] for row in store.rows("idle"))
+    assert kinds == ["health_check", "unresponsive"], "the alert's own notices, no level notices for idle work"
+    assert store.coordinator.get_agent("idle").stage.emergency, "the level itself still follows the silence rule"

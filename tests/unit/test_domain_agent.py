@@ -386,3 +386,11 @@ def test_an_agent_keeps_only_its_newest_stage_changes_in_memory_however_long_its
     assert len(agent.history) == HISTORY_KEPT
     assert moves(agent)[-1] == (at(0) + timedelta(hours=HISTORY_KEPT - 1, minutes=20), "GREEN", False)
     assert replay(agent.collect_events()) == agent
+
+
+def test_an_agent_flagged_exactly_on_a_threshold_records_one_move_per_instant() -> None:
+    agent = flagged(at(11), at(10))  # silent exactly an hour: ORANGE then, RED from just after
+    agent.advance(at(13))
+    recorded = moves(agent)
+    assert recorded[:2] == [(at(11), "ORANGE", False), (at(11, micro=1), "RED", False)]
+    assert len({moment for moment, _, _ in recorded}) == len(recorded), "never two moves at one instant"
