@@ -30,10 +30,13 @@ class RetryPolicy:
     jitter: float = 0.2
 
     def delay(self, attempt: int, rng: random.Random) -> timedelta:
-        """Exponential backoff after `attempt` failures, capped, with ± `jitter` spread."""
-        growth = 2.0 ** min(attempt - 1, 64)
-        seconds = min(self.base_delay.total_seconds() * growth, self.max_delay.total_seconds())
-        return timedelta(seconds=seconds * (1 + self.jitter * (2 * rng.random() - 1)))
+        """Exponential backoff after `attempt` failures, capped at `max_delay`, spread by ± `jitter`; never
+        beyond the cap (near it the spread lies below it, so retries still scatter)."""
+        cap = self.max_delay.total_seconds()
+        nominal = min(self.base_delay.total_seconds() * 2.0 ** min(attempt - 1, 64), cap)
+        low = max(0.0, nominal * (1 - self.jitter))
+        high = max(low, min(nominal * (1 + self.jitter), cap))
+        return min(timedelta(seconds=low + (high - low) * rng.random()), self.max_delay)
 
 
 @dataclass(frozen=True, slots=True)
