@@ -12,6 +12,8 @@ class ConsoleChannel:
     """Prints `[priority] recipient ← message` to `stream` (standard output, looked up at each delivery)."""
 
     name = "console"
+    concurrency = 1
+    """One line at a time: lines printed together would run into each other."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
