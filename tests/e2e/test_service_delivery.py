@@ -90,3 +90,24 @@ def test_a_hung_webhook_holds_up_neither_the_file_channels_deliveries_nor_new_al
         assert sorted(webhook.opened) == sorted(to_pm), "each sent once"
         assert sorted(filed(services.home, "task-1") + filed(services.home, "task-2")) == ["agent-1", "agent-2"]
         assert service.terminate() == 0
+
+
+def test_dead_letters_retried_through_the_running_service_are_answered_once_their_deliveries_are_recorded(
+    services: Services, alerts: Path, coordinator: Run,
+) -> None:
+    status = [400]
+    with serving(lambda path, headers, body: status[0]) as url:
+        services.home.mkdir(parents=True)
+        (services.home / "coordinator.toml").write_text(
+            f'default_channel = "webhook"\n[channels.webhook]\nurl = "{url}/hook"\n', encoding="utf-8")
+        alerts.write_text(crisis("task-1"), encoding="utf-8")
+        services.run("--alerts-file", str(alerts))
+        wait_for(lambda: {row["status"] for row in outbox(coordinator)} == {"dead"}, "the refused notifications dead")
+        dead = len(outbox(coordinator))
+
+        status[0] = 200
+        retried = coordinator("notifications", "retry", "--dead", "--json")
+
+        assert retried.code == 0, retried.err
+        assert retried.json() == {"requeued": dead, "delivered": dead, "failed": 0, "dead": 0}
+        assert {row["status"] for row in outbox(coordinator)} == {"delivered"}
