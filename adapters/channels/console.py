@@ -29,8 +29,10 @@ class ConsoleChannel:
 
 
 def _print(line: str, stream: TextIO) -> None:
+    """Write the line and its end at once, so lines other threads print never split it."""
     try:
-        print(line, file=stream, flush=True)
+        stream.write(line + "\n")
     except UnicodeEncodeError:  # a console that cannot show the arrow or emoji
         ascii_line = line.replace("←", "<-").encode("ascii", "backslashreplace").decode("ascii")
-        print(ascii_line, file=stream, flush=True)
+        stream.write(ascii_line + "\n")
+    stream.flush()
