@@ -149,8 +149,8 @@ class Dispatcher:
     rng: random.Random = field(default_factory=random.Random)
     observer: Observer | None = None
     record_every: int = 200
-    in_flight: int = IN_FLIGHT
-    """Attempts under way at once per channel."""
+    per_channel: int = IN_FLIGHT
+    """Attempts under way at once in one channel."""
     wake: Callable[[], None] = _nothing
     _lanes: dict[int, Lane] = field(default_factory=dict, init=False, repr=False)
     _sending: set[str] = field(default_factory=set, init=False, repr=False)
@@ -179,7 +179,7 @@ class Dispatcher:
 
     def collect(self, wait: Collection[str] = (), timeout: float | None = None) -> list[DeliveryOutcome]:
         """Record the attempts that have come back, in chunks of `record_every`; first wait (at most `timeout`
-        seconds) until those for every key of `wait` being sent have."""
+        seconds) until the attempts for the keys in `wait` have come back."""
         deadline = None if timeout is None else time.monotonic() + timeout
         waiting = set(wait) & self._sending
         outcomes: list[DeliveryOutcome] = []
@@ -249,7 +249,7 @@ class Dispatcher:
     def _lane(self, channel: Channel) -> Lane:
         lane = self._lanes.get(id(channel))
         if lane is None:
-            lane = self._lanes[id(channel)] = Lane(channel, self._come_back, self.in_flight, self.record_every)
+            lane = self._lanes[id(channel)] = Lane(channel, self._come_back, self.per_channel, self.record_every)
         return lane
 
     def _come_back(self, attempts: list[Attempt]) -> None:
