@@ -50,6 +50,10 @@ DUE_QUERY = (
     f"SELECT {', '.join(COLUMNS)} FROM outbox {DUE_INDEX} WHERE status IN ('pending', 'failed')"
     " AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"
 )
+UPCOMING_QUERY = (
+    f"SELECT key, next_attempt_at FROM outbox {DUE_INDEX} WHERE status IN ('pending', 'failed')"
+    " ORDER BY next_attempt_at, id LIMIT ?"
+)
 
 
 def utc(moment: datetime | None) -> str | None:
@@ -88,6 +92,12 @@ def due(c: Cursor, now: datetime, limit: int) -> list[dict[str, Any]]:
     """Notifications waiting for an attempt at or before `now`, oldest first."""
     c.execute(DUE_QUERY, (utc(now), limit))
     return [dict(zip(COLUMNS, row, strict=True)) for row in c.fetchall()]
+
+
+def upcoming(c: Cursor, limit: int) -> list[tuple[str, datetime]]:
+    """The key and due time of the first `limit` notifications waiting for an attempt, the earliest first."""
+    c.execute(UPCOMING_QUERY, (limit,))
+    return [(str(key), datetime.fromisoformat(moment)) for key, moment in c.fetchall()]
 
 
 def listing(c: Cursor, status: str | None, limit: int | None, after: int = 0) -> list[dict[str, Any]]:

@@ -166,14 +166,6 @@ class LedgerRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
         return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
 
-    def next_delivery(self) -> datetime | None:
-        """The earliest time a queued notification is due for an attempt."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT MIN(next_attempt_at) FROM outbox {outbox_table.DUE_INDEX}"
-                      " WHERE status IN ('pending', 'failed')")
-            row = c.fetchone()
-        return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
-
     def due(self, as_of: datetime) -> tuple[list[str], list[str]]:
         moment = iso(as_of)
         with self.datastore.transaction(commit=False) as c:
@@ -204,6 +196,11 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         """Notifications waiting for a delivery attempt at or before `now`."""
         with self.datastore.transaction(commit=False) as c:
             return outbox_table.due(c, now, limit)
+
+    def upcoming_notifications(self, limit: int) -> list[tuple[str, datetime]]:
+        """The key and due time of the first `limit` notifications waiting for an attempt, the earliest first."""
+        with self.datastore.transaction(commit=False) as c:
+            return outbox_table.upcoming(c, limit)
 
     def notifications(
         self, status: str | None = None, limit: int | None = None, after: int = 0

@@ -1,6 +1,6 @@
 """Notification benchmark: delivery throughput through the file sink, and alert-to-delivery latency.
 
-Usage: python bench/notify.py [N] [--latency-alerts M]
+Usage: python bench/notify.py [N] [--latency-alerts M] [--webhook-alerts W]
 
 In one run:
   - throughput: ingests N generated alerts (`../shared/bench/gen_alerts.py`, cached under bench/.cache)
@@ -10,19 +10,30 @@ In one run:
   - latency: M crisis alerts ingested one at a time into a fresh home, each followed by a delivery
     pass; the time from handing the alert to the coordinator until its notifications are on disk,
     p50 and p99, beside the seed's targets (RED notifications within 10 s; 500 ms end to end).
+  - webhook: W crisis alerts (two notifications each) delivered through the webhook channel to a local
+    endpoint that answers after 50 ms; baseline: the time one request after another would take.
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Python puts this script's folder first on the import path, where bench/http.py would stand for the standard
+# library's `http` package (which this benchmark and httpx import): take it off before importing anything.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
 
 import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,7 +41,10 @@ sys.path.insert(0, str(ROOT))
 from adapters.alert_file import read_alerts  # noqa: E402
 from bench.ingest import alerts_file  # noqa: E402
 from cli.bootstrap import build  # noqa: E402
-from cli.settings import Settings  # noqa: E402
+from cli.settings import Settings, load_settings  # noqa: E402
+
+WEBHOOK_ANSWERS_AFTER = 0.05
+"""Seconds the benchmark's webhook endpoint takes to answer each request."""
 
 
 def throughput(count: int, workdir: Path) -> None:
@@ -64,10 +78,8 @@ def _baseline(rows: list[dict[str, object]], path: Path, chunk: int) -> float:
     return time.perf_counter() - started
 
 
-def latency(count: int, workdir: Path) -> None:
-    home = workdir / "latency"
-    home.mkdir()
-    source = home / "alerts.jsonl"
+def crises(count: int, path: Path) -> Path:
+    """`count` RED crisis alerts, one second apart, written to `path`."""
     moment = datetime(2025, 7, 16, 21, 0, tzinfo=UTC)
     lines = [
         json.dumps({"type": "COORDINATION_CRISIS", "task_id": f"task-{index}", "agent_id": f"agent-{index % 20}",
@@ -75,8 +87,14 @@ def latency(count: int, workdir: Path) -> None:
                     "timestamp": (moment + timedelta(seconds=index)).strftime("%Y-%m-%dT%H:%M:%SZ")})
         for index in range(count)
     ]
-    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    alerts = list(read_alerts(source))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def latency(count: int, workdir: Path) -> None:
+    home = workdir / "latency"
+    home.mkdir()
+    alerts = list(read_alerts(crises(count, home / "alerts.jsonl")))
     services = build(Settings(home=home))
     samples: list[float] = []
     try:
@@ -96,14 +114,57 @@ def latency(count: int, workdir: Path) -> None:
           f"p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms (seed: RED < 10 s; 500 ms end to end)")
 
 
+class _SlowEndpoint(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        time.sleep(WEBHOOK_ANSWERS_AFTER)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 64  # room for every connection the channel opens at once
+
+
+def webhook(count: int, workdir: Path) -> None:
+    server = _Server(("127.0.0.1", 0), _SlowEndpoint)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    home = workdir / "webhook"
+    home.mkdir()
+    (home / "coordinator.toml").write_text(
+        f'default_channel = "webhook"\n[channels.webhook]\nurl = "http://127.0.0.1:{server.server_address[1]}/"\n',
+        encoding="utf-8")
+    services = build(load_settings(home))
+    try:
+        services.coordinator.ingest(read_alerts(crises(count, home / "alerts.jsonl")))
+        started = time.perf_counter()
+        report = services.dispatcher().drain()
+        seconds = time.perf_counter() - started
+    finally:
+        services.close()
+        server.shutdown()
+    one_by_one = report.delivered * WEBHOOK_ANSWERS_AFTER
+    print(f"webhook:        {report.delivered:,} notifications to an endpoint answering in "
+          f"{WEBHOOK_ANSWERS_AFTER * 1000:.0f} ms: {seconds:.2f} s ({report.delivered / seconds:,.0f}/s; "
+          f"one at a time >= {one_by_one:.1f} s, {one_by_one / seconds:.1f}x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("count", nargs="?", type=int, default=20_000)
     parser.add_argument("--latency-alerts", type=int, default=2_000)
+    parser.add_argument("--webhook-alerts", type=int, default=100)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         throughput(options.count, Path(tmp))
         latency(options.latency_alerts, Path(tmp))
+        webhook(options.webhook_alerts, Path(tmp))
 
 
 if __name__ == "__main__":

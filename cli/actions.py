@@ -60,10 +60,20 @@ def resolve(built: Services, task_id: str, by: str, note: str | None) -> Documen
 
 def retry(built: Services, deliver: Deliver, notification: str | None) -> Document:
     """Make one dead (or failed) notification, or every dead one, deliverable again, and deliver what is due."""
+    requeued = requeue(built, notification)
+    return retried(requeued, deliver())
+
+
+def requeue(built: Services, notification: str | None) -> int:
+    """Make one dead (or failed) notification, or every dead one, deliverable again; how many."""
     requeued = built.ledger.requeue_notifications(built.clock.now(), notification)
     if notification is not None and requeued == 0:
         raise NotFound(f"no dead or failed notification {notification!r}")
-    report = deliver()
+    return requeued
+
+
+def retried(requeued: int, report: DeliveryReport) -> Document:
+    """The answer to a retry: how many were requeued, and what delivering what was due came to."""
     return {"requeued": requeued, "delivered": report.delivered, "failed": report.failed, "dead": report.dead}
 
 

@@ -9,10 +9,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, TypeVar
 
+from adapters.delivery import DeliveryStopped
 from app.ports import Document
 from cli import actions
 
 if TYPE_CHECKING:
+    from adapters.delivery import DeliveryReport, Dispatcher
     from cli.bootstrap import Services
     from domain.alerts import Alert, Quarantined
 
@@ -82,10 +84,10 @@ class Mailbox:
 class WriterCommands:
     """The `Commands` port carried out by the service's writer through its mailbox."""
 
-    def __init__(self, mailbox: Mailbox, built: Services, deliver: actions.Deliver) -> None:
+    def __init__(self, mailbox: Mailbox, built: Services, dispatcher: Dispatcher) -> None:
         self.mailbox = mailbox
         self.built = built
-        self.deliver = deliver
+        self.dispatcher = dispatcher
 
     def ingest(self, items: Sequence[Alert | Quarantined]) -> Document:
         return self.mailbox.submit(lambda: actions.ingest(self.built, items))
@@ -97,4 +99,13 @@ class WriterCommands:
         return self.mailbox.submit(lambda: actions.resolve(self.built, task_id, by, note))
 
     def retry(self, notification: str | None) -> Document:
-        return self.mailbox.submit(lambda: actions.retry(self.built, self.deliver, notification))
+        """Requeue and send on the writer; wait here, not there, for the attempts to be recorded."""
+        requeued, answer = self.mailbox.submit(lambda: self._requeue(notification))
+        try:
+            report = answer.result(ANSWER_TIMEOUT)
+        except DeliveryStopped as stopped:
+            raise ServiceStopping(str(stopped)) from None
+        return actions.retried(requeued, report)
+
+    def _requeue(self, notification: str | None) -> tuple[int, Future[DeliveryReport]]:
+        return actions.requeue(self.built, notification), self.dispatcher.send_all_due()

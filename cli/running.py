@@ -118,7 +118,7 @@ def _serve(built: Services, service: Service, dispatcher: Dispatcher, host: str,
         raise fail(f"{error}; choose another address with --http HOST:PORT or [http] listen "
                    "(or --no-http)", EXIT_USAGE) from None
     settings = built.settings
-    app = create_app(HomeQueries(settings.home, fresh=False), WriterCommands(service.mailbox, built, dispatcher.drain),
+    app = create_app(HomeQueries(settings.home, fresh=False), WriterCommands(service.mailbox, built, dispatcher),
                      settings.home, Access(settings.http.token, settings.http.protect_reads), settings.http.max_body)
     server = HttpServer(app, sock)
     server.start()

@@ -1,9 +1,11 @@
 """The long-running coordinator: follows the alerts file, escalates on time, delivers, keeps read models fresh.
 
 It wakes when the file changes (file-system notifications through watchfiles; a slow poll if those are
-unavailable), when the earliest recorded crossing or retry falls due, and at least every `MAX_SLEEP`
-seconds. Crossings missed while it was down are recorded at their true instants when it starts. SIGTERM
-and SIGINT let the current batch finish, then it exits cleanly.
+unavailable), when the earliest recorded crossing or retry falls due, when a channel hands back a delivery
+attempt, and at least every `MAX_SLEEP` seconds. Crossings missed while it was down are recorded at their true
+instants when it starts. Channels send on their own threads: this loop only hands them notifications and
+records what comes back, so a hung channel never holds up ingestion. SIGTERM and SIGINT let the current batch
+finish (and deliveries under way come back, for up to `STOP_GRACE` seconds), then it exits cleanly.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ WATCH_READY = 5.0
 """How long start-up waits for the file watch to be in place before reading anyway."""
 READY_PROBE = 200
 """Milliseconds the watcher waits for changes before reporting in (its first report says it is watching)."""
+STOP_GRACE = 10.0
+"""Seconds a stopping service waits for deliveries under way to come back and be recorded (the rest are sent
+again after a restart)."""
 
 Log = Callable[[str], None]
 
@@ -55,6 +60,7 @@ class Service:
         self.watching = threading.Event()
         self.mailbox = Mailbox(self.wake)
         """Commands from other threads (the HTTP API's), carried out between batches."""
+        dispatcher.wake = self.wake.set
         ledger = built.ledger
         self.follower = AlertFollower(alerts_file, ledger.source_mark(str(alerts_file)), built.settings.batch_size)
         self._views_at = 0.0
@@ -82,6 +88,7 @@ class Service:
                 break
             self.built.clock.wait(self.wake, self._sleep())
             self.wake.clear()
+        self.dispatcher.finish(STOP_GRACE)
         self.mailbox.close()
         self._refresh_views(force=True)
         self.log("stopped")
@@ -105,7 +112,7 @@ class Service:
                 return worked
             report = self.built.coordinator.ingest(chunk.items, self.built.settings.batch_size, mark=chunk.mark)
             self.follower.advance(chunk.mark)
-            self.dispatcher.deliver_due()
+            self.dispatcher.pump()
             worked = True
             if report.quarantined:
                 self.log(f"{report.quarantined} item(s) quarantined; see `coordinator quarantine`")
@@ -119,8 +126,7 @@ class Service:
         return self.built.coordinator.tick(now) > 0
 
     def _deliver(self) -> bool:
-        report = self.dispatcher.deliver_due()
-        return report.delivered + report.failed + report.dead > 0
+        return self.dispatcher.pump().total() > 0
 
     def _refresh_views(self, force: bool) -> None:
         now = time.monotonic()
@@ -129,9 +135,9 @@ class Service:
             self._views_at = now
 
     def _sleep(self) -> float:
-        """Seconds until the earliest crossing or retry (at most MAX_SLEEP)."""
+        """Seconds until the earliest crossing or retry not under way (at most MAX_SLEEP)."""
         now = self.built.clock.now()
-        upcoming = [moment for moment in (self.built.ledger.next_due(), self.built.ledger.next_delivery())
+        upcoming = [moment for moment in (self.built.ledger.next_due(), self.dispatcher.next_attempt())
                     if moment is not None]
         if not upcoming:
             return MAX_SLEEP

@@ -13,6 +13,8 @@ class ConsoleChannel:
     """Prints `[priority] recipient ← message` to `stream` (standard output, looked up at each delivery)."""
 
     name = "console"
+    concurrency = 1
+    """One line at a time: lines printed together would run into each other."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
@@ -28,8 +30,10 @@ class ConsoleChannel:
 
 
 def _print(line: str, stream: TextIO) -> None:
+    """Write the line and its end at once, so lines other threads print never split it."""
     try:
-        print(line, file=stream, flush=True)
+        stream.write(line + "\n")
     except UnicodeEncodeError:  # a console that cannot show the arrow or emoji
         ascii_line = line.replace("←", "<-").encode("ascii", "backslashreplace").decode("ascii")
-        print(ascii_line, file=stream, flush=True)
+        stream.write(ascii_line + "\n")
+    stream.flush()

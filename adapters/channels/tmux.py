@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+
 from adapters.channels.command import check_template, fields, render, run
 from adapters.terminal import visible
 from domain.notifications import DeliveryError, Notification
 
 
 class TmuxChannel:
-    """Sends `message` literally to the tmux target (formatted with {agent}) and presses Enter."""
+    """Sends `message` literally to the tmux target (formatted with {agent}) and presses Enter.
+
+    Windows are typed into concurrently, each by one sender at a time (two messages typed into one window at
+    once would interleave).
+    """
 
     name = "tmux"
 
@@ -19,6 +25,8 @@ class TmuxChannel:
         self.tmux = tmux
         self.socket = socket
         self.timeout = timeout
+        self._windows: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
 
     def deliver(self, notification: Notification) -> None:
         """Type the text on one line (`-l`, so nothing is read as a key name; control characters, newlines
@@ -27,7 +35,12 @@ class TmuxChannel:
         base = [self.tmux, *(["-L", self.socket] if self.socket else []), "send-keys", "-t", target]
         text = visible(" ".join(notification.message.splitlines()))
         try:
-            run([*base, "-l", "--", text], self.timeout)
-            run([*base, "Enter"], self.timeout)
+            with self._window(target):
+                run([*base, "-l", "--", text], self.timeout)
+                run([*base, "Enter"], self.timeout)
         except DeliveryError as error:
             raise DeliveryError(f"tmux delivery to {target!r} failed: {error.reason}", error.retryable) from error
+
+    def _window(self, target: str) -> threading.Lock:
+        with self._guard:
+            return self._windows.setdefault(target, threading.Lock())

@@ -123,7 +123,7 @@ def test_a_command_channel_gets_alert_text_as_one_literal_argument(coordinator: 
     result = coordinator("run", "--once", "--alerts-file", str(alerts), "--as-of", "2025-07-16T21:00:00Z")
     assert result.code == 0, result.err
     calls = [json.loads(line) for line in received.read_text(encoding="utf-8").splitlines()]
-    assert calls[1][:2] == ["--agent", "a; rm -rf / $(touch PWNED) | cat &"]
+    assert ["--agent", "a; rm -rf / $(touch PWNED) | cat &"] in [call[:2] for call in calls]  # sent concurrently
     assert any("`id` && echo hi" in call[3] for call in calls)
     assert not (tmp_path / "PWNED").exists()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from datetime import timedelta
 from pathlib import Path
 
@@ -182,44 +181,3 @@ def test_a_dead_letter_can_be_requeued_by_its_numeric_id(home: Path, tmp_path: P
     assert by_key(services)[target["key"]]["status"] == "delivered"
     close_channels(router)
     services.close()
-
-
-# --- the retry policy ----------------------------------------------------------------------------------------------
-
-
-def test_without_jitter_the_retry_delay_doubles_with_each_attempt_until_it_is_capped_at_the_maximum() -> None:
-    policy = RetryPolicy(max_attempts=10, base_delay=timedelta(seconds=1), max_delay=timedelta(seconds=60), jitter=0)
-    rng = random.Random(0)
-
-    delays = [policy.delay(attempt, rng).total_seconds() for attempt in range(1, 11)]
-
-    assert delays == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]
-
-
-def test_with_jitter_each_retry_delay_stays_within_the_jitter_band_around_the_capped_exponential() -> None:
-    policy = RetryPolicy(max_attempts=12, base_delay=timedelta(seconds=2), max_delay=timedelta(minutes=1), jitter=0.25)
-    rng = random.Random(0)
-
-    for attempt in range(1, 13):
-        nominal = min(2.0 * 2 ** (attempt - 1), 60.0)
-        samples = [policy.delay(attempt, rng).total_seconds() for _ in range(200)]
-        assert all(nominal * 0.75 <= sample <= nominal * 1.25 for sample in samples), attempt
-        assert max(samples) - min(samples) > nominal * 0.25, "jitter should spread the retries"
-    assert max(policy.delay(40, rng) for _ in range(200)) <= timedelta(minutes=1) * 1.25
-
-
-def test_the_same_random_seed_gives_the_same_retry_delays() -> None:
-    policy = RetryPolicy()
-
-    first = [policy.delay(attempt, random.Random(7)) for attempt in range(1, 8)]
-    second = [policy.delay(attempt, random.Random(7)) for attempt in range(1, 8)]
-
-    assert first == second
-
-
-def test_a_long_base_delay_with_many_attempts_is_still_capped_instead_of_overflowing() -> None:
-    policy = RetryPolicy(max_attempts=40, base_delay=timedelta(hours=6), max_delay=timedelta(days=1), jitter=0.2)
-
-    delay = policy.delay(33, random.Random(0))
-
-    assert timedelta(days=1) * 0.8 <= delay <= timedelta(days=1) * 1.2
