@@ -106,3 +106,7 @@ class Commands(Protocol):
     def retry(self, notification: str | None) -> Document:
         """Deliver one dead (or failed) notification again, by id or key, or every dead one when None."""
         ...
+
+    def catch_up(self) -> None:
+        """Bring the read models up to date with every event recorded so far; return once they are."""
+        ...

@@ -98,3 +98,6 @@ class WriterCommands:
 
     def retry(self, notification: str | None) -> Document:
         return self.mailbox.submit(lambda: actions.retry(self.built, self.deliver, notification))
+
+    def catch_up(self) -> None:
+        self.mailbox.submit(lambda: None)  # the writer settles its read models before it answers any job

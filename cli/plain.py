@@ -23,6 +23,8 @@ def task_text(document: Mapping[str, Any]) -> str:
     level = f"{document['level']}{' (EMERGENCY)' if document['emergency'] else ''}"
     head = (f"task {visible(document['task_id'])}  agent {visible(document['agent_id'] or '-')}  status "
             f"{document['status']}\nlevel {level}  deadline {document['deadline'] or '-'}")
+    if document.get("acknowledged_by"):
+        head += f"\nacknowledged by {visible(document['acknowledged_by'])} at {document['acknowledged_at'] or '-'}"
     history = document["history"]
     if not history:
         return head + "\n\nno level changes yet"

@@ -35,7 +35,8 @@ def timestamp(moment: datetime | None) -> str | None:
 def task_fields(task: Task) -> dict[str, Any]:
     """A task aggregate's standing, in the shape the status read model keeps it."""
     return {"task_id": task.task_id, "agent_id": task.agent_id, "level": task.stage.level,
-            "emergency": task.stage.emergency, "status": task.status, "deadline": timestamp(task.deadline)}
+            "emergency": task.stage.emergency, "status": task.status, "deadline": timestamp(task.deadline),
+            "acknowledged_by": task.acknowledged_by, "acknowledged_at": timestamp(task.acknowledged_at)}
 
 
 def history_rows(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

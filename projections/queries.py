@@ -69,7 +69,7 @@ def agents(db: ReadModels) -> list[dict[str, Any]]:
     ]
 
 
-TASK_FIELDS = ("task_id", "agent_id", "level", "emergency", "status", "deadline")
+TASK_FIELDS = ("task_id", "agent_id", "level", "emergency", "status", "deadline", "acknowledged_by", "acknowledged_at")
 AGENT_FIELDS = ("agent_id", "level", "emergency", "responsive", "last_activity")
 
 
@@ -82,7 +82,8 @@ def task_document(db: ReadModels, task_id: str) -> dict[str, Any] | None:
 
 
 def document_of_task(fields: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The `task show` document from a task's fields (as the status read model keeps them) and history rows."""
+    """The `task show` document from a task's fields (as the status read model keeps them) and history rows; who
+    acknowledged its current crisis, and when (None when nobody has)."""
     return {
         "task_id": fields["task_id"],
         "agent_id": fields["agent_id"],
@@ -90,6 +91,8 @@ def document_of_task(fields: Mapping[str, Any], history: Sequence[Mapping[str, A
         "emergency": bool(fields["emergency"]),
         "status": fields["status"],
         "deadline": fields["deadline"],
+        "acknowledged_by": fields.get("acknowledged_by"),
+        "acknowledged_at": fields.get("acknowledged_at"),
         "history": history_entries(history),
     }
 

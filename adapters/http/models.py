@@ -33,7 +33,7 @@ class TaskSummary(_Document):
 
 
 class TaskDocument(_Document):
-    """A task as `task show` shows it, with its whole history."""
+    """A task as `task show` shows it, with who acknowledged its crisis and its whole history."""
 
     task_id: str
     agent_id: str | None
@@ -41,6 +41,8 @@ class TaskDocument(_Document):
     emergency: bool
     status: str
     deadline: str | None
+    acknowledged_by: str | None = None
+    acknowledged_at: str | None = None
     history: list[HistoryEntry]
 
 

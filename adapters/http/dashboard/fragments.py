@@ -1,13 +1,13 @@
 """Parts of pages rendered alone, for live updates: the page asks for what the events it saw changed.
 
 Each takes `after`, the position of the newest event the page saw, and answers once the read models have applied
-it (or after `CATCH_UP_WAIT` seconds), so what the page shows next is never older than what it was told.
+it, so what the page shows next is never older than what it was told.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
+import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -20,6 +20,7 @@ from adapters.http.dashboard import board as boards
 from adapters.http.dashboard.pages import agent_rows, task_context
 from adapters.http.dashboard.render import fragment, now, position, queries
 from adapters.http.dashboard.reports import crisis_context, health_context
+from app.ports import Commands
 
 router = APIRouter(prefix="/fragments", include_in_schema=False, dependencies=[Depends(auth.reader)])
 CATCH_UP_WAIT = 3.0
@@ -27,14 +28,14 @@ After = Annotated[int | None, Query(ge=0)]
 Bound = Annotated[str | None, Query(max_length=64)]
 
 
-async def caught_up(request: Request, after: int | None) -> int:
-    """Wait until the read models have applied the event at `after`; the position they are at."""
-    at = await position(request)
-    deadline = time.monotonic() + CATCH_UP_WAIT
-    while after is not None and at < after and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-        at = await position(request)
-    return at
+async def caught_up(request: Request, after: int | None) -> None:
+    """Make sure the read models have applied the event at `after`: when they have not, the writer brings them up
+    to date (it does so between its batches; waiting at most `CATCH_UP_WAIT` seconds for it)."""
+    if after is None or await position(request) >= after:
+        return
+    write: Commands = request.app.state.commands
+    with contextlib.suppress(TimeoutError, RuntimeError):
+        await asyncio.wait_for(run_in_threadpool(write.catch_up), CATCH_UP_WAIT)
 
 
 class CardsWanted(BaseModel):
