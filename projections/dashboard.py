@@ -12,8 +12,8 @@ CARD_FIELDS = ("task_id", "agent_id", "level", "emergency", "status", "deadline"
                "acknowledged_at", "updated_at", "level_since")
 _CARDS = (
     "SELECT s.task_id, s.agent_id, s.level, s.emergency, s.status, s.deadline, s.acknowledged_by, s.acknowledged_at,"
-    " s.updated_at, (SELECT MAX(h.at) FROM escalation_history h WHERE h.subject_kind = 'task'"
-    " AND h.subject = s.task_id) FROM task_status s"
+    " s.updated_at, h.since FROM task_status s LEFT JOIN (SELECT subject, MAX(at) AS since FROM escalation_history"
+    " WHERE subject_kind = 'task' GROUP BY subject) h ON h.subject = s.task_id"
 )
 _ORDER = "CASE s.level WHEN 'RED' THEN 0 WHEN 'ORANGE' THEN 1 WHEN 'YELLOW' THEN 2 ELSE 3 END, s.emergency DESC"
 _CHUNK = 500

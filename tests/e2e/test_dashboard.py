@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -52,8 +53,7 @@ def test_the_board_shows_a_red_task_after_an_alert_is_posted(
     shown = card(page, "RED", "task-1")
     expect(shown).to_be_visible()
     expect(shown.locator(".badge")).to_have_text("RED")
-    expect(shown.locator(".agent")).to_have_text("agent-1")
-    expect(shown.locator(".in-level")).to_contain_text("in RED")
+    expect(shown.locator(".meta")).to_have_text(re.compile(r"^agent-1 · \d+s in RED · no deadline$"))
     expect(page.locator("#col-RED .count")).to_have_text("1")
 
 
@@ -148,8 +148,8 @@ def test_untrusted_text_renders_as_text_and_never_runs(
     alert = {**crisis(task, clock.moment), "description": script, "agent_id": "<b>agent</b>"}
     assert post(f"{url}/api/v1/alerts", alert).status_code == 202
     shown = card(page, "RED", task)
-    expect(shown.locator("h3")).to_have_text(task)
-    expect(shown.locator(".agent")).to_have_text("<b>agent</b>")
+    expect(shown.locator(".title")).to_have_text(task)
+    expect(shown.locator(".meta")).to_contain_text("<b>agent</b> · ")
     expect(page.locator("#activity")).to_contain_text(script)
 
     page.goto(f"{url}/tasks/{quote(task, safe='')}")
@@ -162,6 +162,12 @@ def test_untrusted_text_renders_as_text_and_never_runs(
     assert page.locator("img, b").count() == 0
     assert page.locator("script").evaluate_all("scripts => scripts.map(s => s.getAttribute('src'))") == [
         "/static/live.js"]
+    page.goto(f"{url}/")
+    expect(card(page, "RED", task)).to_be_visible()
+    assert page.locator("script:not([type='application/json'])").evaluate_all(
+        "scripts => scripts.map(s => s.getAttribute('src'))") == ["/static/live.js"]
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator(".board img, .board b").count() == 0
 
 
 def test_after_a_dropped_connection_the_page_resumes_from_the_last_event_seen(

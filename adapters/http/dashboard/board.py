@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
+
+from markupsafe import Markup
 
 from adapters.http.dashboard.render import LEVELS, instant
 
@@ -25,8 +28,10 @@ class Filters:
         return cls((agent or "").strip(), wanted if wanted in LEVELS else "", (q or "").strip())
 
     def keeps(self, card: Card) -> bool:
-        """Whether `card` passes every filter (the search is a case-insensitive part of the task id)."""
-        return ((not self.agent or card["agent_id"] == self.agent) and (not self.level or card["level"] == self.level)
+        """Whether `card` passes every filter (the level filter is for open tasks; the search is a case-insensitive
+        part of the task id)."""
+        return ((not self.agent or card["agent_id"] == self.agent)
+                and (not self.level or card["status"] != "open" or card["level"] == self.level)
                 and (not self.q or self.q.casefold() in card["task_id"].casefold()))
 
     @property
@@ -40,6 +45,8 @@ class Board:
 
     columns: dict[str, list[Card]] = field(default_factory=lambda: {level: [] for level in LEVELS})
     done: list[Card] = field(default_factory=list)
+    kept: list[Card] = field(default_factory=list)
+    """Every card shown, open ones most severe first, then the ones done today."""
     agents: list[str] = field(default_factory=list)
     total: int = 0
 
@@ -70,4 +77,25 @@ def board(cards: list[Card], filters: Filters, now: datetime) -> Board:
         elif done_today(card, now):
             laid.done.append(card)
     laid.agents = sorted(agents)
+    laid.kept = [card for level in LEVELS for card in laid.columns[level]] + laid.done
     return laid
+
+
+ROW = ("task_id", "agent_id", "level", "emergency", "status", "deadline", "acknowledged_by", "level_since")
+"""The fields of a card as the page's script gets them: one array per card, in this order (and `gone`: shown no
+more, a task completed before today)."""
+
+
+def rows(cards: list[Card], now: datetime) -> list[list[Any]]:
+    """Cards as compact arrays (see `ROW`), with a last field saying whether the board should drop them."""
+    return [[*(card[name] for name in ROW), card["status"] != "open" and not done_today(card, now)] for card in cards]
+
+
+def script_json(value: Any) -> Markup:
+    """`value` as JSON that is safe inside a `<script type="application/json">` element: `<`, `>` and `&` are
+    written as escapes, so no text of a task can close the element or start markup."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for raw, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"),
+                         ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return Markup(text)

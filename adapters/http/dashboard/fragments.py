@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -45,15 +46,15 @@ class CardsWanted(BaseModel):
     after: int | None = Field(default=None, ge=0)
 
 
-@router.post("/cards", response_class=HTMLResponse)
+@router.post("/cards")
 async def cards(request: Request, wanted: CardsWanted) -> Response:
-    """The cards of the tasks asked for, as the board renders them (a task done before today is marked gone)."""
+    """The cards of the tasks asked for, as the board's script gets them (`board.ROW`; a task completed before
+    today is marked gone)."""
     await caught_up(request, wanted.after)
     moment = now(request)
     found = await run_in_threadpool(queries(request).cards, wanted.ids)
-    for card in found:
-        card["gone"] = card["status"] != "open" and not boards.done_today(card, moment)
-    return fragment(request, "_cards.html", {"cards": found, "now": moment})
+    return Response(json.dumps(boards.rows(found, moment), separators=(",", ":")), media_type="application/json",
+                    headers={"Cache-Control": "no-store"})
 
 
 @router.get("/agents", response_class=HTMLResponse)

@@ -36,8 +36,10 @@ async def board_page(request: Request, agent: Text = None, level: Text = None, q
     at, moment = await position(request), now(request)
     cards = await run_in_threadpool(queries(request).cards, None, boards.start_of_day(moment))
     filters = boards.Filters.of(agent, level, q)
+    laid = boards.board(cards, filters, moment)
     return await page(request, "board.html", "Board", {
-        "now": moment, "position": at, "board": boards.board(cards, filters, moment), "filters": filters,
+        "now": moment, "position": at, "board": laid, "filters": filters,
+        "cards": boards.script_json(boards.rows(laid.kept, moment)),
     })
 
 

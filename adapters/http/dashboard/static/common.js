@@ -42,19 +42,3 @@ export function parseFragment(html) {
   const parsed = new DOMParser().parseFromString(html, "text/html");
   return document.adoptNode(parsed.body.firstElementChild || parsed.createElement("div"));
 }
-
-/** Rewrite every `time[data-since]` and `time[data-deadline]` under `root` for the current time. */
-export function tick(root = document) {
-  const moment = now();
-  for (const el of root.querySelectorAll("time[data-since]")) {
-    const since = Date.parse(el.dataset.since);
-    const level = el.closest("[data-level]")?.dataset.level || "";
-    el.textContent = Number.isNaN(since) ? `— in ${level}` : `${span((moment - since) / 1000)} in ${level}`;
-  }
-  for (const el of root.querySelectorAll("time[data-deadline]")) {
-    const deadline = Date.parse(el.dataset.deadline);
-    if (Number.isNaN(deadline)) continue;
-    const left = (deadline - moment) / 1000;
-    el.textContent = left > 0 ? `due in ${span(left)}` : `overdue by ${span(left)}`;
-  }
-}

@@ -2,7 +2,6 @@
 
 import { actions, session } from "./actions.js";
 import { board } from "./board.js";
-import { tick } from "./common.js";
 import { regions } from "./regions.js";
 import { follow } from "./stream.js";
 
@@ -17,8 +16,10 @@ const grid = document.getElementById("board");
 const cards = grid ? board(grid) : null;
 actions(() => parts.refreshAll());
 
+window.dashboard = { received: 0, board: cards?.stats };
 if (body.dataset.position !== undefined) {
   const stream = follow(body.dataset.position, (body.dataset.kinds || "").split(" "), (kind, data, id) => {
+    window.dashboard.received += 1;
     body.dataset.lastEvent = id;
     cards?.onEvent(kind, data, id);
     parts.onEvent(kind, data, id);
@@ -26,12 +27,13 @@ if (body.dataset.position !== undefined) {
     body.dataset.live = now;
     if (state) state.textContent = words[now] || now;
   });
-  window.dashboard = { stream, board: cards?.stats };
+  window.dashboard.stream = stream;
 }
 
 setInterval(() => {
-  if (!document.hidden) tick();
+  if (!document.hidden) cards?.tick();
 }, TICK);
+// Ready once the page (the board's cards drawn) is laid out for its first frame.
 requestAnimationFrame(() => {
   body.dataset.readyAt = String(Math.round(performance.now()));
   body.dataset.ready = "yes";
