@@ -70,11 +70,12 @@ def environment(home: Path) -> dict[str, str]:
             "COORDINATOR_HTTP__LISTEN": "127.0.0.1:0"}
 
 
-def build(home: Path, tasks: int, now: datetime) -> float:
-    """Ingest a generated hive of `tasks` open tasks into `home` (`run --once`); the seconds it took."""
+def build(home: Path, tasks: int, now: datetime, agents: int = 200) -> float:
+    """Ingest a generated hive of `tasks` open tasks held by `agents` agents into `home` (`run --once`); the
+    seconds it took."""
     alerts = home.parent / "hive.jsonl"
     with alerts.open("w", encoding="utf-8") as out:
-        for alert in hive_alerts(tasks, now):
+        for alert in hive_alerts(tasks, now, agents):
             out.write(json.dumps(alert) + "\n")
     started = time.perf_counter()
     subprocess.run([*COORDINATOR, "run", "--once", "--alerts-file", str(alerts), "--as-of", stamp(now), "--json"],

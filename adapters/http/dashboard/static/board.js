@@ -25,16 +25,16 @@ const skeleton = (() => {
 
 const at = (text) => (text ? Date.parse(text) : Number.NaN);
 
-/** A card's meta line: its agent, time in level and deadline countdown at `moment`. */
+/** A card's meta line: its agent, time in level (once it has changed level) and deadline countdown. */
 function metaText(entry, moment) {
   const [, agent, level] = entry.row;
-  const since = Number.isNaN(entry.since) ? "—" : span((moment - entry.since) / 1000);
   let deadline = "no deadline";
   if (!Number.isNaN(entry.deadline)) {
     const left = (entry.deadline - moment) / 1000;
     deadline = left > 0 ? `due in ${span(left)}` : `overdue by ${span(left)}`;
   }
-  return `${agent || "no agent"} · ${since} in ${level} · ${deadline}`;
+  const since = Number.isNaN(entry.since) ? "" : ` · ${span((moment - entry.since) / 1000)} in ${level}`;
+  return `${agent || "no agent"}${since} · ${deadline}`;
 }
 
 /** A card and what the board keeps of it, from its row: [task, agent, level, emergency, status, deadline,
