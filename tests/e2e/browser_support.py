@@ -35,8 +35,10 @@ def launch(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium for a test module. Playwright's synchronous API holds an event loop while it runs, so it is
+    stopped when the module ends, before tests that start event loops of their own."""
     if chromium_path() is None:
         pytest.skip("the browser tests need Chromium: apt-get install chromium (it could not be found)")
     try:
