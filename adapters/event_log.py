@@ -48,6 +48,12 @@ def newest_records(db: Any, limit: int, topics: Collection[str] | None = None) -
     return list(map(Record._make, _rows(db, sql, [*params, limit])))
 
 
+def records_of(db: Any, originator_id: str) -> list[Record]:
+    """Every event of one aggregate, oldest first."""
+    sql = f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} WHERE originator_id = ? ORDER BY originator_version"
+    return list(map(Record._make, _rows(db, sql, (originator_id,))))
+
+
 def first_record(db: Any, originator_id: str) -> tuple[str, bytes] | None:
     """(topic, state) of an aggregate's first event (its registration), if recorded."""
     sql = f"SELECT topic, state FROM {EVENTS_TABLE} WHERE originator_id = ? AND originator_version = 1"

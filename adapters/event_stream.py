@@ -248,6 +248,12 @@ class CoordinationEventConsumer:
             last = event.position
         return last
 
+    def aggregate_events(self, aggregate_id: str) -> list[CoordinationEvent]:
+        """Every event of one task or agent (its aggregate id, as the read models key it), oldest first; handlers
+        are not run."""
+        with self._connect() as db:
+            return [event for record in event_log.records_of(db, aggregate_id) for event in self._events_of(db, record)]
+
     # Internals -------------------------------------------------------------------------------------------------------
 
     @contextmanager

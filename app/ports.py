@@ -6,7 +6,7 @@ over the read models, and commands carried out by the home's single writer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -66,6 +66,32 @@ class Queries(Protocol):
         """The metrics in the Prometheus text exposition format."""
         ...
 
+    def metrics(self) -> Document:
+        """The metrics document of `coordinator metrics --json`."""
+        ...
+
+    def crisis_log(self) -> list[Document]:
+        """The crisis log lines in the upstream `coordination_crisis_log.json` shape."""
+        ...
+
+    def cards(self, task_ids: Collection[str] | None = None, completed_since: datetime | None = None) -> list[Document]:
+        """Tasks as a board shows them, most severe first: open ones and those completed since `completed_since`
+        (or, given `task_ids`, those tasks), each with its acknowledgement and when it reached its level."""
+        ...
+
+    def task_events(self, task_id: str) -> list[Document] | None:
+        """Every event of one task, oldest first, as the event stream's data with its kind as `event` (None when no
+        alert named it)."""
+        ...
+
+    def response_times(self, limit: int = 2_000) -> list[Document]:
+        """The newest delivered notifications' response times: {requested_at, level, seconds}, oldest first."""
+        ...
+
+    def position(self) -> int:
+        """The position in the event stream up to which every answer is current."""
+        ...
+
 
 class Commands(Protocol):
     """What can be done: carried out by the writer, each answered once it is recorded."""
@@ -84,4 +110,8 @@ class Commands(Protocol):
 
     def retry(self, notification: str | None) -> Document:
         """Deliver one dead (or failed) notification again, by id or key, or every dead one when None."""
+        ...
+
+    def catch_up(self) -> None:
+        """Bring the read models up to date with every event recorded so far; return once they are."""
         ...

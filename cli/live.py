@@ -109,3 +109,6 @@ class WriterCommands:
 
     def _requeue(self, notification: str | None) -> tuple[int, Future[DeliveryReport]]:
         return actions.requeue(self.built, notification), self.dispatcher.send_all_due()
+
+    def catch_up(self) -> None:
+        self.mailbox.submit(lambda: None)  # the writer settles its read models before it answers any job

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,37 @@ class HomeQueries:
         from projections.prometheus import prometheus_text
 
         return prometheus_text(self.metrics())
+
+    def cards(self, task_ids: Collection[str] | None = None, completed_since: datetime | None = None) -> list[Document]:
+        from projections import dashboard
+
+        since = None if completed_since is None else completed_since.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        with self._read((STATUS, HISTORY)) as views:
+            return dashboard.cards(views, task_ids, since)
+
+    def task_events(self, task_id: str) -> list[Document] | None:
+        from adapters.event_stream import CoordinationEventConsumer
+        from adapters.http.events import as_json, kind_of
+
+        with self._read((STATUS,)) as views:
+            row = views.execute("SELECT id FROM task_status WHERE task_id = ?", [task_id]).fetchone()
+            if row is None:
+                return None
+            home = views.home
+        return [{**as_json(event), "event": kind_of(event)}
+                for event in CoordinationEventConsumer(home).aggregate_events(row[0])]
+
+    def response_times(self, limit: int = 2_000) -> list[Document]:
+        from projections import dashboard
+
+        with self._read((METRICS,)) as views:
+            return dashboard.response_times(views, limit)
+
+    def position(self) -> int:
+        from projections import dashboard
+
+        with self._read(()) as views:
+            return dashboard.position(views)
 
 
 def health_document(views: ReadSide) -> Document:

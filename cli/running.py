@@ -119,7 +119,8 @@ def _serve(built: Services, service: Service, dispatcher: Dispatcher, host: str,
                    "(or --no-http)", EXIT_USAGE) from None
     settings = built.settings
     app = create_app(HomeQueries(settings.home, fresh=False), WriterCommands(service.mailbox, built, dispatcher),
-                     settings.home, Access(settings.http.token, settings.http.protect_reads), settings.http.max_body)
+                     settings.home, Access(settings.http.token, settings.http.protect_reads), settings.http.max_body,
+                     built.clock)
     server = HttpServer(app, sock)
     server.start()
     _log(f"serving the HTTP API at {server.address}")

@@ -82,7 +82,8 @@ def task_document(db: ReadModels, task_id: str) -> dict[str, Any] | None:
 
 
 def document_of_task(fields: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The `task show` document from a task's fields (as the status read model keeps them) and history rows."""
+    """The `task show` document from a task's fields (as the status read model keeps them) and history rows; who
+    acknowledged its current crisis, and when (None when nobody has)."""
     return {
         "task_id": fields["task_id"],
         "agent_id": fields["agent_id"],

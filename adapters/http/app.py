@@ -1,4 +1,5 @@
-"""The FastAPI application: routers per resource under `/api/v1`, `/metrics`, `/healthz`, OpenAPI and docs."""
+"""The FastAPI application: routers per resource under `/api/v1`, `/metrics`, `/healthz`, OpenAPI and docs, and the
+dashboard's pages at `/`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.http import alerts, commands, events, reads
+from adapters.clock import Clock, clock_from_environment
+from adapters.http import alerts, commands, dashboard, events, reads
 from adapters.http.auth import Access
 from app.ports import Commands, NotFound, Queries
 
@@ -20,9 +22,10 @@ DEFAULT_MAX_BODY = 10 * 1024 * 1024
 
 def create_app(
     queries: Queries, commands_port: Commands, home: Path, access: Access | None = None,
-    max_body: int = DEFAULT_MAX_BODY,
+    max_body: int = DEFAULT_MAX_BODY, clock: Clock | None = None,
 ) -> FastAPI:
-    """The API over a home's read side (`queries`) and its writer (`commands_port`)."""
+    """The API over a home's read side (`queries`) and its writer (`commands_port`); `clock` tells the dashboard
+    the time (the environment's clock by default)."""
     api = FastAPI(
         title="hive-coordinator", version="1",
         description="Alerts in; tasks, agents, notifications, the audit trail and the live event stream out.",
@@ -32,9 +35,11 @@ def create_app(
     api.state.commands = commands_port
     api.state.home = home
     api.state.access = access or Access()
+    api.state.clock = clock or clock_from_environment()
     for router in (alerts.router, reads.router, commands.router, events.router):
         api.include_router(router, prefix=API)
     api.include_router(reads.metrics_router)
+    dashboard.mount(api)
 
     @api.get("/healthz", tags=["health"], summary="Liveness")
     async def healthz() -> dict[str, str]:
