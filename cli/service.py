@@ -83,7 +83,9 @@ class Service:
             if worked and self.decided is not None:
                 self.decided()
             worked |= self._deliver()
-            self._refresh_views(force=not worked)
+            # While work keeps coming the read models are refreshed at most every VIEWS_EVERY; before a longer
+            # sleep they are brought up to date, so nobody reads a stale view while the service waits.
+            self._refresh_views(force=not worked or self._sleep() > VIEWS_EVERY)
             if self.stop.is_set():
                 break
             self.built.clock.wait(self.wake, self._sleep())

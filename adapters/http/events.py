@@ -41,8 +41,9 @@ def kind_of(event: CoordinationEvent) -> str:
 
 
 def as_json(event: CoordinationEvent) -> dict[str, Any]:
-    """The event's fields as JSON values (instants in UTC with a `Z`), with its `kind`."""
-    return {"kind": kind_of(event), **{name: _plain(value) for name, value in asdict(event).items()}}
+    """The event's fields as JSON values (instants in UTC with a `Z`), with its kind as `event` (a notification's
+    own `kind` field, such as `crisis` or `ping`, is one of its fields)."""
+    return {**{name: _plain(value) for name, value in asdict(event).items()}, "event": kind_of(event)}
 
 
 def _plain(value: Any) -> Any:
