@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -47,6 +47,7 @@ def run(
     json_output: JsonOption = False,
     http: HttpOption = None,
     no_http: NoHttpOption = False,
+    log_format: LogFormatOption = "text",
     home: HomeOption = None,
 ) -> None:
     """Follow the alerts file and escalate tasks and agents as alerts arrive and time passes (Ctrl-C or
@@ -68,16 +69,30 @@ def run(
     if not once:
         if as_of is not None or strict or json_output:
             raise fail("--as-of, --strict and --json only apply with --once", EXIT_USAGE)
-        running.follow(with_http(settings, http, no_http), path, test_mode)
+        running.follow(with_http(settings, http, no_http), path, test_mode, service_log(log_format))
         return
-    if http is not None or no_http:
-        raise fail("--http and --no-http only apply to the service (without --once)", EXIT_USAGE)
+    if http is not None or no_http or log_format != "text":
+        raise fail("--http, --no-http and --log-format only apply to the service (without --once)", EXIT_USAGE)
     moment = as_of_moment(as_of)
     if not path.is_file():
         raise fail(f"alerts file not found: {path} (--alerts-file)", EXIT_USAGE)
     quarantined = running.once(settings, path, moment, test_mode, json_output)
     if strict and quarantined:
         raise fail(f"{quarantined} item(s) quarantined; see `coordinator quarantine`", EXIT_NOT_FOUND)
+
+
+LogFormatOption = Annotated[str, typer.Option("--log-format", metavar="FORMAT",
+                                             help="How the service logs to standard error: text or json.")]
+
+
+def service_log(log_format: str) -> Any:
+    """The service's log in `log_format` (exit 2 for an unknown one)."""
+    from cli.service_log import ServiceLog
+
+    try:
+        return ServiceLog(log_format)
+    except ValueError as error:
+        raise fail(f"--log-format: {error}", EXIT_USAGE) from None
 
 
 def tick(

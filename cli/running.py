@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +16,7 @@ from cli.bootstrap import Services
 from cli.options import EXIT_USAGE, fail, writing
 from cli.render import level_text, print_json, say, show, table, timestamp
 from cli.service import Service
+from cli.service_log import Log, ServiceLog
 from cli.settings import Settings
 from cli.views import catch_up
 from domain.notifications import DeliveryOutcome, Notification
@@ -68,7 +69,7 @@ def tick(settings: Settings, moment: datetime, json_output: bool) -> None:
                 f"{delivery.delivered} delivered, {delivery.failed} failed (will retry), {delivery.dead} dead")
 
 
-def follow(settings: Settings, path: Path, test_mode: bool) -> None:
+def follow(settings: Settings, path: Path, test_mode: bool, log: Log | None = None) -> None:
     """Run the coordinator as a service on `path` until stopped, serving its HTTP API unless it is turned off."""
     http = settings.http
     if http.enabled:
@@ -76,16 +77,27 @@ def follow(settings: Settings, path: Path, test_mode: bool) -> None:
         if not is_loopback(host) and http.token is None:
             raise fail(f"refusing to serve the HTTP API on {host}, which other machines can reach, without a token: "
                        "set [http] token (or COORDINATOR_HTTP__TOKEN), or listen on 127.0.0.1", EXIT_USAGE)
+    log = log or ServiceLog()
     with writing(settings, "run") as built:
-        dispatcher = built.dispatcher(test_mode, _print_delivery if test_mode else None)
+
+        def observe(notification: Notification, outcome: DeliveryOutcome) -> None:
+            if test_mode:
+                _print_delivery(notification, outcome)
+            if outcome.dead:
+                log(f"dead letter {notification.key} to {notification.recipient} via {outcome.channel} after "
+                    f"{outcome.attempt} attempt(s): {outcome.error} (see `coordinator notifications --status dead`)",
+                    event="dead_letter", key=notification.key, recipient=notification.recipient,
+                    channel=outcome.channel, attempts=outcome.attempt, error=outcome.error)
+
+        dispatcher = built.dispatcher(test_mode, observe)
         seen = [_newest_notification(built)]
 
         def print_decisions() -> None:
             _print_decisions(built, seen[0])
             seen[0] = _newest_notification(built)
 
-        service = Service(built, path.absolute(), dispatcher, _log, print_decisions if test_mode else None)
-        server = _serve(built, service, dispatcher, host, port) if http.enabled else None
+        service = Service(built, path.absolute(), dispatcher, log, print_decisions if test_mode else None)
+        server = _serve(built, service, dispatcher, host, port, log) if http.enabled else None
         service.handle_signals()
         lock = built.lock
         assert lock is not None, "the service holds the home's lock"
@@ -104,7 +116,7 @@ def _listen(listen: str) -> tuple[str, int]:
         raise fail(f"--http / [http] listen: {error}", EXIT_USAGE) from None
 
 
-def _serve(built: Services, service: Service, dispatcher: Dispatcher, host: str, port: int) -> HttpServer:
+def _serve(built: Services, service: Service, dispatcher: Dispatcher, host: str, port: int, log: Log) -> HttpServer:
     """Bind the API's address (exit 2 naming it when taken) and start serving it."""
     from adapters.http.app import create_app
     from adapters.http.auth import Access
@@ -123,13 +135,8 @@ def _serve(built: Services, service: Service, dispatcher: Dispatcher, host: str,
                      built.clock)
     server = HttpServer(app, sock)
     server.start()
-    _log(f"serving the HTTP API at {server.address}")
+    log(f"serving the HTTP API at {server.address}", event="serving", http=server.address)
     return server
-
-
-def _log(message: str) -> None:
-    say(f"{datetime.now(UTC).isoformat(timespec='milliseconds').replace('+00:00', 'Z')} {message}",
-               err=True)
 
 
 def _newest_notification(built: Services) -> int:

@@ -21,6 +21,8 @@ from adapters.alert_follower import AlertFollower
 from adapters.delivery import Dispatcher
 from cli.bootstrap import Services
 from cli.live import Mailbox
+from cli.service_log import Log
+from projections.history import escalations_after, escalations_count_after
 
 MAX_SLEEP = 30.0
 """The longest the service sleeps without looking (the seed's tightest monitoring interval: ORANGE, 30 s)."""
@@ -40,7 +42,12 @@ STOP_GRACE = 10.0
 """Seconds a stopping service waits for deliveries under way to come back and be recorded (the rest are sent
 again after a restart)."""
 
-Log = Callable[[str], None]
+LOUD = ("ORANGE", "RED")
+"""Escalations to these levels (EMERGENCY included) are logged one by one."""
+LOGGED_PER_PASS = 50
+"""Escalations logged one by one per pass at most; the rest are counted in one line."""
+PROGRESS_FROM = 20_000
+"""Catch-ups of the read models at least this long are logged page by page."""
 
 
 class Service:
@@ -65,15 +72,18 @@ class Service:
         self.follower = AlertFollower(alerts_file, ledger.source_mark(str(alerts_file)), built.settings.batch_size)
         self._views_at = 0.0
         built.views.page_size = VIEWS_PAGE
+        self._escalations_from = ledger.max_notification_id() or 0
+        """Escalations recorded after this position are logged (those from before the start are history)."""
 
     def run(self, ready: Callable[[], None] | None = None) -> None:
         """Serve until stopped (by `stop`, SIGTERM or SIGINT); `ready` is called once it follows its file."""
         watcher = threading.Thread(target=self._watch, name="alerts-file-watcher", daemon=True)
         watcher.start()
         self.watching.wait(WATCH_READY)  # read only once changes can no longer slip by unnoticed
-        self.log(f"following {self.alerts_file} (home {self.built.settings.home})")
+        self.log(f"following {self.alerts_file} (home {self.built.settings.home})", event="following",
+                 path=str(self.alerts_file), home=str(self.built.settings.home))
         if not self.alerts_file.exists():
-            self.log(f"waiting for {self.alerts_file} to be created")
+            self.log(f"waiting for {self.alerts_file} to be created", event="waiting", path=str(self.alerts_file))
         if ready is not None:
             ready()
         while not self.stop.is_set():
@@ -93,13 +103,14 @@ class Service:
         self.dispatcher.finish(STOP_GRACE)
         self.mailbox.close()
         self._refresh_views(force=True)
-        self.log("stopped")
+        self.log("stopped", event="stopped")
 
     def handle_signals(self) -> None:
         """Stop cleanly on SIGTERM and SIGINT (call from the main thread)."""
 
         def stop(signum: int, frame: FrameType | None) -> None:
-            self.log(f"received {signal.Signals(signum).name}: finishing the current batch")
+            self.log(f"received {signal.Signals(signum).name}: finishing the current batch", event="signal",
+                     signal=signal.Signals(signum).name)
             self.stop.set()
             self.wake.set()
 
@@ -116,8 +127,10 @@ class Service:
             self.follower.advance(chunk.mark)
             self.dispatcher.pump()
             worked = True
-            if report.quarantined:
-                self.log(f"{report.quarantined} item(s) quarantined; see `coordinator quarantine`")
+            self.log(f"ingested {chunk.mark.path} up to line {chunk.mark.line - 1}: {report.processed} processed, "
+                     f"{report.duplicates} duplicates, {report.quarantined} quarantined"
+                     + (" (see `coordinator quarantine`)" if report.quarantined else ""),
+                     event="ingested", source=chunk.mark.path, line=chunk.mark.line - 1, **report.as_dict())
         return worked
 
     def _tick(self) -> bool:
@@ -133,8 +146,37 @@ class Service:
     def _refresh_views(self, force: bool) -> None:
         now = time.monotonic()
         if force or now - self._views_at >= VIEWS_EVERY:
-            self.built.views.catch_up()
+            views = self.built.views
+            lag = views.lag()
+            if lag >= PROGRESS_FROM:
+                self.log(f"bringing the read models up to date: {lag:,} events", event="catch_up", events=lag)
+            done = [0]
+
+            def progress(count: int) -> None:
+                done[0] += count
+                self.log(f"read models: {done[0]:,} of {lag:,} events applied", event="catch_up_progress",
+                         applied=done[0], events=lag)
+
+            views.catch_up(progress if lag >= PROGRESS_FROM else None)
             self._views_at = now
+            self._log_escalations()
+
+    def _log_escalations(self) -> None:
+        """Log the escalations to ORANGE or above the read models have seen since the last look."""
+        found = escalations_after(self.built.views.db, self._escalations_from, LOUD, LOGGED_PER_PASS + 1)
+        for row in found[:LOGGED_PER_PASS]:
+            level = f"{row['to_level']}{' (EMERGENCY)' if row['emergency'] else ''}"
+            self.log(f"{row['subject_kind']} {row['subject']} escalated to {level} at {row['at']}: {row['reason']}",
+                     event="escalated", subject_kind=row["subject_kind"], subject=row["subject"],
+                     level=row["to_level"], emergency=row["emergency"], at=row["at"], reason=row["reason"],
+                     rule=row["rule"])
+        if found:
+            self._escalations_from = found[min(len(found), LOGGED_PER_PASS) - 1]["position"]
+        if len(found) > LOGGED_PER_PASS:
+            count, self._escalations_from = escalations_count_after(self.built.views.db, self._escalations_from,
+                                                                    LOUD)
+            self.log(f"... and {count:,} more escalations to ORANGE or above (see `coordinator events`)",
+                     event="escalated_more", count=count)
 
     def _sleep(self) -> float:
         """Seconds until the earliest crossing or retry not under way (at most MAX_SLEEP)."""

@@ -28,6 +28,7 @@ from cli.options import (
     with_http,
 )
 from cli.render import say
+from cli.run_commands import LogFormatOption, service_log
 from domain.alerts import AlertType
 
 LOG_FILE = "coordinator.log"
@@ -43,7 +44,7 @@ AlertsFileOption = Annotated[
 
 def start(
     alerts_file: AlertsFileOption = None, http: HttpOption = None, no_http: NoHttpOption = False,
-    home: HomeOption = None,
+    log_format: LogFormatOption = "text", home: HomeOption = None,
 ) -> None:
     """Start the coordinator in the background, following the alerts file and serving its HTTP API; returns once
     it is ready. Its log is `<home>/coordinator.log`; `coordinator status` shows its pid, uptime and API address.
@@ -58,7 +59,9 @@ def start(
     path = (alerts_file or settings.alerts_file).absolute()
     settings.home.mkdir(parents=True, exist_ok=True)
     log = (settings.home / LOG_FILE).open("ab")
+    service_log(log_format)  # an unknown format is refused here, not in the background
     serving = ["--no-http"] if no_http else ["--http", http] if http is not None else []
+    serving += ["--log-format", log_format]
     process = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "run", "--alerts-file", str(path), "--home", str(settings.home.absolute()),
          *serving],

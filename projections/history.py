@@ -123,3 +123,23 @@ def history_of(
     for row in history:
         row["emergency"] = bool(row["emergency"])
     return history
+
+
+def escalations_after(db: ReadModels, position: int, levels: Sequence[str], limit: int) -> list[dict[str, Any]]:
+    """Upward level changes to one of `levels` recorded after `position`, oldest first (at most `limit`)."""
+    marks = ",".join("?" * len(levels))
+    rows = db.conn.execute(
+        f"SELECT {', '.join(COLUMNS)} FROM {HISTORY} WHERE position > ? AND direction = 'up' AND to_level IN ({marks})"
+        " ORDER BY position LIMIT ?", [position, *levels, limit],
+    ).fetchall()
+    return [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+
+
+def escalations_count_after(db: ReadModels, position: int, levels: Sequence[str]) -> tuple[int, int]:
+    """How many upward level changes to one of `levels` were recorded after `position`, and the last one's."""
+    marks = ",".join("?" * len(levels))
+    count, last = db.conn.execute(
+        f"SELECT COUNT(*), MAX(position) FROM {HISTORY} WHERE position > ? AND direction = 'up'"
+        f" AND to_level IN ({marks})", [position, *levels],
+    ).fetchone()
+    return int(count), int(last or position)

@@ -101,19 +101,20 @@ def test_lines_written_after_the_file_is_truncated_while_the_service_runs_are_pr
 def test_a_restarted_service_resumes_after_what_it_recorded_and_processes_only_the_new_alerts(
     services: Services, alerts: Path, coordinator: Run,
 ) -> None:
-    # The broken line is a probe: every ingest that meets it logs "quarantined", so a restarted service that read
+    # The broken line is a probe: every ingest that meets it logs "1 quarantined", so a restarted service that read
     # the file from its start again (even if fingerprints then discarded the old alerts) would say so.
     alerts.write_text(crisis("task-1") + "this line is not JSON\n" + crisis("task-2"), encoding="utf-8")
     first = services.run("--alerts-file", str(alerts))
     wait_for(lambda: len(notifications(services.home)) == 4, "the first run's notifications")
     assert first.terminate() == 0
-    assert "1 item(s) quarantined" in first.stderr()
+    assert "1 quarantined (see `coordinator quarantine`)" in first.stderr()
 
     append(alerts, crisis("task-3") + crisis("task-4"))
     second = services.run("--alerts-file", str(alerts))
     wait_for(lambda: len(notifications(services.home)) == 8, "the second run's notifications")
     assert second.terminate() == 0
-    assert "quarantined" not in second.stderr(), "the lines before the recorded position are not read again"
+    assert "1 quarantined" not in second.stderr(), "the lines before the recorded position are not read again"
+    assert "2 processed, 0 duplicates, 0 quarantined" in second.stderr()
     assert sorted(subjects(services.home)) == sorted(["task-1", "task-2", "task-3", "task-4"] * 2)
     received = alerts_received(coordinator)
     assert sorted(event["subject"] for event in received) == ["task-1", "task-2", "task-3", "task-4"]
