@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TextIO
 
 from adapters import input_limits
 from adapters.clock import Clock, clock_from_environment
@@ -45,12 +46,15 @@ class Services:
         assert isinstance(recorder, LedgerRecorder)
         return recorder
 
-    def dispatcher(self, test_mode: bool = False, observer: Observer | None = None) -> Dispatcher:
-        """Delivers the outbox through the configured channels (built on first use)."""
+    def dispatcher(
+        self, test_mode: bool = False, observer: Observer | None = None, console: TextIO | None = None,
+    ) -> Dispatcher:
+        """Delivers the outbox through the configured channels (built on first use; `console`: where the console
+        channel prints, standard output by default)."""
         settings = self.settings
         retry = RetryPolicy(settings.max_attempts, settings.retry_base_delay, settings.retry_max_delay)
         return Dispatcher(
-            self.ledger, build_router(settings, test_mode), self.coordinator.record_deliveries, retry,
+            self.ledger, build_router(settings, test_mode, console), self.coordinator.record_deliveries, retry,
             clock=self.clock.now, observer=observer,
         )
 

@@ -69,7 +69,7 @@ def _show(document: dict[str, Any]) -> None:
     breaches = document["sla_breaches"]
     typer.echo(f"SLA breaches: {breaches['total']} (YELLOW {breaches['YELLOW']}, ORANGE {breaches['ORANGE']}, "
                f"RED {breaches['RED']})")
-    show(table("Events per hour (business time)", ["hour", "events"],
+    show(table("Events per hour", ["hour (business time)", "events"],
                [(row["hour"], row["events"]) for row in document["events_per_hour"]]))
     show(table("Escalations", ["kind", "rule", "level", "count"],
                [(row["kind"], row["rule"], row["level"] + (" (EMERGENCY)" if row["emergency"] else ""),

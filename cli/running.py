@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -39,7 +40,7 @@ def once(settings: Settings, path: Path, moment: datetime, test_mode: bool, json
         if test_mode:
             _print_decisions(built, newest, err=json_output)
         observer = partial(_print_delivery, err=json_output) if test_mode else None
-        delivery = built.dispatcher(test_mode, observer).drain()
+        delivery = built.dispatcher(test_mode, observer, sys.stderr if json_output else None).drain()
         catch_up(built.views)
         if json_output:
             print_json(report.as_dict())
