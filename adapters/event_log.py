@@ -11,7 +11,7 @@ from collections.abc import Collection
 from typing import Any, Protocol
 
 from adapters.home_files import EVENTS_TABLE
-from projections.records import Record
+from app.records import Record
 
 _COLUMNS = "rowid, originator_id, originator_version, topic, state"
 

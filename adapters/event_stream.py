@@ -93,8 +93,8 @@ from adapters.stream_events import (
     other_event,
     typed_events,
 )
+from app.records import Record, event_kind, state_of
 from domain.alerts import AlertType
-from projections.records import Record, event_kind, state_of
 
 __all__ = [
     "ALERT_TYPES",

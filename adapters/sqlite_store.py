@@ -14,10 +14,10 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from adapters import event_log, outbox_table, quarantine_table
 from adapters.clock import Clock, SystemClock
 from adapters.home_files import SNAPSHOTS_TABLE
+from app.records import Record
 from domain.alerts import Quarantined
 from domain.ledger import LedgerBatch
 from domain.sources import SourceMark
-from projections.records import Record
 
 _LOOKUP_CHUNK = 500
 

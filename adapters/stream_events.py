@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
+from app.records import instant
 from domain.alerts import AlertType
-from projections.records import instant
 
 SubjectKind: TypeAlias = Literal["task", "agent"]
 """What an event is about: a task (or Phase 1 milestone) or an agent."""

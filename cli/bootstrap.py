@@ -15,6 +15,7 @@ from adapters.delivery import Dispatcher, Observer, RetryPolicy
 from adapters.event_codec import EventMapper
 from adapters.home_lock import HomeLock
 from adapters.sqlite_store import LedgerRecorder
+from app.records import Record
 from cli.channels_setup import build_router
 from cli.settings import Settings
 from domain.coordinator import Coordinator
@@ -23,7 +24,6 @@ from projections.crisis import CrisisProjection
 from projections.history import HistoryProjection
 from projections.metrics import MetricsProjection
 from projections.parallel import SecondProcess
-from projections.records import Record
 from projections.runner import Projection, ProjectionRunner
 from projections.status import StatusProjection
 

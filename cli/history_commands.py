@@ -84,7 +84,7 @@ def replay(
 
 def _recent(views: ReadSide, count: int, event_type: str | None) -> list[Any]:
     from adapters import event_log
-    from projections.records import event_kind, state_of
+    from app.records import event_kind, state_of
 
     if event_type is None:
         return event_log.newest_records(views.store, count)
@@ -130,7 +130,7 @@ def _names(views: ReadSide) -> dict[str, str]:
 
 
 def _document(record: Any, names: dict[str, str]) -> dict[str, Any]:
-    from projections.records import aggregate_key, clock_of, event_kind, state_of, utc_text, zulu
+    from app.records import aggregate_key, clock_of, event_kind, state_of, utc_text, zulu
 
     state = state_of(record)
     kind = event_kind(record.topic)

@@ -17,9 +17,9 @@ from typing import Any
 
 from adapters import event_log
 from adapters.home_files import EVENTS_FILE, VIEWS_FILE, home_path
+from app.records import Record
 from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, fail
 from projections import versions
-from projections.records import Record
 
 STATUS, METRICS, HISTORY, CRISIS = "status", "metrics", "history", "crisis"
 VERSIONS = {STATUS: versions.STATUS, METRICS: versions.METRICS, HISTORY: versions.HISTORY, CRISIS: versions.CRISIS}

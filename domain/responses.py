@@ -15,6 +15,9 @@ from domain.notifications import PRIORITY, STANDARD, URGENT
 from domain.rules import describe_duration
 from domain.stages import Stage
 
+SLA_SECONDS = {"YELLOW": 60.0, "ORANGE": 30.0, "RED": 10.0, "EMERGENCY": 10.0}
+"""How soon a notification should be delivered after it was requested, by the level of what it is about (the seed's
+monitoring intervals: YELLOW 1 min, ORANGE 30 s, RED 10 s)."""
 HANDOVER_HISTORY_KEPT = 5
 TASKS_LISTED = 10
 

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from projections.records import Record, RecordSource
+from app.records import Record, RecordSource
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -27,7 +27,7 @@ class Projection:
         raise NotImplementedError
 
     def apply(self, db: sqlite_utils.Database, records: Sequence[Record]) -> None:
-        """Apply a page of stored events, in notification order (see `projections.records`)."""
+        """Apply a page of stored events, in notification order (see `app.records`)."""
         raise NotImplementedError
 
 

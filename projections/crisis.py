@@ -20,9 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from projections import versions
-from projections.base import Projection, ReadModels, event_source
-from projections.records import (
+from app.records import (
     Record,
     aggregate_key,
     clock_of,
@@ -33,6 +31,8 @@ from projections.records import (
     utc_text,
     zulu,
 )
+from projections import versions
+from projections.base import Projection, ReadModels, event_source
 
 if TYPE_CHECKING:
     import sqlite_utils

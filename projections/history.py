@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from app.records import Record, aggregate_key, event_kind, instant, state_of, utc_text
 from projections import versions
 from projections.base import Projection, ReadModels
-from projections.records import Record, aggregate_key, event_kind, instant, state_of, utc_text
 
 if TYPE_CHECKING:
     import sqlite_utils

@@ -19,14 +19,14 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from app.records import Record, aggregate_key, event_kind, state_of, utc_text
+from domain.responses import SLA_SECONDS
 from projections import versions
 from projections.base import Projection, ReadModels
-from projections.records import Record, aggregate_key, event_kind, state_of, utc_text
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-SLA_SECONDS = {"YELLOW": 60.0, "ORANGE": 30.0, "RED": 10.0, "EMERGENCY": 10.0}
 """How long a notification may take from request to delivery, by the subject's stage (GREEN has no SLA)."""
 SLA_LEVELS = ("YELLOW", "ORANGE", "RED")
 STATUSES = ("pending", "delivered", "failed", "dead")

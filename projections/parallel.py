@@ -17,12 +17,29 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
-from projections.records import RecordSource
+from app.records import RecordSource
+from projections.base import Projection
 
 if TYPE_CHECKING:
-    from projections.runner import Projection, ProjectionRunner
+    import sqlite_utils
+
+
+class Rebuilding(Protocol):
+    """What a share of a rebuild needs of the runner that lends it (a `ProjectionRunner`)."""
+
+    recorder: RecordSource
+    page_size: int
+
+    @property
+    def db(self) -> sqlite_utils.Database: ...
+
+    def position(self, projection: Projection) -> int: ...
+
+
+RunnerClass = Callable[[Path, RecordSource, Sequence[Projection], int], Any]
+"""Builds a runner in the second process (the lending runner's own class, passed along: picklable by name)."""
 
 SourceFactory = Callable[[], RecordSource]
 """Opens the event store from another process (a picklable, module-level callable)."""
@@ -37,7 +54,7 @@ class SecondProcess:
     source: SourceFactory
     worth_it: int = WORTH_IT
 
-    def start(self, runner: ProjectionRunner, chosen: Sequence[Projection]) -> Lent | None:
+    def start(self, runner: Rebuilding, chosen: Sequence[Projection]) -> Lent | None:
         """Start building a share of `chosen` elsewhere when it pays off; None when it does not."""
         fresh = [p for p in chosen if runner.position(p) == 0]
         head = runner.recorder.max_notification_id() or 0
@@ -47,7 +64,8 @@ class SecondProcess:
         handle, name = tempfile.mkstemp(prefix="coordinator-rebuild-", suffix=".sqlite")
         os.close(handle)
         context = multiprocessing.get_context("spawn")  # never fork a process holding open databases
-        process = context.Process(target=build_elsewhere, args=(name, self.source, lent, runner.page_size),
+        process = context.Process(target=build_elsewhere, args=(name, self.source, lent, runner.page_size,
+                                                                type(runner)),
                                   name="coordinator-rebuild", daemon=True)
         try:
             process.start()
@@ -65,7 +83,7 @@ class Lent:
     path: Path
     projections: list[Projection]
 
-    def finish(self, runner: ProjectionRunner) -> int:
+    def finish(self, runner: Rebuilding) -> int:
         """Wait for the second process and copy what it built; returns the events it applied (0 if unused)."""
         try:
             self.process.join()
@@ -84,14 +102,14 @@ class Lent:
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
 
-def build_elsewhere(path: str, source: SourceFactory, projections: list[Projection], page_size: int) -> None:
+def build_elsewhere(
+    path: str, source: SourceFactory, projections: list[Projection], page_size: int, runner_class: RunnerClass,
+) -> None:
     """The second process: build `projections` from the start of history into the file at `path`.
 
     Any failure just ends it with a non-zero exit: the process that lent the work then does it itself."""
-    from projections.runner import ProjectionRunner
-
     try:
-        runner = ProjectionRunner(Path(path), source(), projections, page_size)
+        runner = runner_class(Path(path), source(), projections, page_size)
         try:
             runner.catch_up()
         finally:
@@ -109,7 +127,7 @@ def _share(fresh: list[Projection], total: float) -> list[Projection]:
     return lent or [max(fresh, key=lambda p: p.weight)]
 
 
-def _copy(runner: ProjectionRunner, path: Path, projections: list[Projection]) -> int:
+def _copy(runner: Rebuilding, path: Path, projections: list[Projection]) -> int:
     """Copy the projections' tables and positions from `path`, for those still untouched here."""
     conn = runner.db.conn
     conn.execute("ATTACH DATABASE ? AS built", (str(path),))
@@ -126,7 +144,7 @@ def _copy(runner: ProjectionRunner, path: Path, projections: list[Projection]) -
     return applied
 
 
-def _copy_one(runner: ProjectionRunner, projection: Projection) -> int:
+def _copy_one(runner: Rebuilding, projection: Projection) -> int:
     conn = runner.db.conn
     here = conn.execute("SELECT version, position FROM main.projection_positions WHERE name = ?",
                         (projection.name,)).fetchone()

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import sqlite_utils
 
+from app.records import RecordSource
 from projections.base import Projection, event_source
 from projections.parallel import SecondProcess
-from projections.records import RecordSource
 
 __all__ = ["Projection", "ProjectionRunner", "ViewsDatabase", "event_source"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from app.records import Record, aggregate_key, current_version, event_kind, state_of, utc_text
 from domain.stages import Stage
 from projections import versions
 from projections.base import Projection
-from projections.records import Record, aggregate_key, current_version, event_kind, state_of, utc_text
 
 if TYPE_CHECKING:
     import sqlite_utils

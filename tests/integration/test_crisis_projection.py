@@ -13,10 +13,10 @@ import pytest
 import sqlite_utils
 
 from adapters.alert_file import read_alerts
+from app.records import instant, zulu
 from cli.bootstrap import Services, build
 from cli.settings import ChannelsConfig, CommandChannelConfig, Settings
 from projections.crisis import CrisisProjection, crisis_log_lines, episodes, resolution_stats
-from projections.records import instant, zulu
 from projections.runner import ProjectionRunner
 
 PM = "pm-agent"

@@ -25,6 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.alert_file import read_alerts
 from adapters.delivery import Dispatcher, RetryPolicy, Route, Router
+from app.records import Record
 from cli.bootstrap import Services, build
 from cli.settings import Settings
 from domain.notifications import DeliveryError, Notification
@@ -32,7 +33,6 @@ from projections.health import health
 from projections.metrics import MetricsProjection, metrics
 from projections.prometheus import prometheus_text
 from projections.queries import tasks
-from projections.records import Record
 from projections.runner import ProjectionRunner
 from projections.status import StatusProjection
 

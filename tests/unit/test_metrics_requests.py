@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from app.records import Record
 from projections.metrics import _requests
-from projections.records import Record
 
 
 def requested(*notifications: dict[str, Any]) -> Record:

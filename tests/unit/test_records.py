@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from projections.records import Record, records_by_id
+from app.records import Record, records_by_id
 
 
 class Store:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlite_utils
 
-from projections.records import Record
+from app.records import Record
 from projections.status import StatusProjection
 
 TASK = "0" * 31 + "1"

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from domain.responses import SLA_SECONDS
 from domain.rulebook import RULEBOOK
 from domain.rules import DEADLINE_FRACTIONS, SILENCE_LIMITS
-from projections.metrics import SLA_SECONDS
 
 WIDTH, NODE_W, NODE_H = 1000.0, 110.0, 40.0
 MIDDLE = 230.0

@@ -1,4 +1,5 @@
-"""Reading stored events as projections need them: the event's kind and its plain JSON state.
+"""The event log as every reader sees it (read models, the event stream, the command line): records, their kind and
+their plain JSON state.
 
 Projections read the notification log as stored, without rebuilding domain objects: the
 coordinator's events are stored as plain JSON (datetimes as ISO 8601, stages by name), which is
