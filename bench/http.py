@@ -36,6 +36,10 @@ from datetime import UTC, datetime
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.sink import until, watch_sink  # noqa: E402
+
 GENERATOR = Path(os.environ.get("COORDINATOR_GEN_ALERTS", ROOT.parent / "shared" / "bench" / "gen_alerts.py"))
 CACHE = ROOT / "bench" / ".cache"
 COORDINATOR = [sys.executable, "-m", "cli.main"]
@@ -65,7 +69,7 @@ class Service:
         alerts.touch()
         self.process = subprocess.Popen([*COORDINATOR, "run", "--alerts-file", str(alerts), "--home", str(self.home)],
                                         env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.url = str(_until(self._announced, 60))
+        self.url = str(until(self._announced, 60))
 
     def _announced(self) -> str | None:
         try:
@@ -87,7 +91,7 @@ def latency(count: int, rate: float, workdir: Path) -> None:
     service = Service(workdir)
     seen: dict[str, float] = {}
     done = threading.Event()
-    reader = threading.Thread(target=_watch_sink, args=(service.home / "notifications.jsonl", seen, done),
+    reader = threading.Thread(target=watch_sink, args=(service.home / "notifications.jsonl", seen, done),
                               daemon=True)
     reader.start()
     posted: dict[str, float] = {}
@@ -101,7 +105,7 @@ def latency(count: int, rate: float, workdir: Path) -> None:
                 posted[task] = time.time()
                 client.post("/api/v1/alerts", json=alert).raise_for_status()
                 time.sleep(1 / rate)
-        _until(lambda: len(seen) >= count, 120)
+        until(lambda: len(seen) >= count, 120)
     finally:
         done.set()
         service.stop()
@@ -133,7 +137,7 @@ def ingest(count: int, clients: int, batch: int, workdir: Path) -> None:
 
             list(pool.map(send, batches))
         answered = time.perf_counter() - started
-        _until(lambda: service.undelivered() == 0, 600)
+        until(lambda: service.undelivered() == 0, 600)
         delivered = time.perf_counter() - started
     finally:
         service.stop()
@@ -141,36 +145,6 @@ def ingest(count: int, clients: int, batch: int, workdir: Path) -> None:
           f"{answered:.1f} s, all delivered in {delivered:.1f} s ({count / delivered:,.0f} alerts/s)")
     print(f"          run --once on the same alerts: {once:.1f} s ({count / once:,.0f} alerts/s); "
           f"ratio {once / delivered:.2f} (target >= 0.5)")
-
-
-def _watch_sink(sink: Path, seen: dict[str, float], done: threading.Event) -> None:
-    position, pending = 0, b""
-    while not done.is_set():
-        try:
-            with sink.open("rb") as handle:
-                handle.seek(position)
-                data = handle.read()
-        except FileNotFoundError:
-            data = b""
-        now = time.time()
-        if not data:
-            time.sleep(0.0005)
-            continue
-        position += len(data)
-        rows = (pending + data).split(b"\n")
-        pending = rows.pop()
-        for row in rows:
-            seen.setdefault(json.loads(row)["subject"], now)
-
-
-def _until(condition: object, timeout: float) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition() if callable(condition) else None
-        if value:
-            return value
-        time.sleep(0.01)
-    raise TimeoutError("the service did not get there in time")
 
 
 def main() -> None:

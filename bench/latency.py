@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest import alerts_file  # noqa: E402
+from bench.sink import until, watch_sink  # noqa: E402
 
 COORDINATOR = [sys.executable, "-m", "cli.main"]
 
@@ -49,9 +50,9 @@ def latency(count: int, rate: float, workdir: Path, http: bool) -> float:
     sink = home / "notifications.jsonl"
     seen: dict[str, float] = {}
     done = threading.Event()
-    reader = threading.Thread(target=_watch_sink, args=(sink, seen, done), daemon=True)
+    reader = threading.Thread(target=watch_sink, args=(sink, seen, done), daemon=True)
     try:
-        _wait_for(lambda: (home / "views.sqlite").exists(), 20)
+        until(lambda: (home / "views.sqlite").exists(), 20)
         reader.start()
         appended: dict[str, float] = {}
         with alerts.open("a", encoding="utf-8") as out:
@@ -65,7 +66,7 @@ def latency(count: int, rate: float, workdir: Path, http: bool) -> float:
                 out.flush()
                 appended[task] = time.time()
                 time.sleep(1 / rate)
-        _wait_for(lambda: len(seen) >= count, 60)
+        until(lambda: len(seen) >= count, 60)
     finally:
         done.set()
         service.terminate()
@@ -77,37 +78,6 @@ def latency(count: int, rate: float, workdir: Path, http: bool) -> float:
           f"notification on disk: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {samples[-1] * 1000:.1f} ms "
           f"(seed target 500 ms; p99 target <= 50 ms: {'met' if p99 <= 0.05 else 'NOT met'})")
     return p99
-
-
-def _watch_sink(sink: Path, seen: dict[str, float], done: threading.Event) -> None:
-    position = 0
-    pending = b""
-    while not done.is_set():
-        try:
-            with sink.open("rb") as handle:
-                handle.seek(position)
-                data = handle.read()
-        except FileNotFoundError:
-            data = b""
-        now = time.time()
-        if data:
-            position += len(data)
-            lines = (pending + data).split(b"\n")
-            pending = lines.pop()
-            for line in lines:
-                subject = json.loads(line)["subject"]
-                seen.setdefault(subject, now)
-        else:
-            time.sleep(0.0005)
-
-
-def _wait_for(condition: object, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return
-        time.sleep(0.01)
-    raise TimeoutError("the service did not get there in time")
 
 
 INGEST = """

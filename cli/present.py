@@ -4,9 +4,11 @@ command (see `cli.render`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from cli.render import level_text, say, show, table
+from domain.rules import describe_duration
 
 SECONDS = frozenset({"uptime", "avg_response_time"})
 """Indicators that are durations in seconds (numbers in `--json`, human forms in text)."""
@@ -41,15 +43,7 @@ def _shown(key: str, value: Any) -> str:
 
 
 def seconds_text(seconds: float) -> str:
-    """`14ms`, `0.3s`, `45s`, `12m 30s`, `2h 15m`, `3d 04h`."""
+    """`14ms`, `0.3s`, then as every message says a duration: `45s`, `12m 30s`, `2h 15m`, `3d 04h`."""
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms" if seconds < 0.1 else f"{seconds:.1f}s"
-    whole = round(seconds)
-    days, rest = divmod(whole, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours:02d}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+    return describe_duration(timedelta(seconds=seconds))

@@ -85,7 +85,7 @@ def test_the_timeline_steps_through_the_history_and_colours_notifications_by_the
 
 
 def test_durations_and_countdowns_are_said_in_words() -> None:
-    assert [span(s) for s in (5, 750, 7_500, 270_000)] == ["5s", "12m 30s", "2h 05m", "3d 3h"]
+    assert [span(s) for s in (5, 750, 7_500, 270_000)] == ["5s", "12m 30s", "2h 05m", "3d 03h"]
     assert countdown("2026-03-01T12:12:00Z", NOW) == "due in 12m 00s"
     assert countdown("2026-03-01T11:55:00Z", NOW) == "overdue by 5m 00s"
     assert countdown(None, NOW) == "no deadline"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from adapters.event_stream import EVENT_KINDS
 from adapters.http import auth
 from app.ports import Queries
+from domain.rules import describe_duration
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
@@ -36,20 +37,8 @@ def instant(value: Any) -> datetime | None:
 
 
 def span(seconds: float | None) -> str:
-    """A duration in words a glance can take: `45s`, `12m 30s`, `2h 05m`, `3d 4h`."""
-    if seconds is None:
-        return "—"
-    whole = int(abs(seconds))
-    days, rest = divmod(whole, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
+    """A duration in words a glance can take: `45s`, `12m 30s`, `2h 05m`, `3d 04h` (as every message says it)."""
+    return "—" if seconds is None else describe_duration(timedelta(seconds=seconds))
 
 
 def since(value: Any, now: datetime) -> str:
