@@ -53,6 +53,8 @@ class SecondProcess:
 
     source: SourceFactory
     worth_it: int = WORTH_IT
+    scratch: Path | None = None
+    """Where the second process builds its file (default: the system's temporary directory)."""
 
     def start(self, runner: Rebuilding, chosen: Sequence[Projection]) -> Lent | None:
         """Start building a share of `chosen` elsewhere when it pays off; None when it does not."""
@@ -61,7 +63,7 @@ class SecondProcess:
         if len(fresh) < 2 or head < self.worth_it or (os.cpu_count() or 1) < 2:
             return None
         lent = _share(fresh, sum(p.weight for p in chosen))
-        handle, name = tempfile.mkstemp(prefix="coordinator-rebuild-", suffix=".sqlite")
+        handle, name = tempfile.mkstemp(prefix="coordinator-rebuild-", suffix=".sqlite", dir=self.scratch)
         os.close(handle)
         context = multiprocessing.get_context("spawn")  # never fork a process holding open databases
         process = context.Process(target=build_elsewhere, args=(name, self.source, lent, runner.page_size,

@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -74,7 +73,8 @@ def contents(path: Path) -> dict[str, Any]:
 
 
 def lending(services: Services, path: Path, source: Any = None) -> ProjectionRunner:
-    second = WatchedSecondProcess(source or partial(EventSource, services.settings), worth_it=1)
+    second = WatchedSecondProcess(source or partial(EventSource, services.settings), worth_it=1,
+                                  scratch=path.parent)
     return ProjectionRunner(path, services.ledger, projections_for(), second_process=second)
 
 
@@ -92,7 +92,7 @@ def failing_source() -> Any:
 def test_a_rebuild_shared_with_a_second_process_gives_the_same_read_models_as_one_built_alone(
     services: Services, tmp_path: Path
 ) -> None:
-    scratch = set(Path(tempfile.gettempdir()).glob("coordinator-rebuild-*"))
+    scratch = set(tmp_path.glob("coordinator-rebuild-*"))
     runner = lending(services, tmp_path / "shared.sqlite")
     applied = runner.catch_up()
     runner.close()
@@ -101,7 +101,7 @@ def test_a_rebuild_shared_with_a_second_process_gives_the_same_read_models_as_on
     head = services.ledger.max_notification_id() or 0
     assert applied == head * len(projections_for()), "every projection applied every event once"
     assert contents(tmp_path / "shared.sqlite") == alone(services, tmp_path / "alone.sqlite")
-    assert set(Path(tempfile.gettempdir()).glob("coordinator-rebuild-*")) == scratch, "the second file is removed"
+    assert set(tmp_path.glob("coordinator-rebuild-*")) == scratch, "the second file is removed"
 
 
 def test_a_read_model_someone_else_advanced_meanwhile_is_not_overwritten_by_the_second_process(
