@@ -28,7 +28,7 @@ def test_alerts_posted_are_recorded_before_the_answer_and_answer_the_same_as_the
     _, url = serve(services, alerts)
     response = post(f"{url}/api/v1/alerts", [crisis("task-1", clock.moment), {"type": "NOPE"}])
     assert response.status_code == 202, response.text
-    assert response.json() == {"processed": 1, "duplicates": 0, "quarantined": 1,
+    assert response.json() == {"processed": 1, "observed": 0, "duplicates": 0, "quarantined": 1,
                                "rejects": [{"index": 1, "reason": "unknown alert type 'NOPE'"}]}
 
     shown = httpx.get(f"{url}/api/v1/tasks/task-1").json()
