@@ -56,14 +56,14 @@ class HomeQueries:
         self, task: str | None = None, agent: str | None = None, since: datetime | None = None,
         until: datetime | None = None,
     ) -> list[Document]:
-        from projections.crisis import episodes
+        from projections.crisis_queries import episodes
 
         with self._read((CRISIS,)) as views:
             return episodes(views, task=task, agent=agent, since=since, until=until)
 
     def crisis_log(self) -> list[Document]:
         """The crisis log lines in the upstream `coordination_crisis_log.json` shape."""
-        from projections.crisis import crisis_log_lines
+        from projections.crisis_queries import crisis_log_lines
 
         with self._read((CRISIS,)) as views:
             return list(crisis_log_lines(views))

@@ -4,35 +4,27 @@ An episode starts when a task enters RED (or EMERGENCY) from below RED and ends 
 RED (`de-escalated`) or is resolved. Notifications requested for instants within it are its responses (a
 command records them after the changes that caused them, so some follow the episode's end); deliveries,
 even much later, are matched to it by the request number in their key. Each event an episode gathers is
-appended to `crisis_steps` as a small row keyed by its notification id (the step's `seq`); its details, and
-the responses read from them, come from the event store when asked for, so a rebuild writes little. Only
-events whose content decides something are decoded (stage changes, reassignments, acknowledgements, a task's
-latest alert); of a request or delivery just its instant or key number is read from the stored JSON.
+appended to `crisis_steps` as a small row keyed by its notification id (the step's `seq`) and episode; its
+details, and the responses read from them, come from the event store when asked for, so a rebuild writes
+little. Only events whose content decides something are decoded (stage changes, reassignments,
+acknowledgements, a task's latest alert, observations); of a request or delivery just its instant or key
+number is read from the stored JSON.
+
+An observation of the hive (`Hive.Observed`) is a step of the open episode of the task it names, or, naming only
+an agent, of every open episode that started while that agent held the task.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from projections import versions
-from projections.base import Projection, ReadModels, event_source
-from projections.records import (
-    Record,
-    aggregate_key,
-    clock_of,
-    event_kind,
-    instant,
-    records_by_id,
-    state_of,
-    utc_text,
-    zulu,
-)
+from projections.base import Projection
+from projections.records import Record, aggregate_key, event_kind, instant, state_of, utc_text
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -47,9 +39,7 @@ TASK_COLUMNS = ("id", "task_id", "agent_id", "alert", "episode", "closed")
 CRISIS = frozenset({"RED", "EMERGENCY"})
 _LOG_SQL = ", ".join(f'"{column}"' for column in LOG_COLUMNS)
 _CHUNK = 500
-_BATCH = 5_000
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_DECODE = json.JSONDecoder().decode
 # Stored JSON escapes quotes inside strings, so these match the fields themselves (else the event is decoded).
 _KEY_NUMBER = re.compile(rb'"key":"(?:[^"\\]|\\.)*#(\d+)\.\d+"')  # task:<id>#<request number>.<index>
 _AT = re.compile(rb'"at":"([^"\\]+)"')
@@ -59,9 +49,11 @@ _SCHEMA = f"""
         "end" TEXT, resolution_seconds REAL);
     CREATE INDEX IF NOT EXISTS idx_{LOG}_task ON {LOG} (task_id, started_at);
     CREATE INDEX IF NOT EXISTS idx_{LOG}_agent ON {LOG} (agent_id, started_at);
-    CREATE TABLE IF NOT EXISTS {STEPS} (seq INTEGER PRIMARY KEY, episode_id INTEGER, step TEXT);
+    CREATE TABLE IF NOT EXISTS {STEPS} (seq INTEGER, episode_id INTEGER, step TEXT, PRIMARY KEY (seq, episode_id))
+        WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS {TASKS} (id TEXT PRIMARY KEY, task_id TEXT, agent_id TEXT, alert TEXT,
         episode INTEGER, closed INTEGER);
+    CREATE INDEX IF NOT EXISTS idx_{TASKS}_name ON {TASKS} (task_id);
     CREATE TABLE IF NOT EXISTS {RANGES} (episode_id INTEGER PRIMARY KEY, task TEXT, first INTEGER, last INTEGER);
     CREATE TABLE IF NOT EXISTS {SILENCES} (agent_id TEXT PRIMARY KEY, alert TEXT);
     CREATE INDEX IF NOT EXISTS idx_{RANGES}_task ON {RANGES} (task)
@@ -105,6 +97,8 @@ class _Page:
     """Per agent: the raw alert that last said it went silent (as stored, or as this page has followed it)."""
     silenced: set[str] = field(default_factory=set)
     """Agents this page said went silent (their latest silence is stored)."""
+    named: dict[str, _Task] = field(default_factory=dict)
+    """The page's tasks by name, for the observations that name one."""
 
     def silence_of(self, agent_id: str | None) -> str | None:
         """The latest alert recorded so far that said `agent_id` went silent (events are recorded in the order they
@@ -142,8 +136,8 @@ class CrisisProjection(Projection):
             return
         page = _load(db, relevant)
         for kind, key, record in relevant:
-            if kind == _SILENT:  # an agent's event: no task of its own
-                _silent(page, _Task(key), record)
+            if kind in _NOT_TASKS:  # an agent's or the hive's event: no task of its own
+                _NOT_TASKS[kind](page, _Task(key), record)
                 continue
             task = page.tasks.get(key)
             if task is None:
@@ -158,11 +152,17 @@ def _load(db: sqlite_utils.Database, relevant: list[tuple[str, str, Record]]) ->
     """The page's tasks, their open (or just closed) episodes, and the request ranges its events may need."""
     page = _Page(db)
     sql = f"SELECT {', '.join(TASK_COLUMNS)} FROM {TASKS} WHERE id IN"
-    for row in _select_in(db, sql, {key for _, key, _ in relevant}):
+    observed = [state_of(record) for kind, _, record in relevant if kind == _OBSERVED]
+    names = {state["task_id"] for state in observed if state.get("task_id")}
+    for row in [*_select_in(db, sql, {key for _, key, _ in relevant}),
+                *_select_in(db, sql.replace("WHERE id IN", "WHERE task_id IN"), names)]:
         page.tasks[row[0]] = task = _Task(*row)
         task.saved = row
+    page.named = {task.task_id: task for task in page.tasks.values() if task.task_id is not None}
     wanted = {ep for task in page.tasks.values() for ep in (task.episode, task.closed) if ep is not None}
-    for row in _select_in(db, f"SELECT {_LOG_SQL} FROM {LOG} WHERE id IN", wanted):
+    agents = {state["agent_id"] for state in observed if state.get("agent_id") and not state.get("task_id")}
+    for row in [*_select_in(db, f"SELECT {_LOG_SQL} FROM {LOG} WHERE id IN", wanted),
+                *_select_in(db, f'SELECT {_LOG_SQL} FROM {LOG} WHERE "end" IS NULL AND agent_id IN', agents)]:
         page.episodes[row[0]] = dict(zip(LOG_COLUMNS, row, strict=True))
     delivered = {key for kind, key, _ in relevant if kind in _DELIVERIES}
     for column, values in (("episode_id", wanted), ("task", delivered)):
@@ -210,6 +210,7 @@ def _settle(task: _Task) -> None:
 
 def _registered(page: _Page, task: _Task, record: Record) -> None:
     task.task_id = state_of(record)["task_id"]
+    page.named[str(task.task_id)] = task
 
 
 def _alert(page: _Page, task: _Task, record: Record) -> None:
@@ -321,7 +322,23 @@ def _silent(page: _Page, task: _Task, record: Record) -> None:
     page.silenced.add(agent_id)
 
 
+def _observed(page: _Page, task: _Task, record: Record) -> None:
+    """The hive observed a record: a step of the open episode of the task it names, else of every open episode of
+    the agent it names."""
+    state = state_of(record)
+    if state.get("task_id"):
+        named = page.named.get(state["task_id"])
+        if named is not None and named.episode is not None:
+            page.step(named.episode, record, "observation")
+    elif state.get("agent_id"):
+        for episode in page.episodes.values():
+            if episode["end"] is None and episode["agent_id"] == state["agent_id"]:
+                page.step(episode["id"], record, "observation")
+
+
 _SILENT = "Agent.MarkedUnresponsive"
+_OBSERVED = "Hive.Observed"
+_NOT_TASKS = {_SILENT: _silent, _OBSERVED: _observed}
 SILENCE_RULE = "silence"
 """The rule named by a level change that an agent's silence brought about (`domain.rules.SILENCE`)."""
 
@@ -329,152 +346,5 @@ _HANDLERS = {
     "Task.Registered": _registered, "Task.AlertReceived": _alert, "Task.Escalated": _escalated,
     "Task.DeEscalated": _de_escalated, "Task.Resolved": _resolved, "Task.Reassigned": _reassigned,
     "Task.NotificationsRequested": _requested, "Task.Acknowledged": _acknowledged,
-    "Task.NotificationDelivered": _delivery, "Task.DeliveryFailed": _delivery,
-    _SILENT: _silent,
+    "Task.NotificationDelivered": _delivery, "Task.DeliveryFailed": _delivery, **_NOT_TASKS,
 }
-
-
-# Queries ------------------------------------------------------------------------------------------------------------
-
-_PHRASES = {
-    "crisis": "PM notified ({priority})", "emergency": "PM told of the emergency", "repeat": "PM reminded",
-    "ping": "agent pinged", "assignment": "handed over to {recipient}", "status_check": "{recipient} asked for status",
-    "reminder": "agent reminded", "deadline_warning": "PM warned of the deadline",
-}
-
-
-def episodes(
-    db: ReadModels, task: str | None = None, agent: str | None = None,
-    since: str | datetime | None = None, until: str | datetime | None = None,
-) -> list[Row]:
-    """Crisis episodes in recording order, each with its `responses` and its `steps` in time order.
-
-    `task` / `agent`: only that task's episodes, or those that started while `agent` held the task.
-    `since` / `until` (ISO 8601 text or datetime): only episodes that started within those bounds (inclusive).
-    A step is {seq, at, step, detail}, `detail` being its event's fields as recorded (an alert's raw alert is
-    `detail["alert"]`). A response is {at, recipient, priority, kind, key, message, delivered_at, status,
-    channel, attempts, error}, `status` being pending, delivered, failed (to be retried) or dead.
-    """
-    where = [f"{column} = ?" for column, value in (("task_id", task), ("agent_id", agent)) if value is not None]
-    clause = f"WHERE {' AND '.join(where)} " if where else ""
-    params = [value for value in (task, agent) if value is not None]
-    rows = db.conn.execute(f"SELECT {_LOG_SQL} FROM {LOG} {clause}ORDER BY id", params)
-    low, high = instant(since) if since else None, instant(until) if until else None
-    found = [_episode(row) for row in rows
-             if (low is None or instant(row[3]) >= low) and (high is None or instant(row[3]) <= high)]
-    steps = _steps(db, {row["id"] for row in found})
-    for row in found:
-        row["steps"] = sorted(steps.get(row["id"], []), key=lambda step: (instant(step["at"]), step["seq"]))
-        row["responses"] = _responses(steps.get(row["id"], []))
-    return found
-
-
-def crisis_log_lines(db: ReadModels) -> Iterator[Row]:
-    """Every episode as a line of the upstream `coordination_crisis_log.json`, plus its task, agent and responses.
-
-    `severity` is RED or EMERGENCY; `coordinator_response` sums up the responses and their delivery.
-    """
-    rows = [_episode(row) for row in db.conn.execute(f"SELECT {_LOG_SQL} FROM {LOG} ORDER BY id")]
-    told: dict[int, dict[str, Row]] = {row["id"]: {} for row in rows}
-    for episode_id, step in _step_stream(db, set(told), ("notification", "delivery")):
-        _respond(told[episode_id], step)
-    for row in rows:
-        responses = list(told[row["id"]].values())
-        yield {
-            "timestamp": row["started_at"], "severity": row["severity"], "original_event": row["original_event"],
-            "coordinator_response": coordinator_response(responses), "resolution_time": row["ended_at"],
-            "task_id": row["task_id"], "agent_id": row["agent_id"], "responses": responses,
-        }
-
-
-def coordinator_response(responses: Sequence[Row]) -> str:
-    """A short account of the responses: `PM notified (urgent), agent pinged; 2 of 2 delivered`."""
-    if not responses:
-        return "no notifications sent"
-    phrases: dict[str, int] = {}
-    for response in responses:
-        phrase = _PHRASES.get(response["kind"], "{recipient} notified ({kind})").format(**response)
-        phrases[phrase] = phrases.get(phrase, 0) + 1
-    told = ", ".join(f"{phrase} {count} times" if count > 1 and "reminded" in phrase else phrase
-                     for phrase, count in phrases.items())
-    delivered = sum(response["status"] == "delivered" for response in responses)
-    dead = sum(response["status"] == "dead" for response in responses)
-    return f"{told}; {delivered} of {len(responses)} delivered" + (f", {dead} dead" if dead else "")
-
-
-def resolution_stats(db: ReadModels) -> dict[str, Any]:
-    """Count, mean, p50 and p90 (nearest rank) of ended episodes' `resolution_seconds`; None when none ended."""
-    values = [row[0] for row in db.conn.execute(
-        f"SELECT resolution_seconds FROM {LOG} WHERE resolution_seconds IS NOT NULL ORDER BY resolution_seconds")]
-    if not values:
-        return {"count": 0, "mean": None, "p50": None, "p90": None}
-    return {"count": len(values), "mean": sum(values) / len(values), "p50": _rank(values, 50), "p90": _rank(values, 90)}
-
-
-def _rank(ordered: Sequence[float], percent: int) -> float:
-    return ordered[max(math.ceil(percent / 100 * len(ordered)), 1) - 1]
-
-
-def _episode(values: Sequence[Any]) -> Row:
-    row = dict(zip(LOG_COLUMNS, values, strict=True))
-    row["original_event"] = None if row["original_event"] is None else _DECODE(row["original_event"])
-    return row
-
-
-def _steps(db: ReadModels, wanted: set[int]) -> dict[int, list[Row]]:
-    """The steps of the `wanted` episodes by episode, in recording order."""
-    found: dict[int, list[Row]] = {}
-    for episode_id, step in _step_stream(db, wanted):
-        found.setdefault(episode_id, []).append(step)
-    return found
-
-
-def _step_stream(db: ReadModels, wanted: set[int], kinds: Sequence[str] = ()) -> Iterator[tuple[int, Row]]:
-    """(episode id, step) of each step of the `wanted` episodes (only `kinds` if given), in recording order.
-
-    Steps are appended in notification order, so an episode's steps all come at or after its id. Their details
-    are their events as stored, read from the event store the read models were built from.
-    """
-    if not wanted:
-        return
-    sql = f"SELECT seq, episode_id, step FROM {STEPS} WHERE seq >= ?"
-    params: list[Any] = [min(wanted)]
-    for column, values in (("step", kinds), ("episode_id", sorted(wanted) if len(wanted) <= _CHUNK else ())):
-        if values:
-            sql += f" AND {column} IN ({','.join('?' * len(values))})"
-            params.extend(values)
-    source, rows = event_source(db), db.conn.execute(sql + " ORDER BY seq", params)
-    while batch := rows.fetchmany(_BATCH):
-        batch = [row for row in batch if row[1] in wanted]
-        stored = records_by_id(source, [row[0] for row in batch])
-        for seq, episode_id, step in batch:
-            detail = zulu(_DECODE(stored[seq].state.decode("utf8")))
-            yield episode_id, {"seq": seq, "at": detail.get("at"), "step": step,
-                               "clock": clock_of(event_kind(stored[seq].topic), detail), "detail": detail}
-
-
-def _responses(steps: Sequence[Row]) -> list[Row]:
-    """The notifications requested in `steps` (in recording order), each with its latest delivery outcome."""
-    responses: dict[str, Row] = {}
-    for step in steps:
-        _respond(responses, step)
-    return list(responses.values())
-
-
-def _respond(responses: dict[str, Row], step: Row) -> None:
-    """Add the notifications a step requested to `responses` (by key), or the outcome of a delivery it made."""
-    detail = step["detail"]
-    if step["step"] == "notification":
-        for told in detail["notifications"]:
-            responses[told["key"]] = {
-                "at": step["at"], **{name: told[name] for name in ("recipient", "priority", "kind", "key")},
-                "message": told["message"], "delivered_at": None, "status": "pending", "channel": None,
-                "attempts": 0, "error": None,
-            }
-    elif step["step"] == "delivery" and detail["key"] in responses:
-        error = detail.get("error")
-        responses[detail["key"]].update(
-            status="delivered" if error is None else "dead" if detail.get("dead") else "failed",
-            channel=detail["channel"], attempts=detail["attempt"], error=error,
-            delivered_at=step["at"] if error is None else None,
-        )

@@ -15,7 +15,8 @@ import sqlite_utils
 from adapters.alert_file import read_alerts
 from cli.bootstrap import Services, build
 from cli.settings import ChannelsConfig, CommandChannelConfig, Settings
-from projections.crisis import CrisisProjection, crisis_log_lines, episodes, resolution_stats
+from projections.crisis import CrisisProjection
+from projections.crisis_queries import crisis_log_lines, episodes, resolution_stats
 from projections.records import instant, zulu
 from projections.runner import ProjectionRunner
 
