@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from adapters import mappings
 from adapters.alert_file import read_alerts
 from cli.bootstrap import Services, build
 from cli.settings import CONFIG_FILE_NAME, load_settings
@@ -19,6 +21,13 @@ FILES = sorted(CORPUS.glob("*.json")) if CORPUS.is_dir() else []
 EXAMPLE_MAPPINGS = Path(__file__).resolve().parents[2] / "examples" / "upstream-mappings.toml"
 NO_CORPUS = f"no real alert files at {CORPUS} (set COORDINATOR_CORPUS)"
 MALFORMED = "field 'timestamp': invalid timestamp '2025-07-16T21:44:26.3NZ' (expected ISO 8601)"
+
+
+@pytest.fixture(autouse=True)
+def no_rules_afterwards() -> Iterator[None]:
+    """Building services configures the readers' rules for the process: leave none behind."""
+    yield
+    mappings.configure(mappings.Mappings())
 
 
 def home(tmp_path: Path, mapped: bool) -> Services:
