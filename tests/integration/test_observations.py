@@ -255,3 +255,22 @@ timestamp = "{startsAt}"
     assert (stuck.alert.task_id, stuck.alert.agent_id, stuck.alert.crisis_stage.level) == (  # type: ignore[union-attr]
         "api", "agent-3", "ORANGE")
     assert isinstance(orphan, Quarantined) and orphan.reason == "the Alertmanager alert has no task_id label"
+
+
+def test_the_hive_keeps_a_count_and_is_snapshotted_so_a_long_stream_of_observations_loads_quickly(
+    hive: HiveHome,
+) -> None:
+    services = hive.open()
+    hive.feed(services, *(status_event(f"evt-{n}", "completion", f"2025-07-17T00:{n // 60:02d}:{n % 60:02d}Z")
+                          for n in range(450)))
+    snapshots = services.coordinator.snapshots
+    assert snapshots is not None
+    taken = [snapshot.originator_version for snapshot in snapshots.get(Hive.id_for("default"))]
+    reopened = Coordinator(env=services.coordinator.env)
+    try:
+        loaded = reopened.get_hive()
+    finally:
+        reopened.close()
+    services.close()
+    assert taken == [451], "a save that passes a multiple of 200 versions takes a snapshot of what it saved"
+    assert loaded.observations == 450
