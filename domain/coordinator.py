@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID
@@ -18,7 +17,8 @@ from domain.agent import Agent
 from domain.alerts import TASK_ALERTS, Alert, AlertType, Item, Observation, Quarantined, failed_alert
 from domain.escalation import Escalating
 from domain.hive import DEFAULT_HIVE, Hive
-from domain.ledger import AcceptedAlert, DeliveryUpdate, Ledger, LedgerBatch
+from domain.intake import IngestReport, accepted_row, chunked
+from domain.ledger import DeliveryUpdate, Ledger, LedgerBatch
 from domain.notifications import DeliveryOutcome
 from domain.responder import Responder
 from domain.responses import Policy
@@ -29,8 +29,6 @@ from domain.workspace import Workspace
 
 DEFAULT_BATCH_SIZE = 2_000
 SNAPSHOT_INTERVAL = 200
-OBSERVATION = "observation"
-"""How the ledger of accepted fingerprints names a record kept as an observation only."""
 _STOPPING = (PersistenceError, OSError, MemoryError)
 """Failures of the store or the machine, not of one alert: they stop the command instead of quarantining."""
 log = logging.getLogger(__name__)
@@ -55,25 +53,6 @@ class UnknownTask(LookupError):
 
 class UnknownAgent(LookupError):
     """No alert ever named this agent."""
-
-
-@dataclass(slots=True)
-class IngestReport:
-    """What one ingest did with its input: each item is one of these.
-
-    `processed`: alerts applied (a record a mapping rule turned into an alert included); `observed`: records kept
-    as observations only; `duplicates`: items already accepted (alerts or observations); `quarantined`: refused.
-    """
-
-    processed: int = 0
-    observed: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        """The machine-readable summary."""
-        return {"processed": self.processed, "observed": self.observed, "duplicates": self.duplicates,
-                "quarantined": self.quarantined}
 
 
 class Coordinator(Application[UUID]):
@@ -114,7 +93,7 @@ class Coordinator(Application[UUID]):
         transaction as the last batch, so a restart resumes exactly after what was recorded.
         """
         report = IngestReport()
-        chunks = _chunks(items, batch_size)
+        chunks = chunked(items, batch_size)
         chunk = next(chunks, None)
         if chunk is None and mark is not None:
             self.workspace.batch.source = mark
@@ -293,7 +272,7 @@ class Coordinator(Application[UUID]):
                 raise
             except Exception as error:
                 return index, error
-            accepted.append(_accepted(item))
+            accepted.append(accepted_row(item))
         return None
 
     def _drop_applied(self) -> None:
@@ -395,25 +374,6 @@ class Coordinator(Application[UUID]):
         self.recorder.insert_events([self.mapper.to_stored_event(event) for event in events], ledger=batch)
 
 
-def _accepted(item: Alert | Observation) -> AcceptedAlert:
-    """The ledger's row for an accepted alert or observation (a mapped record under its alert's type)."""
-    if isinstance(item, Alert):
-        return AcceptedAlert(item.fingerprint, item.type.value, item.timestamp, item.source, item.line)
-    kind = item.alert.type.value if item.alert is not None else OBSERVATION
-    return AcceptedAlert(item.fingerprint, kind, item.at, item.source, item.line)
-
-
 def _created(event: Any) -> Any:
     """When an event was decided (its timestamp)."""
     return event.timestamp
-
-
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

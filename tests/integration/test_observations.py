@@ -20,8 +20,9 @@ from cli.bootstrap import Services, build
 from cli.settings import CONFIG_FILE_NAME, load_settings
 from cli.views import catch_up
 from domain.alerts import Observation, Quarantined
-from domain.coordinator import Coordinator, IngestReport
+from domain.coordinator import Coordinator
 from domain.hive import Hive
+from domain.intake import IngestReport
 from domain.responder import Responder
 from domain.task import Task
 from projections import queries
