@@ -2,8 +2,9 @@
 
 Forms, detected from the content: JSON Lines; a JSON array; a single alert object; an object with
 an `"alerts"` and/or `"events"` list; crisis-log entries, whose `original_event` is the alert.
-Every non-blank item yields one `Alert` or one `Quarantined`, in file order. Lines are read in bounded
-blocks; a line, item or document over its limit (`adapters.input_limits`) is quarantined saying so.
+Every non-blank item yields one `Alert`, `Observation` or `Quarantined` (`adapters.alert_items`), in file
+order. Lines are read in bounded blocks; a line, item or document over its limit (`adapters.input_limits`) is
+quarantined saying so.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from adapters.alert_schema import AlertRejected, to_alert
+from adapters.alert_items import item_for
 from adapters.input_limits import KEPT, Limits, Line, Oversized, bounded_lines, current, raw_text, too_long
-from domain.alerts import Alert, Quarantined
+from domain.alerts import Item, Quarantined
 
-Item = Alert | Quarantined
+__all__ = ["Item", "first_line_is_an_item", "item_of", "parse_json_lines", "read_alerts"]
 
 _DECODER = json.JSONDecoder()
 _SPACE = re.compile(r"[ \t\r\n]*")
@@ -34,8 +35,8 @@ _UNCLOSED = "the JSON array starting on this line is never closed"
 
 
 def read_alerts(path: Path, limits: Limits | None = None) -> Iterator[Item]:
-    """Alerts and quarantined items of the file at `path`, in file order (within `limits`, by default the
-    configured ones).
+    """Alerts, observations and quarantined items of the file at `path`, in file order (within `limits`, by
+    default the configured ones).
 
     Raises FileNotFoundError at once if the file does not exist.
     """
@@ -288,17 +289,14 @@ def _resume(text: str, item_pos: int, error_pos: int) -> int:
 def item_of(
     value: Any, raw: str, source: str, line: int | None, index: int | None, limit: int | None = None,
 ) -> Item:
-    """The alert a decoded item is (a crisis-log entry counts as its `original_event`), or why it is quarantined
-    (among others: over `limit` bytes)."""
+    """The alert or observation a decoded item is (a crisis-log entry counts as its `original_event`), or why it is
+    quarantined (among others: over `limit` bytes)."""
     if limit is not None and len(raw) > limit // 4 and (size := len(raw.encode())) > limit:
         what = "item" if index is not None or "\n" in raw else "line"
         return too_long(source, line, index, what, size, raw[:KEPT].encode(), limit)
     if isinstance(value, dict) and "type" not in value and isinstance(value.get("original_event"), dict):
         value = value["original_event"]
-    try:
-        return to_alert(value, source, line)
-    except AlertRejected as exc:
-        return Quarantined(source, line, index, raw, exc.reason)
+    return item_for(value, raw, source, line, index)
 
 
 def _fallback(data: bytes, source: str, reason: str, limit: int) -> Iterator[Item]:

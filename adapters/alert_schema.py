@@ -26,6 +26,10 @@ class AlertRejected(ValueError):
         self.reason = reason
 
 
+class NotAnAlert(AlertRejected):
+    """An object without a `type` (nor an alert type elsewhere): not an alert, perhaps another record of the hive."""
+
+
 _JSON_TYPES = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string",
                list: "array", dict: "object"}
 _LEVELS = ("red", "orange", "yellow", "green")
@@ -60,6 +64,11 @@ def _timestamp(value: object) -> datetime:
     if not isinstance(value, str):
         raise ValueError(f"expected an ISO 8601 timestamp string, got {json_type(value)}")
     return check_timestamp(parse_timestamp(value), value)
+
+
+def timestamp_of(value: object) -> datetime:
+    """An item's timestamp as alerts' are validated (aware, within the accepted range); ValueError otherwise."""
+    return _timestamp(value)
 
 
 def _duration(value: object) -> timedelta:
@@ -229,6 +238,17 @@ AlertModel = Annotated[
 ]
 ALERT_ADAPTER: TypeAdapter[AlertModel] = TypeAdapter(AlertModel)
 _TYPES = {kind.value: kind for kind in AlertType}
+_MODELS: dict[str, type[_AlertModel]] = {
+    model.model_fields["type"].annotation.__args__[0]: model  # type: ignore[union-attr]
+    for model in (CoordinationCrisis, DeadlineWarning, AgentUnresponsive, TaskReassignment, Phase1Milestone,
+                  TaskAssigned, TaskCompleted, AgentHeartbeat)
+}
+
+
+def required_fields(kind: AlertType) -> tuple[str, ...]:
+    """The fields an alert of type `kind` must have besides its `type` and `timestamp`."""
+    fields = _MODELS[kind.value].model_fields
+    return tuple(name for name, info in fields.items() if info.is_required() and name not in ("type", "timestamp"))
 
 
 def fingerprint(raw: Mapping[str, Any]) -> str:
@@ -242,7 +262,8 @@ def to_alert(raw: dict[str, Any], source: str, line: int | None = None) -> Alert
     if not isinstance(raw, dict):
         raise AlertRejected(f"expected a JSON object, got {json_type(raw)}")
     if "type" not in raw:
-        raise AlertRejected(_missing_type(raw))
+        reason, hinted = _missing_type(raw)
+        raise AlertRejected(reason) if hinted else NotAnAlert(reason)
     kind = raw["type"]
     if not isinstance(kind, str):
         raise AlertRejected(f"field 'type': expected a string, got {json_type(kind)}")
@@ -268,15 +289,22 @@ def to_alert(raw: dict[str, Any], source: str, line: int | None = None) -> Alert
         raise AlertRejected(reason) from None
 
 
-def _missing_type(raw: Mapping[str, Any]) -> str:
+def is_alert_type(kind: object) -> bool:
+    """Whether `kind` (an item's `type`) names one of the alert types, in any case."""
+    return isinstance(kind, str) and kind.strip().upper() in _TYPES
+
+
+def _missing_type(raw: Mapping[str, Any]) -> tuple[str, bool]:
+    """Why an item without `type` is not an alert, and whether it names an alert type elsewhere (a misplaced type,
+    not another kind of record)."""
     for key in ("alert_type", "event_type"):
         found = raw.get(key)
         if found is None:
             continue
-        if isinstance(found, str) and found.strip().upper() in _TYPES:
-            return f"missing field 'type' (found {key} {_show(found)}; the alert type belongs in 'type')"
-        return f"missing field 'type' (found {key} {_show(found)}, not a supported alert type)"
-    return "missing field 'type'"
+        if is_alert_type(found):
+            return f"missing field 'type' (found {key} {_show(found)}; the alert type belongs in 'type')", True
+        return f"missing field 'type' (found {key} {_show(found)}, not a supported alert type)", False
+    return "missing field 'type'", False
 
 
 def _describe(exc: ValidationError) -> str:

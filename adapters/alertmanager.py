@@ -6,6 +6,9 @@ orange, info → yellow). A resolved alert becomes a `green` crisis alert, which
 stamped with the alert's `startsAt` (`endsAt` once resolved) and described by its `description` or `summary`
 annotation (else its `alertname`). Alertmanager sends a firing alert again and again: the same alert maps to
 the same crisis, so it counts once. An alert without these labels is quarantined with the reason.
+
+Mapping rules (`adapters.mappings`) come first: an alert of the payload (as sent: `labels`, `annotations`,
+`startsAt`, ...) that a rule matches becomes the alert the rule makes of it instead.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from adapters import mappings
 from adapters.alert_file import Item, item_of
+from adapters.alert_items import item_for
 from domain.alerts import Quarantined
 
 SOURCE = "alertmanager"
@@ -32,6 +37,8 @@ def _crisis(alert: Any, group_status: Any, source: str, index: int) -> Item:
     raw = _text(alert)
     if not isinstance(alert, dict):
         return Quarantined(source, None, index, raw, "an Alertmanager alert must be an object")
+    if mappings.first_match(mappings.current().rules, alert) is not None:
+        return item_for(alert, raw, source, None, index)
     labels: dict[str, Any] = alert["labels"] if isinstance(alert.get("labels"), dict) else {}
     annotations: dict[str, Any] = alert["annotations"] if isinstance(alert.get("annotations"), dict) else {}
     for label in ("task_id", "agent_id"):

@@ -44,20 +44,22 @@ What is yielded:
 - `NotificationRequested`: one per notification the coordinator decided to send (several may share a
   position: they were recorded together), `NotificationDelivered` and `DeliveryFailed` for each attempt.
 - `Acknowledged`, `Reassigned`, `Resolved`.
-- `OtherEvent(kind, data)`: everything else about a task or agent, as stored: `Registered` (first heard of),
+- `Observed`: the hive wrote a record that is none of the alert types (`subject_kind` `"hive"`): the record as
+  written, the task and agent it names, and the mapping rule that made it an alert, if one did.
+- `OtherEvent(kind, data)`: everything else about a task, agent or hive, as stored: `Registered` (first heard of),
   `Reopened`, and any event kind added later, so that `"*"` subscribers see the whole history.
 
 Subscription names are alert types (`AlertType` values such as `"COORDINATION_CRISIS"`; they match
 `AlertReceived` events of that type), event kinds (`"AlertReceived"`, `"Escalated"`, `"DeEscalated"`,
 `"NotificationRequested"`, `"NotificationDelivered"`, `"DeliveryFailed"`, `"Resolved"`, `"Acknowledged"`,
-`"Reassigned"`, `"AgentUnresponsive"`, `"ActivitySeen"`, `"Registered"`, `"Reopened"`) or `"*"`.
+`"Reassigned"`, `"AgentUnresponsive"`, `"ActivitySeen"`, `"Observed"`, `"Registered"`, `"Reopened"`) or `"*"`.
 Handlers run in the order they were subscribed, before the event is yielded, each at most once per event; an
 exception from a handler propagates out of `stream_events` (the event is not yielded; resume from the previous
 position to retry it).
 
-Every event has `position` (its place in the store: resume with `after=position`), `subject_kind` (`"task"`
-or `"agent"`), `subject` (the task or agent id), `at` (the business time the coordinator recorded it for) and
-`recorded_at` (the wall-clock time it was written). All instants are timezone-aware.
+Every event has `position` (its place in the store: resume with `after=position`), `subject_kind` (`"task"`,
+`"agent"` or `"hive"`), `subject` (the task, agent or hive id), `at` (the business time the coordinator recorded
+it for) and `recorded_at` (the wall-clock time it was written). All instants are timezone-aware.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ from adapters.stream_events import (
     LevelChange,
     NotificationDelivered,
     NotificationRequested,
+    Observed,
     OtherEvent,
     Reassigned,
     Resolved,
@@ -111,6 +114,7 @@ __all__ = [
     "LevelChange",
     "NotificationDelivered",
     "NotificationRequested",
+    "Observed",
     "OtherEvent",
     "Reassigned",
     "Resolved",
@@ -137,6 +141,7 @@ EVENT_KINDS: Final = frozenset(
         "Reassigned",
         AGENT_UNRESPONSIVE_KIND,
         "ActivitySeen",
+        "Observed",
         "Registered",
         "Reopened",
     }
@@ -146,8 +151,8 @@ EVENT_KINDS: Final = frozenset(
 ALERT_TYPES: Final = frozenset(alert_type.value for alert_type in AlertType)
 """Alert types `subscribe` accepts: they match `AlertReceived` events of that type."""
 
-_SUBJECT_KINDS: Final[dict[str, SubjectKind]] = {"Task": "task", "Agent": "agent"}
-_NAME_FIELDS: Final[dict[str, str]] = {"task": "task_id", "agent": "agent_id"}
+_SUBJECT_KINDS: Final[dict[str, SubjectKind]] = {"Task": "task", "Agent": "agent", "Hive": "hive"}
+_NAME_FIELDS: Final[dict[str, str]] = {"task": "task_id", "agent": "agent_id", "hive": "name"}
 
 
 Handler: TypeAlias = Callable[[CoordinationEvent], Awaitable[None] | None]
@@ -311,7 +316,7 @@ class CoordinationEventConsumer:
             self._subjects.popitem(last=False)
 
     def _events_of(self, db: sqlite3.Connection, record: Record) -> list[CoordinationEvent]:
-        """The typed events one stored event stands for (none for events about neither a task nor an agent)."""
+        """The typed events one stored event stands for (none for events about no task, agent or hive)."""
         aggregate, _, name = event_kind(record.topic).partition(".")
         subject_kind = _SUBJECT_KINDS.get(aggregate)
         if subject_kind is None or not name:

@@ -100,7 +100,7 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         if batch.accepted:
             c.executemany(
                 "INSERT INTO alerts_seen VALUES (?,?,?,?,?,?)",
-                [(a.fingerprint, a.alert_type, iso(a.timestamp), a.source, a.line, now) for a in batch.accepted],
+                [(a.fingerprint, a.alert_type, iso(a.timestamp) or now, a.source, a.line, now) for a in batch.accepted],
             )
         if batch.quarantined:
             c.executemany(

@@ -9,8 +9,8 @@ from typing import Any, Literal, TypeAlias
 from app.records import instant
 from domain.alerts import AlertType
 
-SubjectKind: TypeAlias = Literal["task", "agent"]
-"""What an event is about: a task (or Phase 1 milestone) or an agent."""
+SubjectKind: TypeAlias = Literal["task", "agent", "hive"]
+"""What an event is about: a task (or Phase 1 milestone), an agent, or the hive itself (its observations)."""
 
 # --- the events ------------------------------------------------------------------------------------------------------
 
@@ -20,7 +20,7 @@ class CoordinationEvent:
     """What every event carries.
 
     `position`: the stored event's place in the store (resume with `stream_events(after=position)`);
-    `subject_kind` and `subject`: the task or agent it is about (`"task"`/`"agent"` and its id);
+    `subject_kind` and `subject`: the task, agent or hive it is about (`"task"`/`"agent"`/`"hive"` and its id);
     `at`: the business time it was recorded for; `recorded_at`: the wall-clock time it was written.
     """
 
@@ -146,8 +146,28 @@ class DeliveryFailed(CoordinationEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Observed(CoordinationEvent):
+    """The hive wrote a well-formed record that is none of the alert types (its subject is the hive).
+
+    `record` is the record as written, read from `source` (at `line`, if known), with its `fingerprint`; `at` is its
+    own timestamp, else when it was recorded. `task_id` and `agent_id` are the task and agent it names, if any.
+    When a mapping rule turned it into an alert, `mapping` is the rule's identity and `alert_type` the alert's
+    type (the alert itself is an `AlertReceived` of that task or agent).
+    """
+
+    record: dict[str, Any]
+    source: str
+    line: int | None
+    fingerprint: str
+    task_id: str | None
+    agent_id: str | None
+    mapping: str | None
+    alert_type: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OtherEvent(CoordinationEvent):
-    """Any other event about a task or agent, as stored: `kind` is e.g. `Registered` or `Reopened`.
+    """Any other event about a task, agent or hive, as stored: `kind` is e.g. `Registered` or `Reopened`.
 
     `data` holds the stored fields as plain JSON values. Events without a business time of their own
     (such as `Registered`) have `at` equal to `recorded_at`.
@@ -235,6 +255,13 @@ def typed_events(
         return [NotificationDelivered(
             **common, at=_required_instant(state["at"]), key=str(state["key"]), channel=str(state["channel"]),
             attempt=int(state["attempt"]),
+        )]
+    if name == "Observed":
+        return [Observed(
+            **common, at=optional_instant(state.get("at")) or common["recorded_at"], record=dict(state["record"]),
+            source=str(state["source"]), line=state.get("line"), fingerprint=str(state["fingerprint"]),
+            task_id=state.get("task_id"), agent_id=state.get("agent_id"), mapping=state.get("mapping"),
+            alert_type=state.get("alert_type"),
         )]
     if name == "DeliveryFailed":
         return [DeliveryFailed(

@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from domain.alerts import Alert, Quarantined
+from domain.alerts import Item
 
 Document = dict[str, Any]
 
@@ -96,8 +96,9 @@ class Queries(Protocol):
 class Commands(Protocol):
     """What can be done: carried out by the writer, each answered once it is recorded."""
 
-    def ingest(self, items: Sequence[Alert | Quarantined]) -> Document:
-        """Apply alerts and quarantine the rejects: `{"processed", "duplicates", "quarantined"}`."""
+    def ingest(self, items: Sequence[Item]) -> Document:
+        """Apply alerts, record observations and quarantine the rejects: `{"processed", "observed", "duplicates",
+        "quarantined"}`."""
         ...
 
     def acknowledge(self, task_id: str, by: str) -> Document:

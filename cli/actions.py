@@ -12,13 +12,13 @@ from cli.render import timestamp
 if TYPE_CHECKING:
     from adapters.delivery import DeliveryReport
     from cli.bootstrap import Services
-    from domain.alerts import Alert, Quarantined
+    from domain.alerts import Item
 
 Deliver = Callable[[], "DeliveryReport"]
 
 
-def ingest(built: Services, items: Sequence[Alert | Quarantined]) -> Document:
-    """Apply alerts and quarantine the rejects."""
+def ingest(built: Services, items: Sequence[Item]) -> Document:
+    """Apply alerts, record observations and quarantine the rejects."""
     return built.coordinator.ingest(items, built.settings.batch_size).as_dict()
 
 

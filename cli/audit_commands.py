@@ -99,6 +99,11 @@ def _detail(step: dict[str, Any]) -> str:
     if kind == "delivery":
         outcome = "delivered" if "error" not in detail else f"failed: {detail['error']}"
         return f"{detail.get('key')} via {detail.get('channel')}: {outcome}"
+    if kind == "observation":
+        from cli.history_commands import observed_summary
+
+        message = (detail.get("record") or {}).get("message")
+        return observed_summary(detail) + (f": {clip(str(message), 60)}" if message else "")
     for field in ("by", "reason", "to_agent"):
         if detail.get(field):
             return str(detail[field])

@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from adapters import input_limits
+from adapters import input_limits, mappings
 from adapters.clock import Clock, clock_from_environment
 from adapters.delivery import Dispatcher, Observer, RetryPolicy
 from adapters.event_codec import EventMapper
@@ -90,6 +90,7 @@ def build(settings: Settings) -> Services:
     settings.home.mkdir(parents=True, exist_ok=True)
     clock = clock_from_environment()
     input_limits.configure(settings.limits)  # the alerts readers apply them from here on
+    mappings.configure(settings.mapping_rules)  # and these rules
     coordinator = Coordinator(env=event_store_env(settings), policy=policy_for(settings))
     recorder = coordinator.recorder
     assert isinstance(recorder, LedgerRecorder)

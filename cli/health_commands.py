@@ -36,8 +36,8 @@ def metrics(
     = False,
     home: HomeOption = None,
 ) -> None:
-    """Events per hour, response times, escalations by rule and level, agent responsiveness, notification
-    delivery and SLA breaches (YELLOW 1 min, ORANGE 30 s, RED 10 s).
+    """Events per hour, response times, escalations by rule and level, observations by kind and severity, agent
+    responsiveness, notification delivery and SLA breaches (YELLOW 1 min, ORANGE 30 s, RED 10 s).
 
     Example: `coordinator metrics --prometheus`
     """
@@ -74,6 +74,11 @@ def _show(document: dict[str, Any]) -> None:
     show(table("Escalations", ["kind", "rule", "level", "count"],
                [(row["kind"], row["rule"], row["level"] + (" (EMERGENCY)" if row["emergency"] else ""),
                  row["count"]) for row in document["escalations"]]))
+    if document["observations"]:
+        show(table("Observations (records of the hive that are no alert)",
+                   ["event_type", "alert_type", "severity", "count", "mapped to alerts"],
+                   [(row["event_type"], row["alert_type"], row["severity"], row["count"], row["mapped"])
+                    for row in document["observations"]]))
     show(table("Agent responsiveness", ["agent", "flagged", "seen", "rate"],
                [(row["agent_id"], row["flagged"], row["seen"], row["rate"])
                 for row in document["agent_responsiveness"]]))

@@ -111,10 +111,11 @@ def _known_kinds() -> set[str]:
     from eventsourcing.domain import DomainEvent
 
     from domain.agent import Agent
+    from domain.hive import Hive
     from domain.task import Task
 
     kinds: set[str] = set()
-    for aggregate in (Task, Agent):
+    for aggregate in (Task, Agent, Hive):
         for name in dir(aggregate):
             member = getattr(aggregate, name)
             if isinstance(member, type) and issubclass(member, DomainEvent) and name not in _BASES:
@@ -134,10 +135,11 @@ def _document(record: Any, names: dict[str, str]) -> dict[str, Any]:
 
     state = state_of(record)
     kind = event_kind(record.topic)
+    key = aggregate_key(record)
     return {
         "position": record.id,
         "event": kind,
-        "subject": names.get(aggregate_key(record), aggregate_key(record)),
+        "subject": names.get(key, "hive" if kind.startswith("Hive.") else key),
         "at": utc_text(state.get("at") or state.get("timestamp")),
         "clock": clock_of(kind, state) if state.get("at") else "wall",
         "recorded_at": utc_text(state.get("timestamp")),
@@ -154,6 +156,8 @@ def _summary(kind: str, state: dict[str, Any]) -> str:
         return f"{state['alert_type']} (agent {state.get('agent_id') or '-'})"
     if short == "NotificationsRequested":
         return "; ".join(f"{n['recipient']} ({n['priority']})" for n in state["notifications"])
+    if short == "Observed":
+        return observed_summary(state)
     if short in ("NotificationDelivered", "DeliveryFailed"):
         return f"{state['key']} via {state['channel']} attempt {state['attempt']}" + (
             f": {state['error']}" if short == "DeliveryFailed" else "")
@@ -161,6 +165,18 @@ def _summary(kind: str, state: dict[str, Any]) -> str:
         if state.get(field):
             return str(state[field])
     return ""
+
+
+def observed_summary(state: dict[str, Any]) -> str:
+    """`coordination_alert PM_AGENT_ALERT_HIGH (high) task crisis_1 -> COORDINATION_CRISIS by upstream-crisis@…`."""
+    record = state.get("record") or {}
+    words = [str(record[key]) for key in ("event_type", "alert_type") if isinstance(record.get(key), str | int)]
+    if isinstance(record.get("severity"), str):
+        words.append(f"({record['severity']})")
+    words += [f"{kind} {state[f'{kind}_id']}" for kind in ("task", "agent") if state.get(f"{kind}_id")]
+    if state.get("mapping"):
+        words.append(f"-> {state.get('alert_type')} by {state['mapping']}")
+    return " ".join(words) or "a record of the hive"
 
 
 def _replay(built: Services, verify: bool) -> tuple[list[dict[str, Any]], int]:

@@ -16,7 +16,7 @@ from cli import actions
 if TYPE_CHECKING:
     from adapters.delivery import DeliveryReport, Dispatcher
     from cli.bootstrap import Services
-    from domain.alerts import Alert, Quarantined
+    from domain.alerts import Item
 
 T = TypeVar("T")
 ANSWER_TIMEOUT = 300.0
@@ -89,7 +89,7 @@ class WriterCommands:
         self.built = built
         self.dispatcher = dispatcher
 
-    def ingest(self, items: Sequence[Alert | Quarantined]) -> Document:
+    def ingest(self, items: Sequence[Item]) -> Document:
         return self.mailbox.submit(lambda: actions.ingest(self.built, items))
 
     def acknowledge(self, task_id: str, by: str) -> Document:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli import agent_commands, notification_commands, projection_commands, task_commands
+from cli import agent_commands, mapping_commands, notification_commands, projection_commands, task_commands
 from cli.audit_commands import audit, export_app
 from cli.crisis_commands import ack, resolve
 from cli.doctor_command import doctor
@@ -62,6 +62,7 @@ app.add_typer(agent_commands.app, name="agent")
 app.add_typer(notification_commands.app, name="notifications")
 app.add_typer(projection_commands.app, name="projections")
 app.add_typer(export_app, name="export")
+app.add_typer(mapping_commands.app, name="mappings")
 
 if __name__ == "__main__":
     app()

@@ -47,7 +47,8 @@ def once(settings: Settings, path: Path, moment: datetime, test_mode: bool, json
         else:
             typer.echo(
                 f"{path}: {report.processed} processed, {report.duplicates} duplicates, "
-                f"{report.quarantined} quarantined{' (see `coordinator quarantine`)' if report.quarantined else ''} "
+                f"{report.quarantined} quarantined{' (see `coordinator quarantine`)' if report.quarantined else ''}, "
+                f"{report.observed} observed "
                 f"(as of {timestamp(moment)})"
             )
             _print_escalations(built)

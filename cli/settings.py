@@ -21,6 +21,7 @@ from adapters import home_files
 from adapters.channels.command import UPSTREAM_ARGV, check_template
 from adapters.http.address import parse_listen
 from adapters.input_limits import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, Limits
+from adapters.mappings import MappingError, Mappings, Rule, parse_path, parse_rule
 from adapters.timeparse import parse_duration
 
 DEFAULT_ALERTS_FILE = Path("coordination_alerts.json")
@@ -104,6 +105,70 @@ class RouteConfig(_Section):
     priority: list[str] = Field(default_factory=list)
 
 
+class MappingConfig(_Section):
+    """A mapping rule: a record whose fields equal `when`'s becomes an alert of `type` with `fields` (templates)."""
+
+    name: str | None = Field(default=None, min_length=1)
+    when: dict[str, Any]
+    type: str
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+    def rule(self, index: int) -> Rule:
+        """The checked rule (MappingError saying what is wrong with it)."""
+        return parse_rule(index, self.name, self.when, self.type, self.fields)
+
+
+def _paths(value: list[str]) -> list[str]:
+    for text in value:
+        parse_path(text)
+    return value
+
+
+FieldPaths = Annotated[list[str], AfterValidator(_paths)]
+
+
+class ObservationsConfig(_Section):
+    """Which fields of an observation name the task and the agent it is about (dotted paths, the first found)."""
+
+    task_fields: FieldPaths = Field(default_factory=lambda: ["task_id"])
+    agent_fields: FieldPaths = Field(default_factory=lambda: ["agent_id"])
+
+
+class MappingSection(BaseModel):
+    """`[[mappings]]` and `[observations]` on their own (a file of rules to try; other keys are ignored)."""
+
+    mappings: list[MappingConfig] = Field(default_factory=list)
+    observations: ObservationsConfig = Field(default_factory=ObservationsConfig)
+
+    @model_validator(mode="after")
+    def _rules_are_usable(self) -> MappingSection:
+        checked_rules(self.mappings)
+        return self
+
+    @property
+    def mapping_rules(self) -> Mappings:
+        """The rules and observation fields, checked, as the readers apply them."""
+        return mappings_of(self.mappings, self.observations)
+
+
+def checked_rules(configs: list[MappingConfig]) -> tuple[Rule, ...]:
+    """Every rule, checked; ValueError naming the first bad one (`mappings[1] (its name): what is wrong`)."""
+    rules: list[Rule] = []
+    for index, config in enumerate(configs):
+        try:
+            rules.append(config.rule(index))
+        except MappingError as error:
+            label = f"mappings[{index}]" + (f" ({config.name})" if config.name else "")
+            raise ValueError(f"{label}: {error}") from None
+    return tuple(rules)
+
+
+def mappings_of(configs: list[MappingConfig], observations: ObservationsConfig) -> Mappings:
+    """The mappings the readers apply for these settings."""
+    return Mappings(checked_rules(configs), tuple(map(parse_path, observations.task_fields)),
+                    tuple(map(parse_path, observations.agent_fields)))
+
+
 class HttpConfig(_Section):
     """The HTTP API the running service serves."""
 
@@ -138,6 +203,8 @@ class Settings(BaseSettings):
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
     routes: list[RouteConfig] = Field(default_factory=list)
     http: HttpConfig = Field(default_factory=HttpConfig)
+    mappings: list[MappingConfig] = Field(default_factory=list)
+    observations: ObservationsConfig = Field(default_factory=ObservationsConfig)
 
     @model_validator(mode="after")
     def _channels_exist(self) -> Settings:
@@ -149,6 +216,17 @@ class Settings(BaseSettings):
                 raise ValueError(f"{key}: {name!r} is not a configured channel (configured: {', '.join(known)}; "
                                  "add a [channels.<name>] section to use another)")
         return self
+
+    @model_validator(mode="after")
+    def _rules_are_usable(self) -> Settings:
+        """Every mapping rule can be used (checked at start-up, naming the first that cannot)."""
+        checked_rules(self.mappings)
+        return self
+
+    @property
+    def mapping_rules(self) -> Mappings:
+        """The mapping rules and observation fields, checked, as the readers apply them."""
+        return mappings_of(self.mappings, self.observations)
 
     @property
     def channel_names(self) -> list[str]:
@@ -215,9 +293,13 @@ def load_settings(home: Path | None = None, **overrides: Any) -> Settings:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{where}: not valid TOML: {error}") from None
     except ValidationError as error:
-        problems = "; ".join(
-            ": ".join(filter(None, (".".join(str(part) for part in issue["loc"]),
-                                    issue["msg"].removeprefix("Value error, "))))
-            for issue in error.errors()
-        )
-        raise ConfigError(f"invalid configuration ({where} or COORDINATOR_* variables): {problems}") from None
+        raise ConfigError(f"invalid configuration ({where} or COORDINATOR_* variables): {problems(error)}") from None
+
+
+def problems(error: ValidationError) -> str:
+    """Each problem of a validation error, `key.path: what is wrong`, in one line."""
+    return "; ".join(
+        ": ".join(filter(None, (".".join(str(part) for part in issue["loc"]),
+                                issue["msg"].removeprefix("Value error, "))))
+        for issue in error.errors()
+    )

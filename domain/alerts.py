@@ -1,4 +1,5 @@
-"""Alerts as the domain sees them: validated facts with a time and a fingerprint."""
+"""Alerts as the domain sees them: validated facts with a time and a fingerprint; observations, the well-formed
+records that are none of the alert types; and quarantined input."""
 
 from __future__ import annotations
 
@@ -70,14 +71,42 @@ class Alert:
 
 
 @dataclass(frozen=True, slots=True)
+class Observation:
+    """A well-formed record that is none of the alert types: kept as a fact of the hive.
+
+    `at` is its own timestamp (None when it has none); `task_id` and `agent_id` the task and agent it names, if
+    any. When a mapping rule matched it, `rule` is the rule's identity and `alert` the alert it became (whose task
+    and agent it names); the record is then applied as that alert, and observed with it.
+    """
+
+    fingerprint: str
+    raw: Mapping[str, Any] = field(compare=False)
+    at: datetime | None = None
+    task_id: str | None = None
+    agent_id: str | None = None
+    rule: str | None = None
+    alert: Alert | None = None
+    source: str = field(default="", compare=False)
+    line: int | None = field(default=None, compare=False)
+    index: int | None = field(default=None, compare=False)
+    """Its place in a JSON array or request, when it came in one."""
+
+
+@dataclass(frozen=True, slots=True)
 class Quarantined:
-    """Input that could not be accepted, kept with where it came from and why."""
+    """Input that could not be accepted, kept with where it came from and why (`rule`: the identity of the mapping
+    rule whose alert was invalid, if one matched)."""
 
     source: str
     line: int | None
     index: int | None
     raw: str
     reason: str
+    rule: str | None = None
+
+
+Item = Alert | Observation | Quarantined
+"""What a reader makes of one input item."""
 
 
 REASON_LIMIT = 500
@@ -92,7 +121,8 @@ def failure_reason(error: BaseException) -> str:
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
-def failed_alert(alert: Alert, error: Exception) -> Quarantined:
-    """The quarantine entry for an alert whose application raised `error`."""
+def failed_alert(alert: Alert | Observation, error: Exception) -> Quarantined:
+    """The quarantine entry for an alert (or observation) whose application raised `error`."""
     raw = json.dumps(alert.raw, ensure_ascii=False, default=str).encode("utf-8", "backslashreplace").decode("utf-8")
-    return Quarantined(alert.source, alert.line, None, raw, failure_reason(error))
+    rule = alert.rule if isinstance(alert, Observation) else None
+    return Quarantined(alert.source, alert.line, None, raw, failure_reason(error), rule)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID
@@ -15,9 +14,11 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import JSONTranscoder, PersistenceError, Transcoding
 
 from domain.agent import Agent
-from domain.alerts import TASK_ALERTS, Alert, AlertType, Quarantined, failed_alert
+from domain.alerts import TASK_ALERTS, Alert, AlertType, Item, Observation, Quarantined, failed_alert
 from domain.escalation import Escalating
-from domain.ledger import AcceptedAlert, DeliveryUpdate, Ledger, LedgerBatch
+from domain.hive import DEFAULT_HIVE, Hive
+from domain.intake import IngestReport, accepted_row, chunked
+from domain.ledger import DeliveryUpdate, Ledger, LedgerBatch
 from domain.notifications import DeliveryOutcome
 from domain.responder import Responder
 from domain.responses import Policy
@@ -54,19 +55,6 @@ class UnknownAgent(LookupError):
     """No alert ever named this agent."""
 
 
-@dataclass(slots=True)
-class IngestReport:
-    """What one ingest did with its input."""
-
-    processed: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        """The machine-readable summary."""
-        return {"processed": self.processed, "duplicates": self.duplicates, "quarantined": self.quarantined}
-
-
 class Coordinator(Application[UUID]):
     """Event-sourced coordinator of tasks and agents.
 
@@ -75,7 +63,9 @@ class Coordinator(Application[UUID]):
     """
 
     name = "coordinator"
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Task: SNAPSHOT_INTERVAL, Agent: SNAPSHOT_INTERVAL}
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        Task: SNAPSHOT_INTERVAL, Agent: SNAPSHOT_INTERVAL, Hive: SNAPSHOT_INTERVAL,
+    }
 
     def __init__(self, env: dict[str, str] | None = None, policy: Policy | None = None) -> None:
         super().__init__(env)
@@ -94,15 +84,16 @@ class Coordinator(Application[UUID]):
     # Commands -------------------------------------------------------------------------------
 
     def ingest(
-        self, items: Iterable[Alert | Quarantined], batch_size: int = DEFAULT_BATCH_SIZE, mark: SourceMark | None = None
+        self, items: Iterable[Item], batch_size: int = DEFAULT_BATCH_SIZE, mark: SourceMark | None = None
     ) -> IngestReport:
-        """Apply alerts in order, quarantine the rejects; duplicates (by fingerprint) change nothing.
+        """Apply alerts and record observations in order, quarantine the rejects; duplicates (by fingerprint, alerts
+        and observations alike) change nothing.
 
         `mark`: where the input stands once these items are applied; it is recorded in the same
         transaction as the last batch, so a restart resumes exactly after what was recorded.
         """
         report = IngestReport()
-        chunks = _chunks(items, batch_size)
+        chunks = chunked(items, batch_size)
         chunk = next(chunks, None)
         if chunk is None and mark is not None:
             self.workspace.batch.source = mark
@@ -111,9 +102,9 @@ class Coordinator(Application[UUID]):
             following = next(chunks, None)
             if following is None and mark is not None:
                 self.workspace.batch.source = mark
-            alerts = [item for item in chunk if isinstance(item, Alert)]
-            known = self.ledger.known_fingerprints({alert.fingerprint for alert in alerts})
-            fresh: list[Alert] = []
+            known = self.ledger.known_fingerprints(
+                {item.fingerprint for item in chunk if not isinstance(item, Quarantined)})
+            fresh: list[Alert | Observation] = []
             for item in chunk:
                 if isinstance(item, Quarantined):
                     self.workspace.batch.quarantined.append(item)
@@ -123,9 +114,14 @@ class Coordinator(Application[UUID]):
                 else:
                     known.add(item.fingerprint)
                     fresh.append(item)
-            set_aside = self._apply_all(fresh)
-            report.processed += len(fresh) - set_aside
-            report.quarantined += set_aside
+            set_aside = {id(item) for item in self._apply_all(fresh)}
+            for item in fresh:
+                if id(item) in set_aside:
+                    report.quarantined += 1
+                elif isinstance(item, Observation) and item.alert is None:
+                    report.observed += 1
+                else:
+                    report.processed += 1
             self._commit()
             chunk = following
         return report
@@ -226,43 +222,57 @@ class Coordinator(Application[UUID]):
         assert isinstance(agent, Agent)
         return agent
 
+    def get_hive(self, name: str = DEFAULT_HIVE) -> Hive:
+        """The hive as recorded (a hive that observed nothing yet has no observations)."""
+        try:
+            hive: Hive = self.repository.get(Hive.id_for(name))
+        except AggregateNotFoundError:
+            return Hive.register(name)
+        assert isinstance(hive, Hive)
+        return hive
+
     # Internals ------------------------------------------------------------------------------
 
-    def _apply_all(self, alerts: list[Alert]) -> int:
-        """Apply `alerts` in order into the current batch; returns how many were set aside.
+    def _apply_all(self, items: list[Alert | Observation]) -> list[Alert | Observation]:
+        """Apply alerts and record observations in order into the current batch; returns those set aside.
 
-        Backstop: an alert whose application raises an unexpected exception is quarantined with the exception
-        as its reason. What the batch applied in memory may be half done, so it is dropped; the alerts before
+        Backstop: an item whose application raises an unexpected exception is quarantined with the exception
+        as its reason. What the batch applied in memory may be half done, so it is dropped; the items before
         the failed one are applied again and saved (the input mark waits for the batch's last save), and the
         rest go on. Failures of the event store itself still stop the command.
         """
-        set_aside, start = 0, 0
-        while (failure := self._apply_from(alerts, start)) is not None:
+        set_aside: list[Alert | Observation] = []
+        start = 0
+        while (failure := self._apply_from(items, start)) is not None:
             index, error = failure
-            entry = failed_alert(alerts[index], error)
+            entry = failed_alert(items[index], error)
             log.warning("quarantined %s line %s: %s", entry.source, entry.line, entry.reason, exc_info=error)
             self._drop_applied()
             self.workspace.batch.quarantined.append(entry)
-            set_aside += 1 + self._apply_all(alerts[start:index])
+            set_aside += [items[index], *self._apply_all(items[start:index])]
             mark, self.workspace.batch.source = self.workspace.batch.source, None
             self._commit()
             self.workspace.batch.source = mark
             start = index + 1
         return set_aside
 
-    def _apply_from(self, alerts: list[Alert], start: int) -> tuple[int, Exception] | None:
-        """Apply `alerts[start:]` until one raises: its index and exception, or None when all were applied."""
+    def _apply_from(self, items: list[Alert | Observation], start: int) -> tuple[int, Exception] | None:
+        """Apply `items[start:]` until one raises: its index and exception, or None when all were applied."""
         accepted = self.workspace.batch.accepted
-        for index in range(start, len(alerts)):
-            alert = alerts[index]
+        for index in range(start, len(items)):
+            item = items[index]
             try:
-                self._apply(alert)
+                if isinstance(item, Observation):
+                    if item.alert is not None:
+                        self._apply(item.alert)
+                    self.workspace.hive().observe(item)
+                else:
+                    self._apply(item)
             except _STOPPING:
                 raise
             except Exception as error:
                 return index, error
-            accepted.append(AcceptedAlert(alert.fingerprint, alert.type.value, alert.timestamp, alert.source,
-                                          alert.line))
+            accepted.append(accepted_row(item))
         return None
 
     def _drop_applied(self) -> None:
@@ -344,12 +354,12 @@ class Coordinator(Application[UUID]):
             raise
         self.workspace.trim()
 
-    def _save(self, changed: list[Escalating], batch: LedgerBatch) -> None:
+    def _save(self, changed: list[Any], batch: LedgerBatch) -> None:
         """`Application.save` for aggregates known to be ours: their events, the ledger batch and the
         snapshots now due, in one transaction. Snapshots are taken from the aggregates in hand (which have
         applied every event being saved) rather than replayed from the store."""
         streams: list[Sequence[Any]] = []
-        due: list[Escalating] = []
+        due: list[Any] = []
         for aggregate in changed:
             pending = aggregate.collect_events()
             streams.append(pending)
@@ -367,14 +377,3 @@ class Coordinator(Application[UUID]):
 def _created(event: Any) -> Any:
     """When an event was decided (its timestamp)."""
     return event.timestamp
-
-
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

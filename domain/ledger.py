@@ -31,11 +31,11 @@ class TaskIndexEntry:
 
 @dataclass(frozen=True, slots=True)
 class AcceptedAlert:
-    """An alert accepted into the event store."""
+    """An alert (or observation) accepted into the event store; `timestamp` None for an observation without one."""
 
     fingerprint: str
     alert_type: str
-    timestamp: datetime
+    timestamp: datetime | None
     source: str
     line: int | None
 

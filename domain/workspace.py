@@ -1,4 +1,4 @@
-"""A unit of work over tasks and agents: loads each aggregate once, tracks what changed."""
+"""A unit of work over tasks, agents and the hive: loads each aggregate once, tracks what changed."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Repository
+from eventsourcing.domain import Aggregate
 
 from domain.agent import Agent
 from domain.escalation import Escalating
+from domain.hive import DEFAULT_HIVE, Hive
 from domain.ledger import Ledger, LedgerBatch, TaskIndexEntry
 from domain.rules import AgentView
 from domain.task import Task
 
-A = TypeVar("A", bound=Escalating)
+A = TypeVar("A", bound=Aggregate)
 ExtraDue = Callable[[Escalating], datetime | None]
 
 
@@ -59,8 +61,8 @@ class Workspace:
         self.ledger = ledger
         self.max_cached = max_cached
         self.extra_due = extra_due
-        self._cache: OrderedDict[UUID, Escalating] = OrderedDict()
-        self._dirty: dict[UUID, Escalating] = {}
+        self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
+        self._dirty: dict[UUID, Aggregate] = {}
         self.batch = LedgerBatch()
         self._open: OpenTasks | None = None
 
@@ -78,6 +80,14 @@ class Workspace:
             if self._open is not None:
                 self._open.know_agent(agent_id)
         return agent
+
+    def hive(self, name: str = DEFAULT_HIVE) -> Hive:
+        """The hive named `name`, registered if new, remembered as changed (it is only asked for to observe)."""
+        hive = self._get(Hive.id_for(name), Hive)
+        if hive is None:
+            return self._add(Hive.register(name))
+        self._dirty[hive.id] = hive
+        return hive
 
     def known_agent(self, agent_id: str) -> Agent | None:
         """The agent named `agent_id` if the coordinator has heard of it (never registers it)."""
@@ -120,11 +130,11 @@ class Workspace:
         self._dirty[agent.id] = agent
         self.batch.agents[agent.agent_id] = agent.next_crossing(now)
 
-    def note_changed(self, aggregate: Escalating) -> None:
+    def note_changed(self, aggregate: Aggregate) -> None:
         """Remember an aggregate changed in a way that moves no index (e.g. a delivery recorded)."""
         self._dirty[aggregate.id] = aggregate
 
-    def take(self) -> tuple[list[Escalating], LedgerBatch]:
+    def take(self) -> tuple[list[Aggregate], LedgerBatch]:
         """Hand over what changed since the last take, and start afresh."""
         changed = [aggregate for aggregate in self._dirty.values() if aggregate.pending_events]
         batch = self.batch

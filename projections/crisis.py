@@ -4,10 +4,14 @@ An episode starts when a task enters RED (or EMERGENCY) from below RED and ends 
 RED (`de-escalated`) or is resolved. Notifications requested for instants within it are its responses (a
 command records them after the changes that caused them, so some follow the episode's end); deliveries,
 even much later, are matched to it by the request number in their key. Each event an episode gathers is
-appended to `crisis_steps` as a small row keyed by its notification id (the step's `seq`); its details, and
-the responses read from them, come from the event store when asked for, so a rebuild writes little. Only
-events whose content decides something are decoded (stage changes, reassignments, acknowledgements, a task's
-latest alert); of a request or delivery just its instant or key number is read from the stored JSON.
+appended to `crisis_steps` as a small row keyed by its notification id (the step's `seq`) and episode; its
+details, and the responses read from them, come from the event store when asked for, so a rebuild writes
+little. Only events whose content decides something are decoded (stage changes, reassignments,
+acknowledgements, a task's latest alert, observations); of a request or delivery just its instant or key
+number is read from the stored JSON.
+
+An observation of the hive (`Hive.Observed`) is a step of the open episode of the task it names, or, naming only
+an agent, of every open episode that started while that agent held the task.
 """
 
 from __future__ import annotations
@@ -18,14 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from app.records import (
-    Record,
-    aggregate_key,
-    event_kind,
-    instant,
-    state_of,
-    utc_text,
-)
+from app.records import Record, aggregate_key, event_kind, instant, state_of, utc_text
 from projections import versions
 from projections.base import Projection
 
@@ -42,9 +39,7 @@ TASK_COLUMNS = ("id", "task_id", "agent_id", "alert", "episode", "closed")
 CRISIS = frozenset({"RED", "EMERGENCY"})
 _LOG_SQL = ", ".join(f'"{column}"' for column in LOG_COLUMNS)
 _CHUNK = 500
-_BATCH = 5_000
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_DECODE = json.JSONDecoder().decode
 # Stored JSON escapes quotes inside strings, so these match the fields themselves (else the event is decoded).
 _KEY_NUMBER = re.compile(rb'"key":"(?:[^"\\]|\\.)*#(\d+)\.\d+"')  # task:<id>#<request number>.<index>
 _AT = re.compile(rb'"at":"([^"\\]+)"')
@@ -54,9 +49,11 @@ _SCHEMA = f"""
         "end" TEXT, resolution_seconds REAL);
     CREATE INDEX IF NOT EXISTS idx_{LOG}_task ON {LOG} (task_id, started_at);
     CREATE INDEX IF NOT EXISTS idx_{LOG}_agent ON {LOG} (agent_id, started_at);
-    CREATE TABLE IF NOT EXISTS {STEPS} (seq INTEGER PRIMARY KEY, episode_id INTEGER, step TEXT);
+    CREATE TABLE IF NOT EXISTS {STEPS} (seq INTEGER, episode_id INTEGER, step TEXT, PRIMARY KEY (seq, episode_id))
+        WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS {TASKS} (id TEXT PRIMARY KEY, task_id TEXT, agent_id TEXT, alert TEXT,
         episode INTEGER, closed INTEGER);
+    CREATE INDEX IF NOT EXISTS idx_{TASKS}_name ON {TASKS} (task_id);
     CREATE TABLE IF NOT EXISTS {RANGES} (episode_id INTEGER PRIMARY KEY, task TEXT, first INTEGER, last INTEGER);
     CREATE TABLE IF NOT EXISTS {SILENCES} (agent_id TEXT PRIMARY KEY, alert TEXT);
     CREATE INDEX IF NOT EXISTS idx_{RANGES}_task ON {RANGES} (task)
@@ -100,6 +97,8 @@ class _Page:
     """Per agent: the raw alert that last said it went silent (as stored, or as this page has followed it)."""
     silenced: set[str] = field(default_factory=set)
     """Agents this page said went silent (their latest silence is stored)."""
+    named: dict[str, _Task] = field(default_factory=dict)
+    """The page's tasks by name, for the observations that name one."""
 
     def silence_of(self, agent_id: str | None) -> str | None:
         """The latest alert recorded so far that said `agent_id` went silent (events are recorded in the order they
@@ -137,8 +136,8 @@ class CrisisProjection(Projection):
             return
         page = _load(db, relevant)
         for kind, key, record in relevant:
-            if kind == _SILENT:  # an agent's event: no task of its own
-                _silent(page, _Task(key), record)
+            if kind in _NOT_TASKS:  # an agent's or the hive's event: no task of its own
+                _NOT_TASKS[kind](page, _Task(key), record)
                 continue
             task = page.tasks.get(key)
             if task is None:
@@ -153,11 +152,17 @@ def _load(db: sqlite_utils.Database, relevant: list[tuple[str, str, Record]]) ->
     """The page's tasks, their open (or just closed) episodes, and the request ranges its events may need."""
     page = _Page(db)
     sql = f"SELECT {', '.join(TASK_COLUMNS)} FROM {TASKS} WHERE id IN"
-    for row in _select_in(db, sql, {key for _, key, _ in relevant}):
+    observed = [state_of(record) for kind, _, record in relevant if kind == _OBSERVED]
+    names = {state["task_id"] for state in observed if state.get("task_id")}
+    for row in [*_select_in(db, sql, {key for _, key, _ in relevant}),
+                *_select_in(db, sql.replace("WHERE id IN", "WHERE task_id IN"), names)]:
         page.tasks[row[0]] = task = _Task(*row)
         task.saved = row
+    page.named = {task.task_id: task for task in page.tasks.values() if task.task_id is not None}
     wanted = {ep for task in page.tasks.values() for ep in (task.episode, task.closed) if ep is not None}
-    for row in _select_in(db, f"SELECT {_LOG_SQL} FROM {LOG} WHERE id IN", wanted):
+    agents = {state["agent_id"] for state in observed if state.get("agent_id") and not state.get("task_id")}
+    for row in [*_select_in(db, f"SELECT {_LOG_SQL} FROM {LOG} WHERE id IN", wanted),
+                *_select_in(db, f'SELECT {_LOG_SQL} FROM {LOG} WHERE "end" IS NULL AND agent_id IN', agents)]:
         page.episodes[row[0]] = dict(zip(LOG_COLUMNS, row, strict=True))
     delivered = {key for kind, key, _ in relevant if kind in _DELIVERIES}
     for column, values in (("episode_id", wanted), ("task", delivered)):
@@ -205,6 +210,7 @@ def _settle(task: _Task) -> None:
 
 def _registered(page: _Page, task: _Task, record: Record) -> None:
     task.task_id = state_of(record)["task_id"]
+    page.named[str(task.task_id)] = task
 
 
 def _alert(page: _Page, task: _Task, record: Record) -> None:
@@ -316,7 +322,23 @@ def _silent(page: _Page, task: _Task, record: Record) -> None:
     page.silenced.add(agent_id)
 
 
+def _observed(page: _Page, task: _Task, record: Record) -> None:
+    """The hive observed a record: a step of the open episode of the task it names, else of every open episode of
+    the agent it names."""
+    state = state_of(record)
+    if state.get("task_id"):
+        named = page.named.get(state["task_id"])
+        if named is not None and named.episode is not None:
+            page.step(named.episode, record, "observation")
+    elif state.get("agent_id"):
+        for episode in page.episodes.values():
+            if episode["end"] is None and episode["agent_id"] == state["agent_id"]:
+                page.step(episode["id"], record, "observation")
+
+
 _SILENT = "Agent.MarkedUnresponsive"
+_OBSERVED = "Hive.Observed"
+_NOT_TASKS = {_SILENT: _silent, _OBSERVED: _observed}
 SILENCE_RULE = "silence"
 """The rule named by a level change that an agent's silence brought about (`domain.rules.SILENCE`)."""
 
@@ -324,6 +346,5 @@ _HANDLERS = {
     "Task.Registered": _registered, "Task.AlertReceived": _alert, "Task.Escalated": _escalated,
     "Task.DeEscalated": _de_escalated, "Task.Resolved": _resolved, "Task.Reassigned": _reassigned,
     "Task.NotificationsRequested": _requested, "Task.Acknowledged": _acknowledged,
-    "Task.NotificationDelivered": _delivery, "Task.DeliveryFailed": _delivery,
-    _SILENT: _silent,
+    "Task.NotificationDelivered": _delivery, "Task.DeliveryFailed": _delivery, **_NOT_TASKS,
 }

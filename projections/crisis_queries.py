@@ -1,5 +1,9 @@
-"""Queries of the crisis audit trail: episodes with their steps and responses, the upstream crisis-log lines and
-resolution statistics (what `coordinator audit`, `export crisis-log`, the HTTP API and the dashboard show)."""
+"""Queries over the crisis log read model (`projections.crisis`): episodes with their steps and responses, the
+upstream crisis log's lines, and how long crises took to resolve.
+
+Steps are rows of `crisis_steps`; their details are their events as stored, read from the event store the read
+models were built from, by position.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,13 @@ from typing import Any
 
 from app.records import clock_of, event_kind, instant, records_by_id, zulu
 from projections.base import ReadModels, event_source
-from projections.crisis import LOG, LOG_COLUMNS, STEPS, Row
+from projections.crisis import LOG, LOG_COLUMNS, STEPS
 
+Row = dict[str, Any]
 _LOG_SQL = ", ".join(f'"{column}"' for column in LOG_COLUMNS)
 _CHUNK = 500
 _BATCH = 5_000
 _DECODE = json.JSONDecoder().decode
-
 
 _PHRASES = {
     "crisis": "PM notified ({priority})", "emergency": "PM told of the emergency", "repeat": "PM reminded",
@@ -132,8 +136,10 @@ def _step_stream(db: ReadModels, wanted: set[int], kinds: Sequence[str] = ()) ->
         stored = records_by_id(source, [row[0] for row in batch])
         for seq, episode_id, step in batch:
             detail = zulu(_DECODE(stored[seq].state.decode("utf8")))
-            yield episode_id, {"seq": seq, "at": detail.get("at"), "step": step,
-                               "clock": clock_of(event_kind(stored[seq].topic), detail), "detail": detail}
+            at = detail.get("at")  # an observation without a time of its own: when it was recorded
+            clock = clock_of(event_kind(stored[seq].topic), detail) if at is not None else "wall"
+            yield episode_id, {"seq": seq, "at": at or detail.get("timestamp"), "step": step, "clock": clock,
+                               "detail": detail}
 
 
 def _responses(steps: Sequence[Row]) -> list[Row]:

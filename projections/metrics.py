@@ -1,4 +1,5 @@
-"""Operational metrics read model: event rates, escalations, alerts, notification timing and SLA breaches.
+"""Operational metrics read model: event rates, escalations, alerts, observations, notification timing and SLA
+breaches.
 
 `MetricsProjection` keeps counters and one row per requested notification; `metrics` turns them into a
 stable JSON document (`projections.prometheus` renders it in the Prometheus text exposition format).
@@ -7,7 +8,7 @@ response times are wall-clock: from a notification's request to its first delive
 
 Rebuilds must be fast, so the few fields read from flat events (every event's timestamp, a delivery's key and
 time, a level change's stage and rule, an alert's type, the keys requested) are sliced from the stored JSON
-when it has the form the coordinator's codec writes, and decoded with `state_of` otherwise.
+when it has the form the coordinator's codec writes (`projections.sliced`), and decoded with `state_of` otherwise.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from app.records import Record, aggregate_key, event_kind, state_of, utc_text
 from domain.responses import SLA_SECONDS
 from projections import versions
 from projections.base import Projection, ReadModels
+from projections.sliced import hour_of, recorded_wall, sliced_delivery, sliced_requests, text_field
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -31,12 +33,16 @@ if TYPE_CHECKING:
 SLA_LEVELS = ("YELLOW", "ORANGE", "RED")
 STATUSES = ("pending", "delivered", "failed", "dead")
 Document = dict[str, Any]
-_TIMESTAMP = b'{"timestamp":"'
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS events_per_hour (hour TEXT PRIMARY KEY, events INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS escalation_counts (kind TEXT NOT NULL, rule TEXT NOT NULL, level TEXT NOT NULL,"
     " emergency INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (kind, rule, level, emergency))",
     "CREATE TABLE IF NOT EXISTS alert_counts (alert_type TEXT PRIMARY KEY, count INTEGER NOT NULL)",
+    # Observations by the record's own event_type, alert_type and severity ('' when it has none); mapped: how many
+    # of them a mapping rule turned into an alert.
+    "CREATE TABLE IF NOT EXISTS observation_counts (event_type TEXT NOT NULL, alert_type TEXT NOT NULL,"
+    " severity TEXT NOT NULL, count INTEGER NOT NULL, mapped INTEGER NOT NULL,"
+    " PRIMARY KEY (event_type, alert_type, severity))",
     # level: the subject's stage when the notification was requested (EMERGENCY kept); *_wall: UTC text, `Z`.
     "CREATE TABLE IF NOT EXISTS notification_timing (key TEXT PRIMARY KEY, subject_kind TEXT NOT NULL,"
     " level TEXT NOT NULL, priority TEXT, requested_wall TEXT NOT NULL, delivered_wall TEXT,"
@@ -64,6 +70,8 @@ _WRITES = (
     _COUNT.format("events_per_hour", "?, ", "events"),
     _COUNT.format("escalation_counts", "?, ?, ?, ?, ", "count"),
     _COUNT.format("alert_counts", "?, ", "count"),
+    "INSERT INTO observation_counts VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count,"
+    " mapped = mapped + excluded.mapped",
     "INSERT INTO agent_activity VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET flagged = flagged + excluded.flagged,"
     " seen = seen + excluded.seen",
     "INSERT OR IGNORE INTO notification_timing VALUES (?, ?, ?, ?, ?, NULL, 0, 'pending')",
@@ -82,8 +90,8 @@ class MetricsProjection(Projection):
     name = "metrics"
     version = versions.METRICS
     tables = (
-        "events_per_hour", "escalation_counts", "alert_counts", "notification_timing", "agent_activity",
-        "metrics_subjects", "response_totals",
+        "events_per_hour", "escalation_counts", "alert_counts", "observation_counts", "notification_timing",
+        "agent_activity", "metrics_subjects", "response_totals",
     )
     weight = 3.0
 
@@ -93,7 +101,7 @@ class MetricsProjection(Projection):
 
     def apply(self, db: sqlite_utils.Database, records: Sequence[Record]) -> None:
         page = _Page()
-        hours = Counter(map(_hour, records))
+        hours = Counter(map(hour_of, records))
         work: list[tuple[Handler, Record, str, str]] = []
         for record in records:
             route = _route(record.topic)
@@ -108,6 +116,7 @@ class MetricsProjection(Projection):
             [(hour.decode() + ":00Z", count) for hour, count in hours.items()],
             [(*group, count) for group, count in page.escalations.items()],
             page.alerts.items(),
+            [(*group, *counts) for group, counts in page.observations.items()],
             [(agent_id, *counts) for agent_id, counts in page.activity.items()],
             [note[:5] for note in notes if not note[6]],
             [note for note in notes if note[6]],
@@ -124,6 +133,8 @@ class _Page:
     def __init__(self) -> None:
         self.escalations: Counter[tuple[str, str, str, int]] = Counter()
         self.alerts: Counter[str] = Counter()
+        self.observations: dict[tuple[str, str, str], list[int]] = {}
+        """[count, mapped] by (event_type, alert_type, severity)."""
         self.activity: dict[str, list[int]] = {}
         self.notes: dict[str, list[Any]] = {}
         """Notifications requested on this page: their `notification_timing` rows, by key."""
@@ -155,49 +166,6 @@ class _Page:
 Handler = Callable[[_Page, Record, str, str], None]
 
 
-def _text(state: bytes, name: bytes, last: bool = False) -> str | None:
-    """A string field sliced from stored JSON (`name` is `,"field":"`), None when absent or escaped.
-
-    An unescaped `,"field":"` only occurs as JSON structure, so in a flat event it is the field itself.
-    """
-    start = state.rfind(name) if last else state.find(name)
-    if start < 0:
-        return None
-    value = state[start + len(name) : state.find(b'"', start + len(name))]
-    return None if b"\\" in value else value.decode()
-
-
-_AT = b',"at":"'
-
-
-def _hour(record: Record) -> bytes:
-    """`2025-07-16T22` for an event of 22:xx UTC: its own `at` (the business time of the alerts, or the wall-clock
-    time of a delivery or acknowledgement), else when it was recorded.
-
-    The event's own `at` is the first unescaped `,"at":"` before any nested object or list (a string cannot hold
-    an unescaped quote); anything less plain is decoded."""
-    state = record.state
-    start = state.find(_AT)
-    if start > 0 and state.find(b"{", 1, start) < 0 and state.find(b"[", 1, start) < 0:
-        end = state.find(b'"', start + 7)
-        if state[end - 6 : end] == b"+00:00":
-            return state[start + 7 : start + 20]
-    at = state_of(record).get("at") if start > 0 else None
-    if isinstance(at, str):
-        return utc_text(at)[:13].encode()  # type: ignore[index]
-    return _wall(record)[:13].encode()
-
-
-def _wall(record: Record) -> str:
-    """When the event was recorded, as UTC ISO 8601 text with a `Z`."""
-    state = record.state
-    if state[40:47] == b'+00:00"' and state[:14] == _TIMESTAMP:
-        return state[14:40].decode() + "Z"
-    stamp = state_of(record)["timestamp"]
-    text = str(stamp.get("_data_") if isinstance(stamp, dict) else stamp)
-    return datetime.fromisoformat(text).astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 @lru_cache(maxsize=65_536)
 def _key(originator_id: Any) -> str:
     return aggregate_key(Record(0, originator_id, 0, "", b""))
@@ -207,7 +175,7 @@ def _key(originator_id: Any) -> str:
 def _route(topic: str) -> tuple[Handler, str, bool] | None:
     kind = event_kind(topic)
     handler = _HANDLERS.get(kind)
-    return None if handler is None else (handler, kind, handler not in (_alert_received, _attempted))
+    return None if handler is None else (handler, kind, handler not in (_alert_received, _attempted, _observed))
 
 
 def _registered(page: _Page, record: Record, kind: str, key: str) -> None:
@@ -220,14 +188,24 @@ def _registered(page: _Page, record: Record, kind: str, key: str) -> None:
 
 
 def _alert_received(page: _Page, record: Record, kind: str, key: str) -> None:
-    page.alerts[_text(record.state, b',"alert_type":"') or str(state_of(record)["alert_type"])] += 1
+    page.alerts[text_field(record.state, b',"alert_type":"') or str(state_of(record)["alert_type"])] += 1
+
+
+def _observed(page: _Page, record: Record, kind: str, key: str) -> None:
+    state = state_of(record)
+    written = state["record"]
+    event_type, alert_type, severity = (value if isinstance(value := written.get(name), str) else ""
+                                        for name in ("event_type", "alert_type", "severity"))
+    counts = page.observations.setdefault((event_type, alert_type, severity), [0, 0])
+    counts[0] += 1
+    counts[1] += state.get("mapping") is not None
 
 
 def _moved(page: _Page, record: Record, kind: str, key: str) -> None:
     if kind == "Task.Resolved":
         page.subject(key, kind, "GREEN")
         return
-    stage, rule = _text(record.state, b',"to_stage":"'), _text(record.state, b',"rule":"', last=True)
+    stage, rule = text_field(record.state, b',"to_stage":"'), text_field(record.state, b',"rule":"', last=True)
     if stage is None or rule is None:  # not as the codec writes it, or from before events named their rule
         state = state_of(record)
         stage, rule = str(state["to_stage"]), str(state["rule"])
@@ -239,40 +217,21 @@ def _moved(page: _Page, record: Record, kind: str, key: str) -> None:
 
 def _requested(page: _Page, record: Record, kind: str, key: str) -> None:
     _, subject_kind, _, stage = page.subject(key, kind)
-    wall = _wall(record)
+    wall = recorded_wall(record)
     for note, priority in _requests(record):
         page.notes[note] = [note, subject_kind, stage, priority, wall, None, 0, "pending"]
 
 
 def _requests(record: Record) -> list[tuple[str, str | None]]:
     """(key, priority) of each notification requested."""
-    return _sliced_requests(record.state) or [
+    return sliced_requests(record.state) or [
         (item["key"], item.get("priority")) for item in state_of(record)["notifications"]
     ]
 
 
-def _sliced_requests(state: bytes) -> list[tuple[str, str | None]]:
-    """(key, priority) of each notification, as the codec writes them (each opens with `{"key":"`); else none."""
-    at = state.find(b'"notifications":[{"key":"')
-    if at < 0:
-        return []
-    found: list[tuple[str, str | None]] = []
-    at = state.find(b'{"key":"', at)
-    while at >= 0:
-        key_start = at + 8
-        key_end = state.find(b'"', key_start)
-        start = state.find(b',"priority":"', key_end) + 13
-        if start < 13 or state.find(b"\\", key_start, key_end) >= 0:
-            return []
-        end = state.find(b'"', start)
-        found.append((state[key_start:key_end].decode(), state[start:end].decode()))
-        at = state.find(b'{"key":"', end)
-    return found
-
-
 def _attempted(page: _Page, record: Record, kind: str, key: str) -> None:
     delivered = kind.endswith("Delivered")
-    sliced = _delivery(record.state) if delivered else None
+    sliced = sliced_delivery(record.state) if delivered else None
     if sliced is None:
         fields = state_of(record)
         note, at, dead = str(fields["key"]), str(utc_text(fields["at"])), bool(fields.get("dead"))
@@ -290,14 +249,6 @@ def _attempted(page: _Page, record: Record, kind: str, key: str) -> None:
         row[5] = at
 
 
-def _delivery(state: bytes) -> tuple[str, str] | None:
-    """Key and time of a delivery as the codec writes it: `{"timestamp":"<UTC>","key":"…",…,"at":"<UTC>"}`."""
-    if state[46:55] != b'","key":"' or state[-41:-34] != b',"at":"' or state[-8:] != b'+00:00"}':
-        return None
-    key = state[55 : state.find(b'"', 55)]
-    return None if b"\\" in key else (key.decode(), state[-34:-8].decode() + "Z")
-
-
 def _activity(page: _Page, record: Record, kind: str, key: str) -> None:
     flagged = kind == "Agent.MarkedUnresponsive"
     if flagged:
@@ -313,7 +264,7 @@ _HANDLERS: dict[str, Handler] = {
     "Task.Resolved": _moved, "Task.NotificationsRequested": _requested, "Agent.NotificationsRequested": _requested,
     "Task.NotificationDelivered": _attempted, "Agent.NotificationDelivered": _attempted,
     "Task.DeliveryFailed": _attempted, "Agent.DeliveryFailed": _attempted,
-    "Agent.MarkedUnresponsive": _activity, "Agent.ActivitySeen": _activity,
+    "Agent.MarkedUnresponsive": _activity, "Agent.ActivitySeen": _activity, "Hive.Observed": _observed,
 }
 
 
@@ -350,6 +301,14 @@ def alert_counts(db: ReadModels) -> dict[str, int]:
     return {alert_type: int(count) for alert_type, count in rows}
 
 
+def observation_counts(db: ReadModels) -> list[dict[str, Any]]:
+    """Observations by the record's event_type, alert_type and severity ('' for none), with how many were mapped."""
+    rows = table_rows(db, "observation_counts", "SELECT event_type, alert_type, severity, count, mapped FROM"
+                      " observation_counts ORDER BY event_type, alert_type, severity")
+    return [{"event_type": event_type, "alert_type": alert_type, "severity": severity, "count": int(count),
+             "mapped": int(mapped)} for event_type, alert_type, severity, count, mapped in rows]
+
+
 def mean(values: Sequence[float]) -> float | None:
     """The arithmetic mean rounded to microseconds, None for no values."""
     return round(sum(values) / len(values), 6) if values else None
@@ -382,6 +341,7 @@ def metrics(db: ReadModels) -> Document:
             for kind, rule, level, emergency, count in escalations
         ],
         "alerts": [{"alert_type": alert_type, "count": count} for alert_type, count in alert_counts(db).items()],
+        "observations": observation_counts(db),
         "agent_responsiveness": [
             {"agent_id": agent_id, "flagged": int(flagged), "seen": int(seen),
              "rate": round(seen / (seen + flagged), 6) if seen + flagged else 1.0}

@@ -37,6 +37,13 @@ def _families(doc: Document) -> Iterator[Metric]:
     )
     yield _family(counter, "alerts", "Alerts received, by type.", ["type"],
                   [([a["alert_type"]], a["count"]) for a in doc["alerts"]])
+    observed = doc["observations"]
+    labels = ["event_type", "alert_type", "severity"]
+    yield _family(counter, "observations", "Records of the hive that are none of the alert types, by their own "
+                  "event_type, alert_type and severity.", labels,
+                  [([o[name] for name in labels], o["count"]) for o in observed])
+    yield _family(counter, "observations_mapped", "Observations a mapping rule turned into an alert.", labels,
+                  [([o[name] for name in labels], o["mapped"]) for o in observed])
     yield _family(counter, "notifications_requested", "Notifications requested.", [], [([], notes["requested"])])
     yield _family(counter, "notifications", "Requested notifications by delivery status.", ["status"],
                   [([status], notes[status]) for status in STATUSES])

@@ -125,9 +125,11 @@ class Reject(_Document):
 
 
 class IngestResult(_Document):
-    """What became of the alerts of a request (all of it is recorded before this answer)."""
+    """What became of the alerts of a request (all of it is recorded before this answer): alerts applied (mapped
+    records included), records kept as observations only, duplicates and quarantined items."""
 
     processed: int
+    observed: int
     duplicates: int
     quarantined: int
     rejects: list[Reject]

@@ -27,13 +27,13 @@ def test_run_once_prints_the_summary_and_the_escalation_table(coordinator: Run) 
 def test_run_once_with_json_prints_the_counts_only(coordinator: Run) -> None:
     result = ingest_example(coordinator, "--json")
     assert result.code == 0
-    assert result.json() == {"processed": 14, "duplicates": 0, "quarantined": 1}
+    assert result.json() == {"processed": 14, "observed": 0, "duplicates": 0, "quarantined": 1}
 
 
 def test_running_again_on_the_same_file_reports_duplicates(coordinator: Run) -> None:
     ingest_example(coordinator)
     again = ingest_example(coordinator, "--json")
-    assert again.json() == {"processed": 0, "duplicates": 14, "quarantined": 1}
+    assert again.json() == {"processed": 0, "observed": 0, "duplicates": 14, "quarantined": 1}
 
 
 def test_strict_mode_exits_1_when_input_was_quarantined(coordinator: Run) -> None:

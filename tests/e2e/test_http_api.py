@@ -28,7 +28,7 @@ def test_alerts_posted_are_recorded_before_the_answer_and_answer_the_same_as_the
     _, url = serve(services, alerts)
     response = post(f"{url}/api/v1/alerts", [crisis("task-1", clock.moment), {"type": "NOPE"}])
     assert response.status_code == 202, response.text
-    assert response.json() == {"processed": 1, "duplicates": 0, "quarantined": 1,
+    assert response.json() == {"processed": 1, "observed": 0, "duplicates": 0, "quarantined": 1,
                                "rejects": [{"index": 1, "reason": "unknown alert type 'NOPE'"}]}
 
     shown = httpx.get(f"{url}/api/v1/tasks/task-1").json()
@@ -109,6 +109,29 @@ def test_alertmanager_firing_alerts_escalate_and_resolved_ones_clear_the_crisis(
                                                               "endsAt": ended}]}
     assert post(f"{url}/api/v1/alertmanager", resolved).json()["processed"] == 1
     assert httpx.get(f"{url}/api/v1/tasks/task-7").json()["level"] == "GREEN"
+
+
+def test_posted_records_of_other_shapes_are_mapped_by_the_homes_rules_or_observed_and_streamed(
+    services: Services, alerts: Path, clock: FileClock,
+) -> None:
+    services.home.mkdir(parents=True, exist_ok=True)
+    (services.home / "coordinator.toml").write_text(
+        (Path(__file__).resolve().parents[2] / "examples" / "upstream-mappings.toml").read_text())
+    _, url = serve(services, alerts)
+    at = clock.moment.isoformat().replace("+00:00", "Z")
+    crisis_record = {"event_type": "coordination_alert", "alert_type": "PM_AGENT_ALERT_HIGH", "severity": "high",
+                     "message": "agent_timeout", "data": {"crisis_id": "crisis_7"}, "resolved": False, "timestamp": at}
+    completion = {"event_id": "evt-1", "event_type": "completion", "source": "api", "severity": "info",
+                  "timestamp": at}
+    response = post(f"{url}/api/v1/alerts", {"alerts": [crisis_record, completion]})
+    assert response.json() == {"processed": 1, "observed": 1, "duplicates": 0, "quarantined": 0, "rejects": []}
+    assert httpx.get(f"{url}/api/v1/tasks/crisis_7").json()["level"] == "RED"
+    observed = sse_events(f"{url}/api/v1/events/stream?type=Observed", 2)
+    assert [event["event"] for event in observed] == ["Observed", "Observed"]
+    mapped, plain = (json.loads(event["data"]) for event in observed)
+    assert (mapped["subject_kind"], mapped["task_id"], mapped["alert_type"]) == ("hive", "crisis_7",
+                                                                                 "COORDINATION_CRISIS")
+    assert mapped["mapping"].startswith("upstream-crisis-high@") and plain["mapping"] is None
 
 
 # Security ------------------------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ def test_a_line_over_max_line_bytes_from_the_environment_is_quarantined_and_list
 
     result = coordinator("run", "--once", "--alerts-file", str(alerts), "--as-of", T, "--json", env_extra=limit)
     assert result.code == 0, result.err
-    assert result.json() == {"processed": 2, "duplicates": 0, "quarantined": 1}
+    assert result.json() == {"processed": 2, "observed": 0, "duplicates": 0, "quarantined": 1}
 
     [row] = coordinator("quarantine", "--json").json()
     assert (row["source"], row["line"]) == (str(alerts), 2)

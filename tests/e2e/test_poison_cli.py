@@ -45,7 +45,7 @@ def test_run_once_on_the_issue_s_poison_lines_exits_0_and_processes_the_valid_li
     path = write(tmp_path / "poison.jsonl", items)
     result = coordinator("run", "--once", "--json", "--alerts-file", str(path), "--as-of", "9999-12-31T23:59:59Z")
     assert result.code == 0, result.err
-    assert result.json() == {"processed": len(valid) + 1, "duplicates": 0, "quarantined": len(POISON)}
+    assert result.json() == {"processed": len(valid) + 1, "observed": 0, "duplicates": 0, "quarantined": len(POISON)}
     listed = coordinator("quarantine", "--json")
     assert listed.code == 0, listed.err
     reasons = [row["reason"] for row in listed.json()]

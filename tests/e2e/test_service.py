@@ -68,7 +68,7 @@ def test_sigterm_stops_the_service_with_exit_code_0_and_a_stopped_line_and_frees
     assert lines[-1].endswith(" stopped")
     again = coordinator("run", "--once", "--alerts-file", str(alerts), "--json")
     assert again.code == 0, again.err
-    assert again.json() == {"processed": 0, "duplicates": 1, "quarantined": 0}
+    assert again.json() == {"processed": 0, "observed": 0, "duplicates": 1, "quarantined": 0}
 
 
 def test_follow_mode_waits_for_a_file_that_does_not_exist_yet_and_reads_it_once_it_is_created(

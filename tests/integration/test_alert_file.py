@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from adapters.alert_file import read_alerts
-from domain.alerts import Alert, AlertType, Quarantined
+from domain.alerts import Alert, AlertType, Observation, Quarantined
 
 T = "2025-07-16T19:03:54Z"
 SHARED = Path(__file__).resolve().parents[3] / "shared"
@@ -42,11 +42,18 @@ def write(tmp_path: Path, content: str | bytes, name: str = "coordination_alerts
 
 
 def read(path: Path) -> tuple[list[Alert], list[Quarantined]]:
+    alerts, observations, quarantined = read_all(path)
+    assert observations == []
+    return alerts, quarantined
+
+
+def read_all(path: Path) -> tuple[list[Alert], list[Observation], list[Quarantined]]:
     items = list(read_alerts(path))
     alerts = [item for item in items if isinstance(item, Alert)]
+    observations = [item for item in items if isinstance(item, Observation)]
     quarantined = [item for item in items if isinstance(item, Quarantined)]
-    assert len(alerts) + len(quarantined) == len(items)
-    return alerts, quarantined
+    assert len(alerts) + len(observations) + len(quarantined) == len(items)
+    return alerts, observations, quarantined
 
 
 def test_json_lines_are_read_in_order_with_their_line_numbers(tmp_path: Path) -> None:
@@ -151,11 +158,11 @@ def test_a_single_alert_object_is_read_as_one_alert(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("key", ["alerts", "events"])
 def test_an_envelope_list_is_read_item_by_item(tmp_path: Path, key: str) -> None:
-    document = {"generated_at": T, key: [crisis("task-1"), {"event_type": "completion"}, crisis("task-3")]}
-    alerts, quarantined = read(write(tmp_path, json.dumps(document, indent=2)))
+    document = {"generated_at": T, key: [crisis("task-1"), {"event_type": "completion"}, crisis("task-3"), {"x": 1}]}
+    alerts, observations, quarantined = read_all(write(tmp_path, json.dumps(document, indent=2)))
     assert [(alert.task_id, alert.line) for alert in alerts] == [("task-1", 4), ("task-3", 14)]
-    assert [(q.line, q.index) for q in quarantined] == [(11, 1)]
-    assert quarantined[0].reason == "missing field 'type' (found event_type 'completion', not a supported alert type)"
+    assert [(o.line, o.index, o.raw) for o in observations] == [(11, 1, {"event_type": "completion"})]
+    assert [(q.line, q.index, q.reason) for q in quarantined] == [(21, 3, "missing field 'type'")]
 
 
 def test_an_envelope_with_both_lists_reads_both(tmp_path: Path) -> None:
@@ -231,7 +238,7 @@ def test_every_file_of_the_upstream_corpus_reads_without_error() -> None:
     for path in files:
         items = list(read_alerts(path))
         assert items, path.name
-        assert all(isinstance(item, Alert | Quarantined) for item in items)
+        assert all(isinstance(item, Alert | Observation | Quarantined) for item in items)
 
 
 def test_the_corrupt_timestamp_in_the_upstream_stream_is_quarantined_with_its_line() -> None:
@@ -249,13 +256,13 @@ def test_upstream_crisis_log_entries_are_the_same_alerts_as_the_stream_it_logged
     assert {alert.fingerprint for alert in logged} <= {alert.fingerprint for alert in streamed}
 
 
-def test_upstream_events_without_a_type_are_quarantined_saying_what_they_have_instead() -> None:
-    alerts, quarantined = read(corpus_dir() / "events-document-active.json")
-    assert alerts == []
-    assert len(quarantined) == 9
-    assert [q.index for q in quarantined] == list(range(9))
-    assert quarantined[0].line == 11
-    assert quarantined[0].reason == "missing field 'type' (found event_type 'completion', not a supported alert type)"
+def test_upstream_events_without_a_type_are_observations_with_their_line_and_index() -> None:
+    alerts, observations, quarantined = read_all(corpus_dir() / "events-document-active.json")
+    assert alerts == [] and quarantined == []
+    assert [o.index for o in observations] == list(range(9))
+    assert observations[0].line == 11
+    assert observations[0].raw["event_type"] == "completion"
+    assert observations[0].at is not None and observations[0].at.isoformat() == "2025-07-16T18:25:00+00:00"
 
 
 @pytest.mark.parametrize("form", ["jsonl", "array"])

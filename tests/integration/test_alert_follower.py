@@ -227,7 +227,7 @@ def test_a_json_array_rewritten_with_old_items_plus_new_is_read_whole_and_only_t
     assert [a.task_id for a in alerts(first.items)] == ["task-1", "task-2"]
     assert first.mark.line == 0, "document mode"
     report = services.coordinator.ingest(first.items, mark=first.mark)
-    assert report.as_dict() == {"processed": 2, "duplicates": 0, "quarantined": 0}
+    assert report.as_dict() == {"processed": 2, "observed": 0, "duplicates": 0, "quarantined": 0}
     assert follower.read() is None, "unchanged: not read again"
 
     path.write_text(json.dumps([crisis("task-1"), crisis("task-2"), crisis("task-3"), crisis("task-4")],
@@ -236,7 +236,7 @@ def test_a_json_array_rewritten_with_old_items_plus_new_is_read_whole_and_only_t
     assert [a.task_id for a in alerts(second.items)] == ["task-1", "task-2", "task-3", "task-4"]
     assert (second.mark.offset, second.mark.mtime_ns) == (path.stat().st_size, path.stat().st_mtime_ns)
     report = services.coordinator.ingest(second.items, mark=second.mark)
-    assert report.as_dict() == {"processed": 2, "duplicates": 2, "quarantined": 0}
+    assert report.as_dict() == {"processed": 2, "observed": 0, "duplicates": 2, "quarantined": 0}
     assert services.coordinator.get_task("task-4").task_id == "task-4"
     assert services.ledger.source_mark(str(path)) == second.mark
     assert follower.read() is None
@@ -305,5 +305,5 @@ def test_bad_lines_are_quarantined_with_their_line_numbers_and_the_valid_lines_a
     assert [item.line for item in chunk.items] == [1, 2, 3, 4, 5, 6, 7, 8], "file order is kept"
 
     report = services.coordinator.ingest(chunk.items, mark=chunk.mark)
-    assert report.as_dict() == {"processed": 3, "duplicates": 0, "quarantined": 5}
+    assert report.as_dict() == {"processed": 3, "observed": 0, "duplicates": 0, "quarantined": 5}
     assert sorted(row["line"] for row in services.ledger.quarantined()) == [2, 4, 5, 6, 7]

@@ -38,7 +38,7 @@ def test_the_mark_recorded_with_the_alerts_survives_a_restart_and_only_what_came
         chunk = take(AlertFollower(path, mark))
         assert tasks_and_lines(chunk) == [("task-4", 4), ("task-5", 5)]
         report = reopened.coordinator.ingest(chunk.items, mark=chunk.mark)
-        assert report.as_dict() == {"processed": 2, "duplicates": 0, "quarantined": 0}
+        assert report.as_dict() == {"processed": 2, "observed": 0, "duplicates": 0, "quarantined": 0}
         assert reopened.ledger.source_mark(str(path)) == chunk.mark
     finally:
         reopened.close()
@@ -67,7 +67,7 @@ def test_lines_read_but_not_recorded_before_a_crash_are_read_again_after_the_res
         assert tasks_and_lines(again) == [("task-3", 3), ("task-4", 4)]
         assert [a.fingerprint for a in alerts(again.items)] == [a.fingerprint for a in alerts(lost.items)]
         report = reopened.coordinator.ingest(again.items, mark=again.mark)
-        assert report.as_dict() == {"processed": 2, "duplicates": 0, "quarantined": 0}
+        assert report.as_dict() == {"processed": 2, "observed": 0, "duplicates": 0, "quarantined": 0}
     finally:
         reopened.close()
 

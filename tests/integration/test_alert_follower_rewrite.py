@@ -21,7 +21,7 @@ BAD = '{"type": "COORDINATION_CRISIS", "task_id": \n'
 def follow_to_the_end(built: Services, path: Path) -> dict[str, int]:
     """What a service started on `built`'s home does with `path`: read from its recorded mark to the end."""
     follower = AlertFollower(path, built.ledger.source_mark(str(path)))
-    totals = {"processed": 0, "duplicates": 0, "quarantined": 0}
+    totals = {"processed": 0, "observed": 0, "duplicates": 0, "quarantined": 0}
     while (chunk := follower.read()) is not None:
         report = built.coordinator.ingest(chunk.items, mark=chunk.mark)
         follower.advance(chunk.mark)
@@ -36,7 +36,7 @@ def test_a_file_rewritten_in_place_beginning_the_same_and_larger_is_read_from_th
     path.write_text(old, encoding="utf-8")
     built = build(Settings(home=home))
     try:
-        assert follow_to_the_end(built, path) == {"processed": 3, "duplicates": 0, "quarantined": 1}
+        assert follow_to_the_end(built, path) == {"processed": 3, "observed": 0, "duplicates": 0, "quarantined": 1}
         before = built.ledger.source_mark(str(path))
     finally:
         built.close()
@@ -53,7 +53,8 @@ def test_a_file_rewritten_in_place_beginning_the_same_and_larger_is_read_from_th
     reopened = build(Settings(home=home))
     try:
         report = follow_to_the_end(reopened, path)
-        assert report == {"processed": 3, "duplicates": 3, "quarantined": 1}, "the new lines before the old offset"
+        assert report == {"processed": 3, "observed": 0, "duplicates": 3, "quarantined": 1}, \
+            "the new lines before the old offset"
         assert sorted(reopened.ledger.task_ids()) == [
             "task-1", "task-2", "task-3", "task-4", "task-new-1", "task-new-2"]
         assert [row["line"] for row in reopened.ledger.quarantined()] == [2], "the same bad line is kept once"
@@ -122,6 +123,6 @@ def test_reading_a_rewritten_file_again_applies_nothing_twice_even_when_nothing_
     path.write_text(lines("task-1", "task-2") + line("task-3", description="the same task, said again") + "\n",
                     encoding="utf-8")
     report = follow_to_the_end(services, path)
-    assert report == {"processed": 1, "duplicates": 2, "quarantined": 0}
+    assert report == {"processed": 1, "observed": 0, "duplicates": 2, "quarantined": 0}
     chunk = AlertFollower(path, services.ledger.source_mark(str(path))).read()
     assert chunk is None

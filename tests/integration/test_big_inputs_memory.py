@@ -27,7 +27,7 @@ from cli.settings import Settings
 reader, path, home = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 built = build(Settings(home=home))
 try:
-    totals = {"processed": 0, "duplicates": 0, "quarantined": 0}
+    totals = {"processed": 0, "observed": 0, "duplicates": 0, "quarantined": 0}
     if reader == "once":
         totals = built.coordinator.ingest(read_alerts(path), built.settings.batch_size).as_dict()
     else:
@@ -71,7 +71,7 @@ def test_a_31_mb_file_with_10_mb_lines_is_ingested_in_under_150_mb_and_the_big_l
                           capture_output=True, text=True, check=False, timeout=300)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result["totals"] == {"processed": 200, "duplicates": 0, "quarantined": 3}
+    assert result["totals"] == {"processed": 200, "observed": 0, "duplicates": 0, "quarantined": 3}
     reason = f"line is {BIG:,} bytes, over the limit of 1,048,576 (max_line_bytes)"
     assert result["quarantined"] == [[51, reason, 65536], [102, reason, 65536], [153, reason, 65536]]
     assert result["peak_mb"] < PEAK_LIMIT_MB, f"peak RSS {result['peak_mb']:.0f} MB"

@@ -196,7 +196,7 @@ def test_building_the_services_gives_the_readers_the_configured_limits(path: Pat
     try:
         assert input_limits.current() == Limits(2048, 50_000)
         report = built.coordinator.ingest(read_alerts(path))
-        assert report.as_dict() == {"processed": 1, "duplicates": 0, "quarantined": 1}
+        assert report.as_dict() == {"processed": 1, "observed": 0, "duplicates": 0, "quarantined": 1}
         [row] = built.ledger.quarantined()
         assert (row["line"], row["reason"]) == (2, "line is 3,000 bytes, over the limit of 2,048 (max_line_bytes)")
         assert where(take(AlertFollower(path)).items) == [("task-1", 1), ("quarantined", 2)]

@@ -72,7 +72,7 @@ def test_an_alert_that_fails_to_apply_is_quarantined_with_its_error_and_the_rest
             assigned("task-2", "ada", T),
             crisis("task-1", "ada", "red", "2025-07-16T09:05:00Z"),
         )
-    assert report.as_dict() == {"processed": 3, "duplicates": 0, "quarantined": 1}
+    assert report.as_dict() == {"processed": 3, "observed": 0, "duplicates": 0, "quarantined": 1}
     assert quarantine(store) == [(2, "RuntimeError: cannot respond to task-bad")]
     assert f"line 2: RuntimeError: cannot respond to {BAD}" in caplog.text
     assert store.coordinator.get_task("task-1").stage.level == "RED"
@@ -90,7 +90,7 @@ def test_nothing_a_failed_alert_half_applied_to_a_shared_agent_is_recorded(store
         assigned(BAD, "ada", "2025-07-16T09:30:00Z"),
         crisis("task-1", "ada", "orange", "2025-07-16T09:40:00Z"),
     )
-    assert report.as_dict() == {"processed": 2, "duplicates": 0, "quarantined": 1}
+    assert report.as_dict() == {"processed": 2, "observed": 0, "duplicates": 0, "quarantined": 1}
     ada = store.coordinator.get_agent("ada")
     assert ada.unresponsive, "the failed assignment would have shown ada active"
     assert store.coordinator.get_agent("bob").last_activity is not None
@@ -119,14 +119,14 @@ def test_many_failing_alerts_across_small_batches_are_each_quarantined_and_every
     path = store.write(*alerts)
     mark = SourceMark(str(path), 1, path.stat().st_size, len(alerts) + 1)
     report = store.coordinator.ingest(read_alerts(path), batch_size=7, mark=mark)
-    assert report.as_dict() == {"processed": 30, "duplicates": 0, "quarantined": 13}
+    assert report.as_dict() == {"processed": 30, "observed": 0, "duplicates": 0, "quarantined": 13}
     reasons = [reason for _, reason in quarantine(store)]
     assert sorted(reasons) == sorted([f"ValueError: poisoned poison-{n}" for n in range(0, 30, 3)]
                                      + ["RuntimeError: cannot respond to task-bad"] * 3)
     assert all(store.coordinator.get_task(f"task-{n}").agent_id == f"agent-{n % 4}" for n in range(30))
     assert store.ledger.source_mark(str(path)) == mark
     assert_replay_matches(store)
-    assert store.coordinator.ingest(read_alerts(path)).as_dict() == {"processed": 0, "duplicates": 30,
+    assert store.coordinator.ingest(read_alerts(path)).as_dict() == {"processed": 0, "observed": 0, "duplicates": 30,
                                                                      "quarantined": 13}
     store.close()
 
@@ -172,7 +172,7 @@ def test_the_issue_s_poison_lines_are_quarantined_and_the_valid_alerts_around_th
     store = open_store(tmp_path / "home")
     report = store.ingest(path)
     store.close()
-    assert report.as_dict() == {"processed": len(valid) + 1, "duplicates": 0, "quarantined": len(POISON)}
+    assert report.as_dict() == {"processed": len(valid) + 1, "observed": 0, "duplicates": 0, "quarantined": len(POISON)}
     built = services(tmp_path)
     try:
         assert built.coordinator.tick(LATEST) >= 0

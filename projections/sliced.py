@@ -1,0 +1,84 @@
+"""Fields sliced from stored events' JSON without decoding it, where the coordinator's codec wrote it plainly.
+
+Rebuilds of the read models must be fast: a flat event's few wanted fields (its timestamp and `at`, a string
+field, the keys of the notifications requested, a delivery's key and time) are read straight from the bytes when
+they have the codec's form, and the caller decodes the event (`state_of`) when they do not.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from app.records import Record, state_of, utc_text
+
+_TIMESTAMP = b'{"timestamp":"'
+
+
+def text_field(state: bytes, name: bytes, last: bool = False) -> str | None:
+    """A string field sliced from stored JSON (`name` is `,"field":"`), None when absent or escaped.
+
+    An unescaped `,"field":"` only occurs as JSON structure, so in a flat event it is the field itself.
+    """
+    start = state.rfind(name) if last else state.find(name)
+    if start < 0:
+        return None
+    value = state[start + len(name) : state.find(b'"', start + len(name))]
+    return None if b"\\" in value else value.decode()
+
+
+_AT = b',"at":"'
+
+
+def hour_of(record: Record) -> bytes:
+    """`2025-07-16T22` for an event of 22:xx UTC: its own `at` (the business time of the alerts, or the wall-clock
+    time of a delivery or acknowledgement), else when it was recorded.
+
+    The event's own `at` is the first unescaped `,"at":"` before any nested object or list (a string cannot hold
+    an unescaped quote); anything less plain is decoded."""
+    state = record.state
+    start = state.find(_AT)
+    if start > 0 and state.find(b"{", 1, start) < 0 and state.find(b"[", 1, start) < 0:
+        end = state.find(b'"', start + 7)
+        if state[end - 6 : end] == b"+00:00":
+            return state[start + 7 : start + 20]
+    at = state_of(record).get("at") if start > 0 else None
+    if isinstance(at, str):
+        return utc_text(at)[:13].encode()  # type: ignore[index]
+    return recorded_wall(record)[:13].encode()
+
+
+def recorded_wall(record: Record) -> str:
+    """When the event was recorded, as UTC ISO 8601 text with a `Z`."""
+    state = record.state
+    if state[40:47] == b'+00:00"' and state[:14] == _TIMESTAMP:
+        return state[14:40].decode() + "Z"
+    stamp = state_of(record)["timestamp"]
+    text = str(stamp.get("_data_") if isinstance(stamp, dict) else stamp)
+    return datetime.fromisoformat(text).astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def sliced_requests(state: bytes) -> list[tuple[str, str | None]]:
+    """(key, priority) of each notification, as the codec writes them (each opens with `{"key":"`); else none."""
+    at = state.find(b'"notifications":[{"key":"')
+    if at < 0:
+        return []
+    found: list[tuple[str, str | None]] = []
+    at = state.find(b'{"key":"', at)
+    while at >= 0:
+        key_start = at + 8
+        key_end = state.find(b'"', key_start)
+        start = state.find(b',"priority":"', key_end) + 13
+        if start < 13 or state.find(b"\\", key_start, key_end) >= 0:
+            return []
+        end = state.find(b'"', start)
+        found.append((state[key_start:key_end].decode(), state[start:end].decode()))
+        at = state.find(b'{"key":"', end)
+    return found
+
+
+def sliced_delivery(state: bytes) -> tuple[str, str] | None:
+    """Key and time of a delivery as the codec writes it: `{"timestamp":"<UTC>","key":"…",…,"at":"<UTC>"}`."""
+    if state[46:55] != b'","key":"' or state[-41:-34] != b',"at":"' or state[-8:] != b'+00:00"}':
+        return None
+    key = state[55 : state.find(b'"', 55)]
+    return None if b"\\" in key else (key.decode(), state[-34:-8].decode() + "Z")
