@@ -52,7 +52,7 @@ def latency(count: int, rate: float, workdir: Path, http: bool) -> float:
     done = threading.Event()
     reader = threading.Thread(target=watch_sink, args=(sink, seen, done), daemon=True)
     try:
-        until(lambda: (home / "views.sqlite").exists(), 20)
+        until(lambda: _ready(home), 60)  # following its file (and serving its API, when it does)
         reader.start()
         appended: dict[str, float] = {}
         with alerts.open("a", encoding="utf-8") as out:
@@ -92,6 +92,14 @@ services.close()
 """
 
 
+def _ready(home: Path) -> bool:
+    """Whether the service said, in its lock file, that it is ready."""
+    try:
+        return bool(json.loads((home / "coordinator.lock").read_text(encoding="utf-8") or "{}").get("ready"))
+    except (OSError, ValueError):
+        return False
+
+
 def peak_rss(count: int, workdir: Path) -> float:
     """Peak resident memory (MB) of a process ingesting `count` generated alerts (events, responses, ledger)."""
     source = alerts_file(count, 0)
@@ -111,8 +119,8 @@ def main() -> None:
     parser.add_argument("--rss-alerts", type=int, default=1_000_000)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        without = latency(options.alerts, options.rate, Path(tmp) / "no-http", http=False)
         served = latency(options.alerts, options.rate, Path(tmp) / "http", http=True)
+        without = latency(options.alerts, options.rate, Path(tmp) / "no-http", http=False)
         print(f"p99 with the HTTP API served: {served / without:.2f}x the p99 without (target <= 1.5x)")
         if options.rss:
             small = peak_rss(100_000, Path(tmp))
