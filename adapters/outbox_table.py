@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from eventsourcing.sqlite import SQLiteCursor
 
-    from domain.ledger import DeliveryUpdate, OutboxEntry
+    from app.ledger import DeliveryUpdate, OutboxEntry
 
 
 class Cursor(Protocol):

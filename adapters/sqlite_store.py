@@ -14,9 +14,9 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from adapters import event_log, outbox_table, quarantine_table
 from adapters.clock import Clock, SystemClock
 from adapters.home_files import SNAPSHOTS_TABLE
+from app.ledger import LedgerBatch
 from app.records import Record
 from domain.alerts import Quarantined
-from domain.ledger import LedgerBatch
 from domain.sources import SourceMark
 
 _LOOKUP_CHUNK = 500
@@ -61,7 +61,7 @@ def _digest(item: Quarantined) -> str:
 
 
 class LedgerRecorder(SQLiteApplicationRecorder):
-    """Application recorder that also keeps the ledger (see `domain.ledger`)."""
+    """Application recorder that also keeps the ledger (see `app.ledger`)."""
 
     clock: Clock = SystemClock()
     """Where the ledger's recording times come from (the composition root sets the home's clock)."""

@@ -15,10 +15,10 @@ from adapters.delivery import Dispatcher, Observer, RetryPolicy
 from adapters.event_codec import EventMapper
 from adapters.home_lock import HomeLock
 from adapters.sqlite_store import LedgerRecorder
+from app.coordinator import Coordinator
 from app.records import Record
 from cli.channels_setup import build_router
 from cli.settings import Settings
-from domain.coordinator import Coordinator
 from domain.responses import Policy
 from projections.crisis import CrisisProjection
 from projections.history import HistoryProjection

@@ -58,12 +58,12 @@ def _now(task_id: str, home: HomeOption) -> dict[str, object] | None:
 
 def _as_of(task_id: str, moment: datetime, home: HomeOption) -> dict[str, object] | None:
     """The task as it was at `moment`, replayed from its events."""
+    from app.coordinator import UnknownTask
     from cli.bootstrap import services
     from cli.options import settings_for
     from cli.reading import existing_home
     from cli.render import history_rows, task_fields
     from cli.storage import guarded
-    from domain.coordinator import UnknownTask
     from projections.queries import document_of_task
 
     with guarded(existing_home(home)), services(settings_for(home)) as built:

@@ -14,9 +14,9 @@ import pytest
 
 from adapters.alert_file import read_alerts
 from adapters.sqlite_store import LedgerRecorder
+from app.coordinator import Coordinator, IngestReport
 from cli.bootstrap import build, event_store_env
 from cli.settings import Settings
-from domain.coordinator import Coordinator, IngestReport
 from domain.escalation import Escalating
 from domain.responses import Policy
 from domain.task import Task

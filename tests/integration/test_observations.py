@@ -16,14 +16,14 @@ from adapters import alertmanager, mappings
 from adapters.alert_body import parse_body
 from adapters.alert_file import read_alerts
 from adapters.event_stream import CoordinationEventConsumer, Observed
+from app.coordinator import Coordinator
+from app.intake import IngestReport
+from app.responder import Responder
 from cli.bootstrap import Services, build
 from cli.settings import CONFIG_FILE_NAME, load_settings
 from cli.views import catch_up
 from domain.alerts import Observation, Quarantined
-from domain.coordinator import Coordinator
 from domain.hive import Hive
-from domain.intake import IngestReport
-from domain.responder import Responder
 from domain.task import Task
 from projections import queries
 from projections.crisis_queries import episodes

@@ -12,12 +12,12 @@ import pytest
 from eventsourcing.persistence import OperationalError
 
 from adapters.alert_file import read_alerts
+from app.coordinator import Coordinator, UnknownTask
+from app.responder import Responder
 from cli.bootstrap import Services, build
 from cli.settings import Settings
 from cli.views import catch_up
-from domain.coordinator import Coordinator, UnknownTask
 from domain.moments import LATEST
-from domain.responder import Responder
 from domain.sources import SourceMark
 from domain.task import Task
 from projections import queries
@@ -65,7 +65,7 @@ def assert_replay_matches(store: Store) -> None:
 def test_an_alert_that_fails_to_apply_is_quarantined_with_its_error_and_the_rest_of_its_batch_is_recorded(
     store: Store, failing: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="domain.coordinator"):
+    with caplog.at_level(logging.WARNING, logger="app.coordinator"):
         report = store.feed(
             assigned("task-1", "ada", T, deadline="2025-07-16T10:00:00Z"),
             crisis(BAD, "ada", "red", T),

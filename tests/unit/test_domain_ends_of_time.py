@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from app.responder import Responder
 from domain.agent import Agent
 from domain.moments import EARLIEST, LATEST
-from domain.responder import Responder
 from domain.responses import Policy
 from domain.stages import Stage
 from domain.task import Task

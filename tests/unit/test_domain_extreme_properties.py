@@ -8,10 +8,10 @@ from typing import Any, cast
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.responder import Responder
 from domain.agent import Agent
 from domain.alerts import Alert
 from domain.moments import EARLIEST, LATEST
-from domain.responder import Responder
 from domain.responses import Policy
 from domain.rules import AgentView
 from domain.stages import Stage

@@ -10,9 +10,9 @@ from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, UUIDAsHex
 
 from adapters.event_codec import EventMapper, codec_for
+from app.coordinator import StageAsName
 from domain.agent import Agent
 from domain.alerts import Alert, AlertType
-from domain.coordinator import StageAsName
 from domain.rules import AgentView
 from domain.stages import Stage
 from domain.task import Task

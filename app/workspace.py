@@ -11,10 +11,10 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Repository
 from eventsourcing.domain import Aggregate
 
+from app.ledger import Ledger, LedgerBatch, TaskIndexEntry
 from domain.agent import Agent
 from domain.escalation import Escalating
 from domain.hive import DEFAULT_HIVE, Hive
-from domain.ledger import Ledger, LedgerBatch, TaskIndexEntry
 from domain.rules import AgentView
 from domain.task import Task
 

@@ -13,17 +13,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from app.ledger import OutboxEntry
+from app.workspace import Workspace
 from domain import responses, rules
 from domain.agent import Agent
 from domain.escalation import Escalating
-from domain.ledger import OutboxEntry
 from domain.moments import later
 from domain.notifications import PRIORITIES, URGENT
 from domain.responses import Ask, Policy, TaskContext
 from domain.rules import describe_duration
 from domain.stages import Stage
 from domain.task import Task
-from domain.workspace import Workspace
 
 _RANK = {priority: rank for rank, priority in enumerate(PRIORITIES)}
 _URGENT_KINDS = frozenset({"crisis", "emergency", "repeat"})

@@ -13,19 +13,19 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import JSONTranscoder, PersistenceError, Transcoding
 
+from app.intake import IngestReport, accepted_row, chunked
+from app.ledger import DeliveryUpdate, Ledger, LedgerBatch
+from app.responder import Responder
+from app.workspace import Workspace
 from domain.agent import Agent
 from domain.alerts import TASK_ALERTS, Alert, AlertType, Item, Observation, Quarantined, failed_alert
 from domain.escalation import Escalating
 from domain.hive import DEFAULT_HIVE, Hive
-from domain.intake import IngestReport, accepted_row, chunked
-from domain.ledger import DeliveryUpdate, Ledger, LedgerBatch
 from domain.notifications import DeliveryOutcome
-from domain.responder import Responder
 from domain.responses import Policy
 from domain.sources import SourceMark
 from domain.stages import Stage
 from domain.task import Task
-from domain.workspace import Workspace
 
 DEFAULT_BATCH_SIZE = 2_000
 SNAPSHOT_INTERVAL = 200

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from app.ledger import AcceptedAlert
 from domain.alerts import Alert, Observation
-from domain.ledger import AcceptedAlert
 
 OBSERVATION = "observation"
 """How the ledger of accepted fingerprints names a record kept as an observation only."""
