@@ -6,9 +6,18 @@ import os
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -18,7 +27,8 @@ from pydantic_settings import (
 )
 
 from adapters import home_files
-from adapters.channels.command import UPSTREAM_ARGV, check_template
+from adapters.channels.file import FileSection
+from adapters.channels.registry import KINDS
 from adapters.http.address import parse_listen
 from adapters.input_limits import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, Limits
 from adapters.mappings import MappingError, Mappings, Rule, parse_path, parse_rule
@@ -41,60 +51,20 @@ def _listen(value: str) -> str:
     return value
 
 
-def _template(value: str) -> str:
-    check_template(value)
-    return value
-
-
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class FileChannelConfig(_Section):
-    """Append JSON Lines (relative paths are inside the home directory)."""
-
-    path: Path = Path("notifications.jsonl")
-
-
-class CommandChannelConfig(_Section):
-    """Run a program per message, never through a shell."""
-
-    argv: list[Annotated[str, AfterValidator(_template)]] = Field(default_factory=lambda: list(UPSTREAM_ARGV),
-                                                                  min_length=1)
-    timeout: float = Field(default=10.0, gt=0)
-    cwd: Path | None = None
-
-
-class TmuxChannelConfig(_Section):
-    """Type the message into the recipient's tmux window."""
-
-    target: Annotated[str, AfterValidator(_template)] = "{agent}"
-    socket: str | None = None
-    timeout: float = Field(default=5.0, gt=0)
-
-
-class WebhookChannelConfig(_Section):
-    """HTTP POST of the notification as JSON."""
-
-    url: str
-    timeout: float = Field(default=5.0, gt=0)
-    headers: dict[str, str] = Field(default_factory=dict)
-
-
-class AppriseChannelConfig(_Section):
-    """Any apprise URL(s): Slack, email, Discord, ntfy, ..."""
-
-    urls: list[str] = Field(min_length=1)
-
-
-class ChannelsConfig(_Section):
-    """The channels notifications can go through (`file` and `console` always exist)."""
-
-    file: FileChannelConfig = Field(default_factory=FileChannelConfig)
-    command: CommandChannelConfig | None = None
-    tmux: TmuxChannelConfig | None = None
-    webhook: WebhookChannelConfig | None = None
-    apprise: AppriseChannelConfig | None = None
+if TYPE_CHECKING:
+    ChannelsConfig = BaseModel
+else:
+    ChannelsConfig = create_model(
+        "ChannelsConfig",
+        __base__=_Section,
+        __doc__="The channels notifications can go through, one section per kind (see adapters.channels.registry).",
+        **{name: ((kind.section, Field(default_factory=kind.section)) if kind.always else (kind.section | None, None))
+           for name, kind in KINDS.items()},
+    )
 
 
 class RouteConfig(_Section):
@@ -231,9 +201,11 @@ class Settings(BaseSettings):
     @property
     def channel_names(self) -> list[str]:
         """Every channel notifications can go through: `file` and `console`, and each configured one."""
-        configured = [name for name in ("command", "tmux", "webhook", "apprise")
-                      if getattr(self.channels, name) is not None]
-        return sorted(["file", "console", *configured])
+        return sorted(name for name, kind in KINDS.items() if kind.always or self.channel(name) is not None)
+
+    def channel(self, name: str) -> Any:
+        """The `[channels.<name>]` section (None when that channel is not configured)."""
+        return getattr(self.channels, name, None)
 
     @classmethod
     def settings_customise_sources(
@@ -274,8 +246,8 @@ class Settings(BaseSettings):
     @property
     def notifications_path(self) -> Path:
         """The file channel's JSON Lines file."""
-        path = self.channels.file.path
-        return path if path.is_absolute() else self.home / path
+        section: FileSection = self.channel("file")
+        return section.resolved(self.home)
 
 
 class ConfigError(ValueError):

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import AfterValidator, Field
+
+from adapters.channels.kind import ChannelKind, Context, Section
 from domain.notifications import DeliveryError, Notification
 
 UPSTREAM_ARGV = ["python3", "scripts/fixed_agent_communication.py", "--agent={agent}", "--message={message}"]
@@ -91,3 +95,27 @@ class CommandChannel:
         """Run the program with the filled-in argv; it must exit 0 within the timeout."""
         values = fields(notification)
         run([render(template, values) for template in self.argv], self.timeout, self.cwd)
+
+
+def _template(value: str) -> str:
+    check_template(value)
+    return value
+
+
+Template = Annotated[str, AfterValidator(_template)]
+"""A checked template (a setting that cannot be rendered is refused when the configuration is read)."""
+
+
+class CommandSection(Section):
+    """Run a program per message, never through a shell."""
+
+    argv: list[Template] = Field(default_factory=lambda: list(UPSTREAM_ARGV), min_length=1)
+    timeout: float = Field(default=10.0, gt=0)
+    cwd: Path | None = None
+
+
+def _build(section: CommandSection, context: Context) -> CommandChannel:
+    return CommandChannel(section.argv, timeout=section.timeout, cwd=section.cwd)
+
+
+KIND = ChannelKind("command", CommandSection, _build)

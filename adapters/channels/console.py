@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from adapters.channels.kind import ChannelKind, Context, Section
 from adapters.terminal import visible
 from domain.notifications import DeliveryError, Notification
 
@@ -37,3 +38,14 @@ def _print(line: str, stream: TextIO) -> None:
         ascii_line = line.replace("←", "<-").encode("ascii", "backslashreplace").decode("ascii")
         stream.write(ascii_line + "\n")
     stream.flush()
+
+
+class ConsoleSection(Section):
+    """Print one readable line per notification (nothing to configure)."""
+
+
+def _build(section: ConsoleSection, context: Context) -> ConsoleChannel:
+    return ConsoleChannel(context.console)
+
+
+KIND = ChannelKind("console", ConsoleSection, _build, always=True)

@@ -9,6 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from pydantic import Field
+
+from adapters.channels.kind import ChannelKind, Context, Section
 from domain.notifications import DeliveryError, Notification
 
 RECENT_KEYS = 5_000
@@ -96,3 +99,20 @@ def _tail_keys(path: Path, count: int) -> list[str]:
         if isinstance(key, str):
             keys.append(key)
     return keys
+
+
+class FileSection(Section):
+    """Append JSON Lines (relative paths are inside the home directory)."""
+
+    path: Path = Field(default=Path("notifications.jsonl"))
+
+    def resolved(self, home: Path) -> Path:
+        """The file's path, relative paths taken inside `home`."""
+        return self.path if self.path.is_absolute() else home / self.path
+
+
+def _build(section: FileSection, context: Context) -> FileChannel:
+    return FileChannel(section.resolved(context.home))
+
+
+KIND = ChannelKind("file", FileSection, _build, always=True)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from adapters.channels.command import check_template, fields, render, run
+from pydantic import Field
+
+from adapters.channels.command import Template, check_template, fields, render, run
+from adapters.channels.kind import ChannelKind, Context, Section
 from adapters.terminal import visible
 from domain.notifications import DeliveryError, Notification
 
@@ -44,3 +47,18 @@ class TmuxChannel:
     def _window(self, target: str) -> threading.Lock:
         with self._guard:
             return self._windows.setdefault(target, threading.Lock())
+
+
+class TmuxSection(Section):
+    """Type the message into the recipient's tmux window."""
+
+    target: Template = "{agent}"
+    socket: str | None = None
+    timeout: float = Field(default=5.0, gt=0)
+
+
+def _build(section: TmuxSection, context: Context) -> TmuxChannel:
+    return TmuxChannel(target=section.target, socket=section.socket, timeout=section.timeout)
+
+
+KIND = ChannelKind("tmux", TmuxSection, _build)

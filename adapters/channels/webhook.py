@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from types import TracebackType
 
-import httpx
+from pydantic import Field
 
+from adapters.channels.kind import ChannelKind, Context, Section
 from domain.notifications import DeliveryError, Notification
 
 BODY_LIMIT = 300
@@ -18,6 +19,8 @@ class WebhookChannel:
     name = "webhook"
 
     def __init__(self, url: str, timeout: float = 5.0, headers: dict[str, str] | None = None) -> None:
+        import httpx  # loaded only when the channel is used: it is slow to import
+
         if httpx.URL(url).scheme not in ("http", "https"):
             raise ValueError(f"webhook URL must be http or https: {url}")
         self.url = url
@@ -25,6 +28,8 @@ class WebhookChannel:
 
     def deliver(self, notification: Notification) -> None:
         """POST once; raise DeliveryError unless the endpoint answers 2xx."""
+        import httpx
+
         try:
             response = self.client.post(self.url, json=notification.as_dict())
         except httpx.TimeoutException as error:
@@ -49,3 +54,18 @@ class WebhookChannel:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.close()
+
+
+class WebhookSection(Section):
+    """HTTP POST of the notification as JSON."""
+
+    url: str
+    timeout: float = Field(default=5.0, gt=0)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+def _build(section: WebhookSection, context: Context) -> WebhookChannel:
+    return WebhookChannel(section.url, timeout=section.timeout, headers=section.headers)
+
+
+KIND = ChannelKind("webhook", WebhookSection, _build)

@@ -13,9 +13,10 @@ import pytest
 import sqlite_utils
 
 from adapters.alert_file import read_alerts
+from adapters.channels.command import CommandSection
 from app.records import instant, zulu
 from cli.bootstrap import Services, build
-from cli.settings import ChannelsConfig, CommandChannelConfig, Settings
+from cli.settings import ChannelsConfig, Settings
 from projections.crisis import CrisisProjection
 from projections.crisis_queries import crisis_log_lines, episodes, resolution_stats
 from projections.runner import ProjectionRunner
@@ -242,7 +243,7 @@ def test_pages_of_seven_events_and_rebuilds_give_the_same_episodes_and_steps(sce
 
 def test_a_delivery_that_fails_for_good_leaves_its_response_dead_with_the_error(tmp_path: Path) -> None:
     services = build(Settings(home=tmp_path / "home", default_channel="command",
-                              channels=ChannelsConfig(command=CommandChannelConfig(argv=["false"])), max_attempts=1))
+                              channels=ChannelsConfig(command=CommandSection(argv=["false"])), max_attempts=1))
     scenario = Scenario(services, tmp_path)
     scenario.feed(crisis("task-8", "jo", "red", stamp(10)))
     assert services.dispatcher().drain().dead == 2
