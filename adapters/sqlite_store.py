@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from adapters import event_log, outbox_table, quarantine_table
 from adapters.clock import Clock, SystemClock
+from adapters.event_codec import EventMapper
 from adapters.home_files import SNAPSHOTS_TABLE
 from app.ledger import LedgerBatch
 from app.records import Record
@@ -228,3 +230,35 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         """Every quarantined item, oldest first."""
         with self.datastore.transaction(commit=False) as c:
             return quarantine_table.listing(c)
+
+
+def environment(path: Path) -> dict[str, str]:
+    """The eventsourcing environment of the embedded SQLite store in the file at `path`, ledger and codec included."""
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(path),
+        "SQLITE_LOCK_TIMEOUT": "30",
+        "APPLICATION_RECORDER_TOPIC": f"{LedgerRecorder.__module__}:{LedgerRecorder.__qualname__}",
+        "MAPPER_TOPIC": f"{EventMapper.__module__}:{EventMapper.__qualname__}",
+    }
+
+
+class EventSource:
+    """The event store in the file at `path` opened for reading, by a process that builds read models (it keeps the
+    application that owns the connections open as long as it is used)."""
+
+    def __init__(self, path: Path) -> None:
+        from app.coordinator import Coordinator
+
+        self.application = Coordinator(env=environment(path))
+        recorder = self.application.recorder
+        assert isinstance(recorder, LedgerRecorder)
+        self.recorder = recorder
+
+    def max_notification_id(self) -> int | None:
+        """The position of the newest event."""
+        return self.recorder.max_notification_id()
+
+    def select_records(self, after: int, limit: int) -> list[Record]:
+        """Up to `limit` events after position `after`, oldest first."""
+        return self.recorder.select_records(after, limit)

@@ -84,11 +84,13 @@ INGEST = """
 import sys
 from pathlib import Path
 from adapters.alert_file import read_alerts
-from cli.bootstrap import build
-from cli.settings import Settings
-services = build(Settings(home=Path(sys.argv[2])))
-services.coordinator.ingest(read_alerts(Path(sys.argv[1])))
-services.close()
+from adapters.sqlite_store import environment
+from app.coordinator import Coordinator
+home = Path(sys.argv[2])
+home.mkdir(parents=True)
+coordinator = Coordinator(env=environment(home / "events.sqlite"))
+coordinator.ingest(read_alerts(Path(sys.argv[1])))
+coordinator.close()
 """
 
 

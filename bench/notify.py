@@ -39,16 +39,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from adapters.alert_file import read_alerts  # noqa: E402
+from bench.home import Home  # noqa: E402
 from bench.ingest import alerts_file  # noqa: E402
-from cli.bootstrap import build  # noqa: E402
-from cli.settings import Settings, load_settings  # noqa: E402
 
 WEBHOOK_ANSWERS_AFTER = 0.05
 """Seconds the benchmark's webhook endpoint takes to answer each request."""
 
 
 def throughput(count: int, workdir: Path) -> None:
-    services = build(Settings(home=workdir / "throughput"))
+    services = Home(workdir / "throughput")
     try:
         services.coordinator.ingest(read_alerts(alerts_file(count, 0)))
         rows = services.ledger.notifications()
@@ -95,7 +94,7 @@ def latency(count: int, workdir: Path) -> None:
     home = workdir / "latency"
     home.mkdir()
     alerts = list(read_alerts(crises(count, home / "alerts.jsonl")))
-    services = build(Settings(home=home))
+    services = Home(home)
     samples: list[float] = []
     try:
         dispatcher = services.dispatcher()
@@ -137,10 +136,7 @@ def webhook(count: int, workdir: Path) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     home = workdir / "webhook"
     home.mkdir()
-    (home / "coordinator.toml").write_text(
-        f'default_channel = "webhook"\n[channels.webhook]\nurl = "http://127.0.0.1:{server.server_address[1]}/"\n',
-        encoding="utf-8")
-    services = build(load_settings(home))
+    services = Home(home, {"webhook": {"url": f"http://127.0.0.1:{server.server_address[1]}/"}}, default="webhook")
     try:
         services.coordinator.ingest(read_alerts(crises(count, home / "alerts.jsonl")))
         started = time.perf_counter()

@@ -26,10 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from adapters.alert_file import read_alerts  # noqa: E402
-from bench.ingest import GENERATOR  # noqa: E402
-from cli.bootstrap import build, projections_for, read_models  # noqa: E402
-from cli.settings import Settings  # noqa: E402
+from bench.home import Home  # noqa: E402
+from bench.ingest import COORDINATOR, GENERATOR  # noqa: E402
+from projections.registry import projections  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 CHUNK = 50_000
@@ -43,37 +42,44 @@ def store(events: int) -> Path:
         return home
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
-    services = build(Settings(home=home))
     seed = 0
-    try:
-        while (services.coordinator.recorder.max_notification_id() or 0) < events:
-            seed += 1
-            source = home / "alerts.jsonl"
-            with source.open("w") as out:
-                subprocess.run([sys.executable, str(GENERATOR), str(CHUNK), "--seed", str(seed)], stdout=out,
-                               check=True)
-            services.coordinator.ingest(read_alerts(source))
-            services.dispatcher().drain()
-            print(f"  building store: {services.coordinator.recorder.max_notification_id():,} events", flush=True)
-        services.views.catch_up()
-    finally:
-        services.close()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    while _events(home) < events:
+        seed += 1
+        source = home / "alerts.jsonl"
+        with source.open("w") as out:
+            subprocess.run([sys.executable, str(GENERATOR), str(CHUNK), "--seed", str(seed)], stdout=out, check=True)
+        subprocess.run([*COORDINATOR, "run", "--once", "--alerts-file", str(source), "--home", str(home),
+                        "--as-of", "2025-07-20T00:00:00Z"], check=True, stdout=subprocess.DEVNULL, env=env)
+        print(f"  building store: {_events(home):,} events", flush=True)
     done.touch()
     return home
 
 
+def _events(home: Path) -> int:
+    """How many events the home's store holds (0 before its first run)."""
+    import sqlite3
+
+    path = home / "events.sqlite"
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as db:
+        return int(db.execute("SELECT IFNULL(MAX(rowid), 0) FROM stored_events").fetchone()[0])
+
+
 def rebuild(home: Path) -> tuple[int, float]:
-    services = build(Settings(home=home))
+    """Events in the store, and seconds to build every read model from them into a fresh file."""
+    opened = Home(home)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            runner = read_models(services.settings, services.ledger, Path(tmp) / "views.sqlite")
+            runner = opened.read_models(Path(tmp) / "views.sqlite")
             started = time.perf_counter()
             runner.catch_up(names=None)
             seconds = time.perf_counter() - started
             runner.close()
-        return services.coordinator.recorder.max_notification_id() or 0, seconds
+        return opened.ledger.max_notification_id() or 0, seconds
     finally:
-        services.close()
+        opened.close()
 
 
 def cold(argv: list[str], runs: int, env: dict[str, str]) -> float:
@@ -101,7 +107,7 @@ def main() -> None:
     home = store(options.events)
     count, seconds = rebuild(home)
     print(f"store:          {count:,} events ({home}; {os.cpu_count()} CPUs)")
-    print(f"rebuild:        {count / seconds:,.0f} events/s ({seconds:.1f} s for {len(projections_for())} "
+    print(f"rebuild:        {count / seconds:,.0f} events/s ({seconds:.1f} s for {len(projections())} "
           f"projections; target >= 100,000)")
     executable = str(Path(sys.executable).parent / "coordinator")
     env = {**os.environ, "COORDINATOR_HOME": str(home)}

@@ -12,20 +12,15 @@ from typing import TextIO
 from adapters import input_limits, mappings
 from adapters.clock import Clock, clock_from_environment
 from adapters.delivery import Dispatcher, Observer, RetryPolicy
-from adapters.event_codec import EventMapper
 from adapters.home_lock import HomeLock
-from adapters.sqlite_store import LedgerRecorder
+from adapters.sqlite_store import EventSource, LedgerRecorder, environment
 from app.coordinator import Coordinator
-from app.records import Record
 from cli.channels_setup import build_router
 from cli.settings import Settings
 from domain.responses import Policy
-from projections.crisis import CrisisProjection
-from projections.history import HistoryProjection
-from projections.metrics import MetricsProjection
 from projections.parallel import SecondProcess
-from projections.runner import Projection, ProjectionRunner
-from projections.status import StatusProjection
+from projections.registry import projections
+from projections.runner import ProjectionRunner
 
 
 @dataclass
@@ -64,25 +59,9 @@ class Services:
         self.coordinator.close()
 
 
-def event_store_env(settings: Settings) -> dict[str, str]:
-    """The eventsourcing environment for the embedded SQLite store."""
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": str(settings.event_store_path),
-        "SQLITE_LOCK_TIMEOUT": "30",
-        "APPLICATION_RECORDER_TOPIC": f"{LedgerRecorder.__module__}:{LedgerRecorder.__qualname__}",
-        "MAPPER_TOPIC": f"{EventMapper.__module__}:{EventMapper.__qualname__}",
-    }
-
-
 def policy_for(settings: Settings) -> Policy:
     """The response policy the settings describe."""
     return Policy(settings.pm_agent, settings.repeat_interval, settings.auto_reassign, tuple(settings.backup_pool))
-
-
-def projections_for() -> list[Projection]:
-    """Every read model, in the order they are brought up to date."""
-    return [StatusProjection(), MetricsProjection(), HistoryProjection(), CrisisProjection()]
 
 
 def build(settings: Settings) -> Services:
@@ -91,7 +70,7 @@ def build(settings: Settings) -> Services:
     clock = clock_from_environment()
     input_limits.configure(settings.limits)  # the alerts readers apply them from here on
     mappings.configure(settings.mapping_rules)  # and these rules
-    coordinator = Coordinator(env=event_store_env(settings), policy=policy_for(settings))
+    coordinator = Coordinator(env=environment(settings.event_store_path), policy=policy_for(settings))
     recorder = coordinator.recorder
     assert isinstance(recorder, LedgerRecorder)
     recorder.clock = clock
@@ -101,27 +80,8 @@ def build(settings: Settings) -> Services:
 def read_models(settings: Settings, recorder: LedgerRecorder, path: Path | None = None) -> ProjectionRunner:
     """The read models over `recorder` in `path` (default: the home's views file); long rebuilds may lend
     part of the work to a second process."""
-    return ProjectionRunner(path or settings.views_path, recorder, projections_for(),
-                            second_process=SecondProcess(partial(EventSource, settings)))
-
-
-class EventSource:
-    """The home's event store opened for reading, by a process that builds read models (it keeps the
-    application that owns the connections open as long as it is used)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.application = Coordinator(env=event_store_env(settings))
-        recorder = self.application.recorder
-        assert isinstance(recorder, LedgerRecorder)
-        self.recorder = recorder
-
-    def max_notification_id(self) -> int | None:
-        """The position of the newest event."""
-        return self.recorder.max_notification_id()
-
-    def select_records(self, after: int, limit: int) -> list[Record]:
-        """Up to `limit` events after position `after`, oldest first."""
-        return self.recorder.select_records(after, limit)
+    return ProjectionRunner(path or settings.views_path, recorder, projections(),
+                            second_process=SecondProcess(partial(EventSource, settings.event_store_path)))
 
 
 @contextmanager

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from adapters.alert_file import read_alerts
-from adapters.sqlite_store import LedgerRecorder
+from adapters.sqlite_store import LedgerRecorder, environment
 from app.coordinator import Coordinator, IngestReport
-from cli.bootstrap import build, event_store_env
+from cli.bootstrap import build
 from cli.settings import Settings
 from domain.escalation import Escalating
 from domain.responses import Policy
@@ -88,7 +88,7 @@ def open_store(home: Path, policy: Policy | None = None) -> Store:
         services = build(settings)
         return Store(home, services.coordinator, services.close)
     home.mkdir(parents=True, exist_ok=True)
-    coordinator = Coordinator(env=event_store_env(settings), policy=policy)
+    coordinator = Coordinator(env=environment(settings.event_store_path), policy=policy)
     return Store(home, coordinator, coordinator.close)
 
 

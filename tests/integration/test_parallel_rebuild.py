@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 
 from adapters.alert_file import read_alerts
-from cli.bootstrap import EventSource, Services, build, projections_for
+from adapters.sqlite_store import EventSource
+from cli.bootstrap import Services, build
 from cli.settings import Settings
 from projections.parallel import Lent, SecondProcess
+from projections.registry import projections
 from projections.runner import Projection, ProjectionRunner
 from tests.alert_builders import crisis, reassignment, unresponsive, warning
 
@@ -60,7 +62,7 @@ def contents(path: Path) -> dict[str, Any]:
     """Every read-model table's rows (hashed), the positions, and the schema objects of the file."""
     db = sqlite3.connect(path)
     found: dict[str, Any] = {}
-    for projection in projections_for():
+    for projection in projections():
         for table in projection.tables:
             digest = hashlib.sha256()
             for row in db.execute(f'SELECT * FROM "{table}" ORDER BY 1, 2'):
@@ -73,13 +75,13 @@ def contents(path: Path) -> dict[str, Any]:
 
 
 def lending(services: Services, path: Path, source: Any = None) -> ProjectionRunner:
-    second = WatchedSecondProcess(source or partial(EventSource, services.settings), worth_it=1,
+    second = WatchedSecondProcess(source or partial(EventSource, services.settings.event_store_path), worth_it=1,
                                   scratch=path.parent)
-    return ProjectionRunner(path, services.ledger, projections_for(), second_process=second)
+    return ProjectionRunner(path, services.ledger, projections(), second_process=second)
 
 
 def alone(services: Services, path: Path) -> dict[str, Any]:
-    runner = ProjectionRunner(path, services.ledger, projections_for())
+    runner = ProjectionRunner(path, services.ledger, projections())
     runner.catch_up()
     runner.close()
     return contents(path)
@@ -99,7 +101,7 @@ def test_a_rebuild_shared_with_a_second_process_gives_the_same_read_models_as_on
     assert isinstance(runner.second_process, WatchedSecondProcess) and runner.second_process.lent is not None
     assert [p.name for p in runner.second_process.lent.projections] == ["metrics"]
     head = services.ledger.max_notification_id() or 0
-    assert applied == head * len(projections_for()), "every projection applied every event once"
+    assert applied == head * len(projections()), "every projection applied every event once"
     assert contents(tmp_path / "shared.sqlite") == alone(services, tmp_path / "alone.sqlite")
     assert set(tmp_path.glob("coordinator-rebuild-*")) == scratch, "the second file is removed"
 
@@ -113,7 +115,7 @@ def test_a_read_model_someone_else_advanced_meanwhile_is_not_overwritten_by_the_
     assert lent is not None and lent.projections
     names = [p.name for p in lent.projections]
     runner.catch_up(names=[p.name for p in runner.projections if p.name not in names])
-    other = ProjectionRunner(tmp_path / "shared.sqlite", services.ledger, projections_for())
+    other = ProjectionRunner(tmp_path / "shared.sqlite", services.ledger, projections())
     other.catch_up(names=names)  # another process brings the lent read models up to date first
     other.close()
     assert lent.finish(runner) == 0

@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from adapters.alert_file import read_alerts
-from cli.bootstrap import build, projections_for
+from cli.bootstrap import build
 from cli.settings import Settings
+from projections.registry import projections
 from projections.runner import ProjectionRunner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,12 +24,13 @@ PAGES_BEFORE_KILL = 4
 REBUILDER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from cli.bootstrap import build, projections_for
+    from cli.bootstrap import build
+    from projections.registry import projections
     from cli.settings import Settings
     from projections.runner import ProjectionRunner
 
     services = build(Settings(home=Path(sys.argv[1])))
-    runner = ProjectionRunner(Path(sys.argv[2]), services.coordinator.recorder, projections_for(), page_size=50)
+    runner = ProjectionRunner(Path(sys.argv[2]), services.coordinator.recorder, projections(), page_size=50)
 
     def page_done(count: int) -> None:
         print("page", flush=True)
@@ -93,11 +95,11 @@ def test_a_rebuild_killed_half_way_resumes_and_ends_equal_to_a_clean_rebuild(tmp
 
     services = build(Settings(home=home))
     head = services.coordinator.recorder.max_notification_id() or 0
-    resumed = ProjectionRunner(views, services.coordinator.recorder, projections_for(), page_size=50)
+    resumed = ProjectionRunner(views, services.coordinator.recorder, projections(), page_size=50)
     positions = [row["position"] for row in resumed.status()]
     assert any(0 < int(str(position)) < head for position in positions), positions
     resumed.catch_up()
-    clean = ProjectionRunner(tmp_path / "clean-views.sqlite", services.coordinator.recorder, projections_for())
+    clean = ProjectionRunner(tmp_path / "clean-views.sqlite", services.coordinator.recorder, projections())
     clean.catch_up()
     assert dump(resumed) == dump(clean)
     assert all(row["lag"] == 0 for row in resumed.status())
