@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from adapters.sending import IN_FLIGHT, Attempt, Item, Lane
-from domain.notifications import Channel, DeliveryOutcome, Notification
+from domain.notifications import Channel, DeliveryOutcome, DeliveryReport, Notification
 
 Clock = Callable[[], datetime]
 Observer = Callable[[Notification, DeliveryOutcome], None]
@@ -92,28 +92,6 @@ class Outbox(Protocol):
     def upcoming_notifications(self, limit: int) -> list[tuple[str, datetime]]:
         """The key and due time of the first `limit` rows waiting for an attempt, the earliest first."""
         ...
-
-
-@dataclass(slots=True)
-class DeliveryReport:
-    """What one delivery pass did."""
-
-    delivered: int = 0
-    failed: int = 0
-    dead: int = 0
-
-    def add(self, outcome: DeliveryOutcome) -> None:
-        """Count one outcome."""
-        if outcome.status == "delivered":
-            self.delivered += 1
-        elif outcome.status == "dead":
-            self.dead += 1
-        else:
-            self.failed += 1
-
-    def total(self) -> int:
-        """How many attempts were counted."""
-        return self.delivered + self.failed + self.dead
 
 
 class DeliveryStopped(RuntimeError):

@@ -3,23 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from app.ports import Document, NotFound
 from cli.render import timestamp
 
 if TYPE_CHECKING:
-    from adapters.delivery import DeliveryReport
     from cli.bootstrap import Services
-    from domain.alerts import Item
+    from domain.notifications import DeliveryReport
 
 Deliver = Callable[[], "DeliveryReport"]
-
-
-def ingest(built: Services, items: Sequence[Item]) -> Document:
-    """Apply alerts, record observations and quarantine the rejects."""
-    return built.coordinator.ingest(items, built.settings.batch_size).as_dict()
 
 
 def acknowledge(built: Services, task_id: str, by: str) -> Document:

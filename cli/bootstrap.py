@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -15,6 +15,7 @@ from adapters.delivery import Dispatcher, Observer, RetryPolicy
 from adapters.home_lock import HomeLock
 from adapters.sqlite_store import EventSource, LedgerRecorder, environment
 from app.coordinator import Coordinator
+from app.cycle import Cycle
 from cli.channels_setup import build_router
 from cli.settings import Settings
 from domain.responses import Policy
@@ -52,6 +53,13 @@ class Services:
             self.ledger, build_router(settings, test_mode, console), self.coordinator.record_deliveries, retry,
             clock=self.clock.now, observer=observer,
         )
+
+    def cycle(self, dispatcher: Dispatcher, settle: Callable[[], object] | None = None) -> Cycle:
+        """The coordinator's cycle delivering through `dispatcher`; `settle` brings the read models up to date
+        (by default at once, with a progress bar on standard error for a long catch-up)."""
+        from cli.views import catch_up
+
+        return Cycle(self.coordinator, dispatcher, settle or partial(catch_up, self.views), self.settings.batch_size)
 
     def close(self) -> None:
         """Release every database handle."""

@@ -14,9 +14,11 @@ from app.ports import Document
 from cli import actions
 
 if TYPE_CHECKING:
-    from adapters.delivery import DeliveryReport, Dispatcher
+    from adapters.delivery import Dispatcher
+    from app.cycle import Cycle
     from cli.bootstrap import Services
     from domain.alerts import Item
+    from domain.notifications import DeliveryReport
 
 T = TypeVar("T")
 ANSWER_TIMEOUT = 300.0
@@ -84,13 +86,14 @@ class Mailbox:
 class WriterCommands:
     """The `Commands` port carried out by the service's writer through its mailbox."""
 
-    def __init__(self, mailbox: Mailbox, built: Services, dispatcher: Dispatcher) -> None:
+    def __init__(self, mailbox: Mailbox, built: Services, cycle: Cycle, dispatcher: Dispatcher) -> None:
         self.mailbox = mailbox
         self.built = built
+        self.cycle = cycle
         self.dispatcher = dispatcher
 
     def ingest(self, items: Sequence[Item]) -> Document:
-        return self.mailbox.submit(lambda: actions.ingest(self.built, items))
+        return self.mailbox.submit(lambda: self.cycle.take(items).as_dict())
 
     def acknowledge(self, task_id: str, by: str) -> Document:
         return self.mailbox.submit(lambda: actions.acknowledge(self.built, task_id, by))

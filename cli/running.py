@@ -19,7 +19,6 @@ from cli.render import level_text, print_json, say, show, table, timestamp
 from cli.service import Service
 from cli.service_log import Log, ServiceLog
 from cli.settings import Settings
-from cli.views import catch_up
 from domain.notifications import DeliveryOutcome, Notification
 from projections import queries
 
@@ -34,14 +33,12 @@ def once(settings: Settings, path: Path, moment: datetime, test_mode: bool, json
     returns how many items were quarantined."""
     with writing(settings, "run --once") as built:
         newest = _newest_notification(built)
-        report = built.coordinator.ingest(read_alerts(path), batch_size=settings.batch_size)
-        built.coordinator.tick(moment)
         # With --json, standard output carries the JSON alone: what test mode prints goes to standard error.
-        if test_mode:
-            _print_decisions(built, newest, err=json_output)
         observer = partial(_print_delivery, err=json_output) if test_mode else None
-        delivery = built.dispatcher(test_mode, observer, sys.stderr if json_output else None).drain()
-        catch_up(built.views)
+        cycle = built.cycle(built.dispatcher(test_mode, observer, sys.stderr if json_output else None))
+        decided = partial(_print_decisions, built, newest, err=json_output) if test_mode else None
+        done = cycle.once(read_alerts(path), moment, decided)
+        report, delivery = done.ingested, done.delivered
         if json_output:
             print_json(report.as_dict())
         else:
@@ -60,9 +57,8 @@ def once(settings: Settings, path: Path, moment: datetime, test_mode: bool, json
 def tick(settings: Settings, moment: datetime, json_output: bool) -> None:
     """`tick`: record the crossings time alone caused by `moment`."""
     with writing(settings, "tick") as built:
-        moved = built.coordinator.tick(moment)
-        delivery = built.dispatcher().drain()
-        catch_up(built.views)
+        done = built.cycle(built.dispatcher()).tick(moment)
+        moved, delivery = done.moved, done.delivered
         if json_output:
             print_json({"as_of": timestamp(moment), "changed": moved, "delivered": delivery.delivered,
                         "failed": delivery.failed, "dead": delivery.dead})
@@ -132,8 +128,9 @@ def _serve(built: Services, service: Service, dispatcher: Dispatcher, host: str,
         raise fail(f"{error}; choose another address with --http HOST:PORT or [http] listen "
                    "(or --no-http)", EXIT_USAGE) from None
     settings = built.settings
-    app = create_app(HomeQueries(settings.home, fresh=False), WriterCommands(service.mailbox, built, dispatcher),
-                     settings.home, Access(settings.http.token, settings.http.protect_reads), settings.http.max_body,
+    commands = WriterCommands(service.mailbox, built, service.cycle, dispatcher)
+    access = Access(settings.http.token, settings.http.protect_reads)
+    app = create_app(HomeQueries(settings.home, fresh=False), commands, settings.home, access, settings.http.max_body,
                      built.clock)
     server = HttpServer(app, sock)
     server.start()

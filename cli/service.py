@@ -68,6 +68,8 @@ class Service:
         self.mailbox = Mailbox(self.wake)
         """Commands from other threads (the HTTP API's), carried out between batches."""
         dispatcher.wake = self.wake.set
+        self.cycle = built.cycle(dispatcher, settle=lambda: self._refresh_views(force=True))
+        """The coordinator's cycle, taken step by step between waits."""
         ledger = built.ledger
         self.follower = AlertFollower(alerts_file, ledger.source_mark(str(alerts_file)), built.settings.batch_size)
         self._views_at = 0.0
@@ -123,9 +125,9 @@ class Service:
             chunk = self.follower.read()
             if chunk is None:
                 return worked
-            report = self.built.coordinator.ingest(chunk.items, self.built.settings.batch_size, mark=chunk.mark)
+            report = self.cycle.take(chunk.items, chunk.mark)
             self.follower.advance(chunk.mark)
-            self.dispatcher.pump()
+            self.cycle.deliver(wait=False)
             worked = True
             self.log(f"ingested {chunk.mark.path} up to line {chunk.mark.line - 1}: {report.processed} processed, "
                      f"{report.duplicates} duplicates, {report.quarantined} quarantined"
@@ -134,14 +136,10 @@ class Service:
         return worked
 
     def _tick(self) -> bool:
-        due = self.built.ledger.next_due()
-        now = self.built.clock.now()
-        if due is None or due > now:
-            return False
-        return self.built.coordinator.tick(now) > 0
+        return self.cycle.advance_if_due(self.built.clock.now()) > 0
 
     def _deliver(self) -> bool:
-        return self.dispatcher.pump().total() > 0
+        return self.cycle.deliver(wait=False).total() > 0
 
     def _refresh_views(self, force: bool) -> None:
         now = time.monotonic()

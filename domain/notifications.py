@@ -86,3 +86,25 @@ class DeliveryOutcome:
         if self.error is None:
             return "delivered"
         return "dead" if self.dead else "failed"
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    """What one delivery pass did."""
+
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+
+    def add(self, outcome: DeliveryOutcome) -> None:
+        """Count one outcome."""
+        if outcome.status == "delivered":
+            self.delivered += 1
+        elif outcome.status == "dead":
+            self.dead += 1
+        else:
+            self.failed += 1
+
+    def total(self) -> int:
+        """How many attempts were counted."""
+        return self.delivered + self.failed + self.dead

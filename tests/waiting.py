@@ -23,3 +23,11 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = GENEROUS,
         if time.monotonic() >= deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {what}")
         time.sleep(step)
+
+
+def as_from_a_terminal() -> None:
+    """For `preexec_fn`: the child takes Ctrl-C (SIGINT) as a terminal's foreground job would, even when this test run
+    was started in the background by a shell, which makes its children ignore SIGINT."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -88,7 +88,7 @@ def test_a_closed_pipe_ends_every_command_quietly_with_exit_0(coordinator: Run, 
 def test_watch_draws_the_answer_again_as_it_changes_and_ctrl_c_ends_it_with_exit_0(coordinator: Run,
                                                                                    tmp_path: Path) -> None:
     from tests.e2e.conftest import EXAMPLE
-    from tests.waiting import wait_for
+    from tests.waiting import as_from_a_terminal, wait_for
 
     env = {**os.environ, **ISOLATED, "COORDINATOR_HOME": str(tmp_path / "home")}
     empty = tmp_path / "empty.jsonl"
@@ -97,7 +97,7 @@ def test_watch_draws_the_answer_again_as_it_changes_and_ctrl_c_ends_it_with_exit
     out = tmp_path / "watch.out"
     with out.open("wb") as sink:
         watching = subprocess.Popen([coordinator_executable(), "status", "--json", "--watch", "0.2"], cwd=tmp_path,
-                                    env=env, stdout=sink, stderr=subprocess.PIPE)
+                                    env=env, stdout=sink, stderr=subprocess.PIPE, preexec_fn=as_from_a_terminal)
     try:
         wait_for(lambda: out.read_text().count('"events_processed": 0') >= 2, "two answers before any alert")
         assert coordinator("run", "--once", "--alerts-file", str(EXAMPLE), "--as-of", "2025-07-16T23:00:00Z").code == 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.e2e.conftest import EXAMPLE, ROOT
 from tests.e2e.service_support import Run
-from tests.waiting import wait_for
+from tests.waiting import as_from_a_terminal, wait_for
 
 FOLLOW = ROOT / "examples" / "follow_events.py"
 
@@ -37,7 +37,7 @@ def test_ctrl_c_stops_the_following_example_cleanly(coordinator: Run, tmp_path: 
     out = tmp_path / "follow.out"
     with out.open("w") as sink:
         process = subprocess.Popen([sys.executable, "-u", str(FOLLOW), "--follow", "--home", str(tmp_path / "home")],
-                                   stdout=sink, stderr=subprocess.PIPE, text=True)
+                                   stdout=sink, stderr=subprocess.PIPE, text=True, preexec_fn=as_from_a_terminal)
     wait_for(lambda: out.read_text().count("\n") >= 5, "the example to print the events so far")
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)

@@ -10,9 +10,9 @@ import pytest
 
 from adapters import outbox_table
 from adapters.channels.file import FileChannel
-from adapters.delivery import DeliveryReport, Dispatcher, Route, Router
+from adapters.delivery import Dispatcher, Route, Router
 from cli.channels_setup import build_router
-from domain.notifications import Channel, DeliveryOutcome, Notification
+from domain.notifications import Channel, DeliveryOutcome, DeliveryReport, Notification
 from tests.integration.delivery_scenarios import (
     Clock,
     Endpoint,

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from adapters.channels.file import FileChannel
-from adapters.delivery import DeliveryReport, DeliveryStopped, Route, Router
-from domain.notifications import Channel, DeliveryError, Notification
+from adapters.delivery import DeliveryStopped, Route, Router
+from domain.notifications import Channel, DeliveryError, DeliveryReport, Notification
 from tests.integration.delivery_scenarios import (
     by_key,
     clock_after_queueing,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from adapters.delivery import DeliveryReport, RetryPolicy
+from adapters.delivery import RetryPolicy
 from cli.channels_setup import build_router
+from domain.notifications import DeliveryReport
 from tests.integration.delivery_scenarios import (
     BASE,
     JITTER,
