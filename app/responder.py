@@ -19,7 +19,7 @@ from domain import responses, rules
 from domain.agent import Agent
 from domain.escalation import Escalating
 from domain.moments import later
-from domain.notifications import PRIORITIES, URGENT
+from domain.notifications import PRIORITIES, URGENT, NotificationKey
 from domain.responses import Ask, Policy, TaskContext
 from domain.rules import describe_duration
 from domain.stages import Stage
@@ -158,7 +158,7 @@ class Responder:
         subject_kind, subject = _subject(aggregate)
         number = aggregate.requests + 1  # counts decisions only, so keys never depend on when deliveries happened
         notifications = [
-            {"key": f"{subject_kind}:{subject}#{number}.{index}", "recipient": ask.recipient,
+            {"key": str(NotificationKey(subject_kind, subject, number, index)), "recipient": ask.recipient,
              "priority": ask.priority, "kind": ask.kind, "message": ask.message}
             for index, ask in enumerate(fresh)
         ]

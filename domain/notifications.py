@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -108,3 +109,32 @@ class DeliveryReport:
     def total(self) -> int:
         """How many attempts were counted."""
         return self.delivered + self.failed + self.dead
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationKey:
+    """The idempotency key of one requested notification, `<subject kind>:<subject>#<request number>.<index>`: the
+    `index`-th notification of the subject's `request`-th decision to notify. Formatted and parsed only here."""
+
+    subject_kind: str
+    subject: str
+    request: int
+    index: int
+
+    def __str__(self) -> str:
+        return f"{self.subject_kind}:{self.subject}#{self.request}.{self.index}"
+
+    @classmethod
+    def parse(cls, text: str) -> NotificationKey:
+        """The key written as `text` (ValueError when it is not one); a subject may itself hold `:` and `#`."""
+        kind, colon, rest = text.partition(":")
+        subject, hash_mark, numbers = rest.rpartition("#")
+        request, dot, index = numbers.partition(".")
+        if not (colon and hash_mark and dot and request.isdigit() and index.isdigit() and kind):
+            raise ValueError(f"not a notification key: {text!r}")
+        return cls(kind, subject, int(request), int(index))
+
+
+REQUEST_NUMBER_IN_JSON = re.compile(rb'"key":"(?:[^"\\]|\\.)*#(\d+)\.\d+"')
+"""The request number of the first notification key in an event's stored JSON, found without decoding it (quotes
+inside JSON strings are escaped, so this matches the key field itself)."""

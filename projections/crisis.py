@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.records import Record, aggregate_key, event_kind, instant, state_of, utc_text
+from domain.notifications import REQUEST_NUMBER_IN_JSON, NotificationKey
 from projections import versions
 from projections.base import Projection
 
@@ -41,7 +42,6 @@ _LOG_SQL = ", ".join(f'"{column}"' for column in LOG_COLUMNS)
 _CHUNK = 500
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 # Stored JSON escapes quotes inside strings, so these match the fields themselves (else the event is decoded).
-_KEY_NUMBER = re.compile(rb'"key":"(?:[^"\\]|\\.)*#(\d+)\.\d+"')  # task:<id>#<request number>.<index>
 _AT = re.compile(rb'"at":"([^"\\]+)"')
 _SCHEMA = f"""
     CREATE TABLE IF NOT EXISTS {LOG} (id INTEGER PRIMARY KEY, task_id TEXT, agent_id TEXT, started_at TEXT,
@@ -309,8 +309,8 @@ def _delivery(page: _Page, task: _Task, record: Record) -> None:
 
 def _key_number(record: Record, key: Callable[[Row], str]) -> int:
     """The request number in the (first) notification key of a stored request or delivery event."""
-    found = _KEY_NUMBER.search(record.state)
-    return int(found.group(1) if found else key(state_of(record)).rpartition("#")[2].partition(".")[0])
+    found = REQUEST_NUMBER_IN_JSON.search(record.state)
+    return int(found.group(1)) if found else NotificationKey.parse(key(state_of(record))).request
 
 
 _DELIVERIES = frozenset({"Task.NotificationDelivered", "Task.DeliveryFailed"})
