@@ -68,6 +68,10 @@ class LedgerRecorder(SQLiteApplicationRecorder):
     clock: Clock = SystemClock()
     """Where the ledger's recording times come from (the composition root sets the home's clock)."""
 
+    def save(self, events: Sequence[StoredEvent], batch: LedgerBatch) -> None:
+        """Record `events`, the batch's ledger rows and snapshots in one transaction (see `app.ledger.Store`)."""
+        self.insert_events(events, ledger=batch)
+
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *LEDGER_TABLES, *outbox_table.OUTBOX_TABLES]
 
@@ -75,7 +79,7 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         notification_ids = self._insert_event_rows(c, stored_events)
-        batch = kwargs.get("ledger")
+        batch = kwargs.get("ledger")  # what `save` passes on through eventsourcing's transaction
         if isinstance(batch, LedgerBatch):
             self._insert_ledger(c, batch)
         return notification_ids

@@ -14,7 +14,7 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import JSONTranscoder, PersistenceError, Transcoding
 
 from app.intake import IngestReport, accepted_row, chunked
-from app.ledger import DeliveryUpdate, Ledger, LedgerBatch
+from app.ledger import DeliveryUpdate, Ledger, LedgerBatch, Store
 from app.responder import Responder
 from app.workspace import Workspace
 from domain.agent import Agent
@@ -69,8 +69,9 @@ class Coordinator(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None, policy: Policy | None = None) -> None:
         super().__init__(env)
-        if not isinstance(self.recorder, Ledger):
-            raise TypeError(f"the event store recorder {type(self.recorder).__name__} keeps no ledger")
+        if not isinstance(self.recorder, Store):
+            raise TypeError(f"the event store recorder {type(self.recorder).__name__} is not a Store (app.ledger)")
+        self.store: Store = self.recorder
         self.ledger: Ledger = self.recorder
         self.policy = policy or Policy()
         self.workspace = Workspace(self.repository, self.ledger)
@@ -371,7 +372,7 @@ class Coordinator(Application[UUID]):
         # Events are recorded in the order they were decided (an agent's silence before the escalations it caused),
         # each aggregate's own in the order of its versions.
         events = heapq.merge(*streams, key=_created)
-        self.recorder.insert_events([self.mapper.to_stored_event(event) for event in events], ledger=batch)
+        self.store.save([self.mapper.to_stored_event(event) for event in events], batch)
 
 
 def _created(event: Any) -> Any:

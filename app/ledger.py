@@ -6,7 +6,7 @@ why, which open tasks each agent holds and when each aggregate is next due to be
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -110,3 +110,11 @@ class Ledger(Protocol):
     def due(self, as_of: datetime) -> tuple[list[str], list[str]]:
         """Ids of tasks and agents whose next time-based crossing is at or before `as_of`."""
 
+
+
+@runtime_checkable
+class Store(Ledger, Protocol):
+    """The event store the coordinator writes through: it keeps the ledger, and saves events with a ledger batch."""
+
+    def save(self, events: Sequence[StoredEvent], batch: LedgerBatch) -> None:
+        """Record `events` (in this order), the batch's ledger rows and snapshots, all or nothing."""

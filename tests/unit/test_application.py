@@ -1,0 +1,102 @@
+"""The application over the in-memory store: its commands, its process manager and its cycle, with no database."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from adapters.delivery import Dispatcher, Router
+from adapters.memory_store import MemoryStore, environment
+from app.coordinator import Coordinator, UnknownTask
+from app.cycle import Cycle
+from domain.notifications import Notification
+from domain.stages import Stage
+from tests.unit.task_scenarios import assigned, at, crisis
+
+TASK = "task-42"
+
+
+class Collected:
+    """A channel that keeps what it is given."""
+
+    name = "collected"
+
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+        self._lock = threading.Lock()
+
+    def deliver(self, notification: Notification) -> None:
+        with self._lock:
+            self.sent.append(notification)
+
+
+@pytest.fixture
+def coordinator() -> Coordinator:
+    return Coordinator(env=environment())
+
+
+def store_of(coordinator: Coordinator) -> MemoryStore:
+    assert isinstance(coordinator.recorder, MemoryStore)
+    return coordinator.recorder
+
+
+def test_an_alert_is_recorded_once_and_the_same_alert_again_changes_nothing(coordinator: Coordinator) -> None:
+    first = coordinator.ingest([assigned(at(9), deadline=at(17))])
+    again = coordinator.ingest([assigned(at(9), deadline=at(17))])
+    assert (first.processed, again.processed, again.duplicates) == (1, 0, 1)
+    assert coordinator.get_task(TASK).agent_id == "ada"
+    assert len(store_of(coordinator).accepted) == 1
+
+
+def test_a_red_crisis_queues_its_notifications_with_the_events_that_decided_them(coordinator: Coordinator) -> None:
+    coordinator.ingest([assigned(at(9), deadline=at(17)), crisis(at(10), Stage.RED)])
+    task = coordinator.get_task(TASK)
+    assert task.stage is Stage.RED
+    queued = store_of(coordinator).outbox
+    assert {row["recipient"] for row in queued.values()} >= {"pm-agent", "ada"}
+    assert all(row["status"] == "pending" and row["subject"] == TASK for row in queued.values())
+
+
+def test_time_alone_escalates_a_task_whose_deadline_passed_when_the_coordinator_is_told_the_time(
+        coordinator: Coordinator) -> None:
+    coordinator.ingest([assigned(at(9), deadline=at(10))])
+    assert coordinator.get_task(TASK).stage is Stage.GREEN
+    due = store_of(coordinator).next_due()
+    assert due is not None and due <= at(10)
+    assert coordinator.tick(at(10, 30)) == 1
+    assert coordinator.get_task(TASK).stage.rank > Stage.GREEN.rank
+    assert coordinator.tick(at(10, 30)) == 0, "the same instant again moves nothing"
+
+
+def test_what_the_store_replays_is_the_task_the_commands_left(coordinator: Coordinator) -> None:
+    coordinator.ingest([assigned(at(9), deadline=at(10)), crisis(at(9, 30), Stage.ORANGE)])
+    coordinator.tick(at(12))
+    coordinator.acknowledge(TASK, "pm-lead", at(12, 5))
+    in_hand = coordinator.workspace.task(TASK)
+    replayed = coordinator.get_task(TASK)
+    assert (replayed.version, replayed.stage, replayed.acknowledged_by, replayed.history) == (
+        in_hand.version, in_hand.stage, "pm-lead", in_hand.history)
+
+
+def test_a_command_naming_a_task_no_alert_named_is_refused_and_records_nothing(coordinator: Coordinator) -> None:
+    with pytest.raises(UnknownTask):
+        coordinator.acknowledge("nobody-knows", "pm-lead", at(9))
+    assert store_of(coordinator).max_notification_id() is None
+
+
+def test_one_cycle_ingests_advances_delivers_and_records_each_delivery(coordinator: Coordinator) -> None:
+    channel = Collected()
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    dispatcher = Dispatcher(store_of(coordinator), Router({"collected": channel}, (), "collected"),
+                            coordinator.record_deliveries, clock=lambda: now)
+    settled: list[bool] = []
+    cycle = Cycle(coordinator, dispatcher, lambda: settled.append(True))
+    done = cycle.once([assigned(at(9), deadline=at(10)), crisis(at(9, 30), Stage.RED)], now)
+    queued = store_of(coordinator).outbox
+    assert done.ingested.processed == 2
+    assert done.delivered.delivered == len(queued) == len(channel.sent) > 0
+    assert {row["status"] for row in queued.values()} == {"delivered"}
+    assert settled == [True], "the read models are brought up to date once, after delivering"
+    assert cycle.tick(now + timedelta(seconds=1)).delivered.total() == 0, "nothing is delivered twice"
