@@ -101,6 +101,11 @@ class Escalating(Aggregate):
         retry_at: datetime | None
 
     @property
+    def floor(self) -> Stage | None:
+        """The lowest stage an open crisis holds this at (None: nothing holds it)."""
+        return None
+
+    @property
     def rulebook_state(self) -> str:
         """The state name the rulebook knows this aggregate by."""
         return rulebook.RESOLVED if self.resolved else self.stage.value
@@ -172,7 +177,7 @@ class Escalating(Aggregate):
 
     def move_to(self, demand: Demand, at: datetime) -> None:
         """Record a stage change to what `demand` asks for, if it differs."""
-        trigger = rulebook.trigger_for(self.stage, demand.stage)
+        trigger = rulebook.trigger_for(self.stage, demand.stage, self.floor, self.resolved)
         if trigger is None:
             return
         event_class = self.Escalated if trigger == rulebook.ESCALATE else self.DeEscalated

@@ -217,6 +217,11 @@ class Task(Escalating):
         return True
 
     @property
+    def floor(self) -> Stage | None:
+        """The level of the open coordination crisis, which no de-escalation may go below."""
+        return None if self.resolved else self.crisis
+
+    @property
     def pinned(self) -> bool:
         """True when recorded at EMERGENCY past its deadline: until new facts arrive, nothing can move it."""
         return (

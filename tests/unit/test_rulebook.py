@@ -9,10 +9,11 @@ from unittest import mock
 import pytest
 from transitions import Machine
 
-from domain import escalation, rulebook, task
+from domain import escalation, rulebook, rules, task
 from domain.agent import Agent
 from domain.alerts import Alert, AlertType
 from domain.rulebook import RULEBOOK, IllegalTransition, check, trigger_for
+from domain.rules import Demand
 from domain.stages import Stage
 from domain.task import Task
 
@@ -43,9 +44,41 @@ def test_resolving_from_any_stage_is_legal(stage: Stage) -> None:
     check(rulebook.RESOLVE, stage.value, rulebook.RESOLVED)
 
 
-@pytest.mark.parametrize("stage", LADDER, ids=[stage.value for stage in LADDER])
-def test_reopening_a_resolved_task_to_any_stage_is_legal(stage: Stage) -> None:
-    check(rulebook.REOPEN, rulebook.RESOLVED, stage.value)
+def test_reopening_a_resolved_task_to_green_is_legal() -> None:
+    check(rulebook.REOPEN, rulebook.RESOLVED, Stage.GREEN.value)
+
+
+@pytest.mark.parametrize("stage", LADDER[1:], ids=[stage.value for stage in LADDER[1:]])
+def test_reopening_a_resolved_task_straight_to_a_higher_stage_is_illegal(stage: Stage) -> None:
+    with pytest.raises(IllegalTransition, match=f"cannot reopen from RESOLVED to {stage.value}"):
+        check(rulebook.REOPEN, rulebook.RESOLVED, stage.value)
+
+
+@pytest.mark.parametrize(("source", "dest"), DOWNWARD, ids=ids(DOWNWARD))
+def test_de_escalating_below_an_open_crisis_is_illegal_and_down_to_it_is_legal(source: Stage, dest: Stage) -> None:
+    above = LADDER[LADDER.index(dest) + 1]
+    with pytest.raises(IllegalTransition, match=f"below the open crisis at {above.value}"):
+        check(rulebook.DE_ESCALATE, source.value, dest.value, floor=above.value)
+    check(rulebook.DE_ESCALATE, source.value, dest.value, floor=dest.value)
+
+
+def test_a_resolved_task_asked_to_move_is_refused_by_the_rulebook() -> None:
+    now = datetime(2025, 3, 1, 10, tzinfo=UTC)
+    work = Task.register("closed-task")
+    work.receive(Alert(AlertType.TASK_ASSIGNED, now, "fp1", {}, task_id="closed-task", agent_id="ada"), None, None)
+    work.resolve(now, "done")
+    with pytest.raises(IllegalTransition, match="cannot escalate from RESOLVED to RED"):
+        work.move_to(Demand(Stage.RED, "asked", rules.CRISIS), now)
+
+
+def test_a_task_in_an_open_crisis_asked_to_drop_below_it_is_refused_by_the_rulebook() -> None:
+    now = datetime(2025, 3, 1, 10, tzinfo=UTC)
+    work = Task.register("crisis-task")
+    work.receive(Alert(AlertType.COORDINATION_CRISIS, now, "fp", {}, task_id="crisis-task", crisis_stage=Stage.RED),
+                 None, None)
+    with pytest.raises(IllegalTransition, match="cannot de-escalate from RED to YELLOW below the open crisis at RED"):
+        work.move_to(Demand(Stage.YELLOW, "asked", rules.DEADLINE), now)
+    assert work.stage is Stage.RED
 
 
 # Illegal moves --------------------------------------------------------------------------------
