@@ -233,7 +233,7 @@ class CoordinationEventConsumer:
             while True:
                 records = self._read(db, position, batch)
                 for record in records:
-                    position = record.id
+                    position = record.position
                     for event in self._events_of(db, record):
                         await self._dispatch(event)
                         yield event
@@ -331,7 +331,7 @@ class CoordinationEventConsumer:
         subject = known[1] if known is not None else originator_id
         recorded_at = optional_instant(state.get("timestamp")) or datetime.fromtimestamp(0, UTC)
         common: dict[str, Any] = {
-            "position": record.id,
+            "position": record.position,
             "subject_kind": subject_kind,
             "subject": subject,
             "recorded_at": recorded_at,

@@ -22,7 +22,7 @@ _DECODE = json.JSONDecoder().decode
 class Record(NamedTuple):
     """One stored event as projections read it: its position, originator, version, topic and raw state."""
 
-    id: int
+    position: int
     originator_id: str
     originator_version: int
     topic: str
@@ -47,7 +47,7 @@ _SPAN = 5_000
 
 
 def records_by_id(source: RecordSource, ids: Iterable[int]) -> dict[int, Record]:
-    """The stored events with these notification ids (those found), read in as few ranges as fit."""
+    """The stored events at these positions (those found), read in as few ranges as fit."""
     unique = set(ids)
     wanted = sorted(unique)
     found: dict[int, Record] = {}
@@ -59,8 +59,8 @@ def records_by_id(source: RecordSource, ids: Iterable[int]) -> dict[int, Record]
             last = wanted[index]
             index += 1
         for record in source.select_records(first - 1, last - first + 1):
-            if record.id in unique:
-                found[record.id] = record
+            if record.position in unique:
+                found[record.position] = record
     return found
 
 

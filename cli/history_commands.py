@@ -137,7 +137,7 @@ def _document(record: Any, names: dict[str, str]) -> dict[str, Any]:
     kind = event_kind(record.topic)
     key = aggregate_key(record)
     return {
-        "position": record.id,
+        "position": record.position,
         "event": kind,
         "subject": names.get(key, "hive" if kind.startswith("Hive.") else key),
         "at": utc_text(state.get("at") or state.get("timestamp")),

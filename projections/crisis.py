@@ -4,7 +4,7 @@ An episode starts when a task enters RED (or EMERGENCY) from below RED and ends 
 RED (`de-escalated`) or is resolved. Notifications requested for instants within it are its responses (a
 command records them after the changes that caused them, so some follow the episode's end); deliveries,
 even much later, are matched to it by the request number in their key. Each event an episode gathers is
-appended to `crisis_steps` as a small row keyed by its notification id (the step's `seq`) and episode; its
+appended to `crisis_steps` as a small row keyed by its position in the event log (the step's `seq`) and episode; its
 details, and the responses read from them, come from the event store when asked for, so a rebuild writes
 little. Only events whose content decides something are decoded (stage changes, reassignments,
 acknowledgements, a task's latest alert, observations); of a request or delivery just its instant or key
@@ -111,8 +111,8 @@ class _Page:
         return self.silences[agent_id]
 
     def step(self, episode_id: int, record: Record, step: str) -> None:
-        """Append the event as a step of the episode (its `seq` is the event's notification id, its detail's key)."""
-        self.steps.append((record.id, episode_id, step))
+        """Append the event as a step of the episode (its `seq` is the event's position, its detail's key)."""
+        self.steps.append((record.position, episode_id, step))
 
 
 class CrisisProjection(Projection):
@@ -226,11 +226,11 @@ def _escalated(page: _Page, task: _Task, record: Record) -> None:
         return
     if task.episode is None:
         _settle(task)
-        task.episode = record.id
+        task.episode = record.position
         started = utc_text(state["at"]) or ""
         cause = page.silence_of(task.agent_id) if state.get("rule") == SILENCE_RULE else None
-        page.episodes[record.id] = dict(zip(LOG_COLUMNS, (
-            record.id, task.task_id, task.agent_id, started, to_stage, state["reason"], cause or task.alert,
+        page.episodes[record.position] = dict(zip(LOG_COLUMNS, (
+            record.position, task.task_id, task.agent_id, started, to_stage, state["reason"], cause or task.alert,
             None, None, None, None, None), strict=True))
     if to_stage == "EMERGENCY":
         page.episodes[task.episode]["severity"] = "EMERGENCY"

@@ -1,6 +1,6 @@
 """Escalation history read model: every level change of every task and agent, in recording order.
 
-One row per `Escalated`, `DeEscalated` and `Resolved` event, keyed by its notification id, with the
+One row per `Escalated`, `DeEscalated` and `Resolved` event, keyed by its position in the event log, with the
 subject's name (kept from `Registered` events in `history_subjects`), so a subject's history is one
 indexed query instead of a replay of its aggregate.
 """
@@ -71,7 +71,7 @@ class HistoryProjection(Projection):
                 from_stage = state["from_stage"]
                 to_stage = state.get("to_stage", "GREEN")
                 moves.append((aggregate_key(record), [
-                    record.id, subject_kind, None, utc_text(state["at"]), _LEVEL.get(from_stage, from_stage),
+                    record.position, subject_kind, None, utc_text(state["at"]), _LEVEL.get(from_stage, from_stage),
                     _LEVEL.get(to_stage, to_stage), int(to_stage == "EMERGENCY"), state["reason"],
                     state.get("rule"), direction,
                 ]))

@@ -115,7 +115,7 @@ class ProjectionRunner:
             page = self.recorder.select_records(start, self.page_size)
             if not page:
                 return applied
-            end = page[-1].id
+            end = page[-1].position
             done = 0
             with self._write_transaction():
                 stored = {p.name: self.position(p) for p in chosen}
@@ -125,7 +125,7 @@ class ProjectionRunner:
                     seen = positions[projection.name]
                     if seen >= end:
                         continue
-                    fresh = page if seen <= start else [record for record in page if record.id > seen]
+                    fresh = page if seen <= start else [record for record in page if record.position > seen]
                     projection.apply(self.db, fresh)
                     self.db.conn.execute(f"UPDATE {POSITIONS} SET position = ? WHERE name = ?", [end, projection.name])
                     done += len(fresh)

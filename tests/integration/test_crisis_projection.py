@@ -272,7 +272,8 @@ def test_each_step_shows_its_event_exactly_as_the_event_store_recorded_it(scenar
     scenario.services.dispatcher().drain()
 
     [episode] = episodes(scenario.views())
-    recorded = {record.id: json.loads(record.state) for record in scenario.services.ledger.select_records(0, 1000)}
+    stored = scenario.services.ledger.select_records(0, 1000)
+    recorded = {record.position: json.loads(record.state) for record in stored}
     assert {step["step"] for step in episode["steps"]} == {"escalation", "notification", "alert", "delivery"}
     # as recorded, its instants written as every command prints them (UTC with a `Z`)
     assert all(step["detail"] == zulu(recorded[step["seq"]]) for step in episode["steps"])

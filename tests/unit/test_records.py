@@ -28,7 +28,7 @@ def test_events_wanted_by_id_are_all_found_and_nothing_else() -> None:
     found = records_by_id(store, wanted)
 
     assert sorted(found) == sorted(set(wanted))
-    assert all(found[number].id == number for number in wanted)
+    assert all(found[number].position == number for number in wanted)
 
 
 def test_events_close_together_are_read_in_one_go_and_far_apart_ones_alone() -> None:
