@@ -16,8 +16,10 @@ from typing import Any
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 
+from adapters.clock import Clock, SystemClock
 from adapters.event_codec import EventMapper
 from adapters.outbox_table import utc
+from adapters.sqlite_store import quarantine_digest
 from app.ledger import AcceptedAlert, LedgerBatch, TaskIndexEntry
 from domain.alerts import Quarantined
 from domain.sources import SourceMark
@@ -28,8 +30,12 @@ WAITING = ("pending", "failed")
 class MemoryStore(POPOApplicationRecorder):
     """Events, ledger and outbox in memory (see `app.ledger.Store` and `adapters.delivery.Outbox`)."""
 
+    clock: Clock = SystemClock()
+    """Where recording times come from (a notification is due from when it was recorded), as for the SQLite store."""
+
     def __init__(self) -> None:
         super().__init__()
+        self.digests: set[str] = set()
         self.accepted: dict[str, AcceptedAlert] = {}
         self.quarantined: list[Quarantined] = []
         self.tasks: dict[str, TaskIndexEntry] = {}
@@ -39,15 +45,20 @@ class MemoryStore(POPOApplicationRecorder):
         """Notifications by key, as rows with the SQLite outbox's columns (instants as its sortable UTC text)."""
 
     def save(self, events: Sequence[StoredEvent], batch: LedgerBatch) -> None:
-        """Record `events` and the batch's ledger rows, all or nothing (a version conflict records neither)."""
+        """Record `events` and the batch's ledger rows, all or nothing: a version conflict records neither, and
+        applying the rows cannot fail once the events are in."""
         with self._database_lock:
             self.insert_events(events)
-            self._apply(batch)
+            self._apply(batch, utc(self.clock.now()))
 
-    def _apply(self, batch: LedgerBatch) -> None:
+    def _apply(self, batch: LedgerBatch, now: str | None) -> None:
         for alert in batch.accepted:
             self.accepted[alert.fingerprint] = alert
-        self.quarantined.extend(item for item in batch.quarantined if item not in self.quarantined)
+        for item in batch.quarantined:  # the same bad item read again is not recorded twice
+            digest = quarantine_digest(item)
+            if digest not in self.digests:
+                self.digests.add(digest)
+                self.quarantined.append(item)
         self.tasks.update(batch.tasks)
         self.agents.update(batch.agents)
         if batch.source is not None:
@@ -57,13 +68,13 @@ class MemoryStore(POPOApplicationRecorder):
                 "id": len(self.outbox) + 1, "key": entry.key, "subject_kind": entry.subject_kind,
                 "subject": entry.subject, "recipient": entry.recipient, "priority": entry.priority,
                 "kind": entry.kind, "message": entry.message, "requested_at": utc(entry.requested_at),
-                "status": "pending", "attempts": 0, "next_attempt_at": utc(entry.requested_at), "last_error": None,
-                "channel": None, "delivered_at": None, "created_at": utc(entry.requested_at),
+                "status": "pending", "attempts": 0, "next_attempt_at": now, "last_error": None,
+                "channel": None, "delivered_at": None, "created_at": now,
             })
         for update in batch.deliveries:
-            row = self.outbox[update.key]
-            if row["status"] == "delivered":
-                continue  # a delivered notification is never reopened by a late outcome
+            row = self.outbox.get(update.key)
+            if row is None or row["status"] == "delivered":
+                continue  # nothing queued under that key, or delivered: never reopened by a late outcome
             row.update(status=update.status, attempts=update.attempts, channel=update.channel,
                        next_attempt_at=utc(update.next_attempt_at), last_error=update.last_error)
             if update.status == "delivered":
@@ -89,10 +100,10 @@ class MemoryStore(POPOApplicationRecorder):
         return min(moments, default=None)
 
     def due(self, as_of: datetime) -> tuple[list[str], list[str]]:
-        tasks = sorted(task_id for task_id, entry in self.tasks.items()
+        tasks = sorted((entry.next_due, task_id) for task_id, entry in self.tasks.items()
                        if entry.next_due is not None and entry.next_due <= as_of)
-        agents = sorted(agent_id for agent_id, due in self.agents.items() if due is not None and due <= as_of)
-        return tasks, agents
+        agents = sorted((due, agent_id) for agent_id, due in self.agents.items() if due is not None and due <= as_of)
+        return [task_id for _, task_id in tasks], [agent_id for _, agent_id in agents]
 
     # Outbox ---------------------------------------------------------------------------------------
 

@@ -14,9 +14,10 @@ class DiagramUnavailable(RuntimeError):
     """The picture cannot be drawn here (Graphviz is missing); the message says what to install."""
 
 
-def _moves() -> list[dict[str, str]]:
-    """Every transition the rulebook's machine holds, read from the machine."""
-    return [{"trigger": name, "source": transition.source, "dest": transition.dest}
+def _moves() -> list[dict[str, Any]]:
+    """Every transition the rulebook's machine holds, with its conditions, read from the machine."""
+    return [{"trigger": name, "source": transition.source, "dest": transition.dest,
+             "conditions": [condition.func for condition in transition.conditions]}
             for name, event in RULEBOOK.events.items()
             for transitions in event.transitions.values() for transition in transitions
             if transition.dest is not None]
@@ -29,7 +30,8 @@ def _graph(engine: Literal["graphviz", "mermaid"]) -> Any:
         """Stands in for an aggregate: the diagram machine needs a model to draw."""
 
     machine = GraphMachine(model=Drawn(), states=list(RULEBOOK.states), transitions=_moves(),
-                           initial=RULEBOOK.initial, auto_transitions=False, graph_engine=engine, title=TITLE)
+                           initial=RULEBOOK.initial, auto_transitions=False, graph_engine=engine, title=TITLE,
+                           show_conditions=True)
     styles: Any = machine.style_attributes
     styles["node"]["active"] = styles["node"]["default"]  # the picture is of the rules: no state is current
     return machine.get_graph(force_new=True)

@@ -56,7 +56,7 @@ def _row(stored: StoredEvent) -> tuple[str, int, str, bytes]:
             stored.topic, stored.state)
 
 
-def _digest(item: Quarantined) -> str:
+def quarantine_digest(item: Quarantined) -> str:
     """Identity of a quarantined item: the same bad item read again is not recorded twice."""
     key = f"{item.source}\0{item.line}\0{item.index}\0{item.raw}"
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
@@ -112,7 +112,7 @@ class LedgerRecorder(SQLiteApplicationRecorder):
             c.executemany(
                 "INSERT OR IGNORE INTO quarantine (source, line, item_index, raw, reason, recorded_at, digest)"
                 " VALUES (?,?,?,?,?,?,?)",
-                [(q.source, q.line, q.index, q.raw, q.reason, now, _digest(q)) for q in batch.quarantined],
+                [(q.source, q.line, q.index, q.raw, q.reason, now, quarantine_digest(q)) for q in batch.quarantined],
             )
         if batch.tasks:
             c.executemany(

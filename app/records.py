@@ -142,3 +142,8 @@ def aggregate_key(record: Record) -> str:
     if isinstance(originator, UUID):
         return originator.hex
     return originator if len(originator) == 32 else UUID(originator).hex
+
+
+REQUEST_NUMBER_IN_JSON = re.compile(rb'"key":"(?:[^"\\]|\\.)*#(\d+)\.\d+"')
+"""The request number of the first notification key (`domain.notifications.NotificationKey`) in an event's stored
+JSON, found without decoding it (quotes inside JSON strings are escaped, so this matches the key field itself)."""

@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from adapters.home_files import EVENTS_FILE  # noqa: E402
 from bench.home import Home  # noqa: E402
 from bench.ingest import COORDINATOR, GENERATOR  # noqa: E402
 from projections.registry import projections  # noqa: E402
@@ -36,7 +37,7 @@ CHUNK = 50_000
 
 def store(events: int) -> Path:
     """A home holding at least `events` events (built once, then reused)."""
-    home = CACHE / f"store-{events}"
+    home = CACHE / f"store-v2-{events}"  # v2: built by `run --once --as-of`, so time rules included
     done = home / "complete"
     if done.exists():
         return home
@@ -60,7 +61,7 @@ def _events(home: Path) -> int:
     """How many events the home's store holds (0 before its first run)."""
     import sqlite3
 
-    path = home / "events.sqlite"
+    path = home / EVENTS_FILE
     if not path.exists():
         return 0
     with sqlite3.connect(path) as db:

@@ -13,8 +13,7 @@ from domain.notifications import Channel
 def build_channels(settings: Settings, console: TextIO | None = None) -> dict[str, Channel]:
     """Every channel the settings make available, by name (`file` and `console` always)."""
     try:
-        return registry.build_channels({name: settings.channel(name) for name in settings.channel_names},
-                                       registry.Context(settings.home, console))
+        return registry.build_channels(settings.sections(), registry.Context(settings.home, console))
     except registry.ChannelError as error:
         raise ConfigError(str(error)) from None
 

@@ -68,8 +68,9 @@ class Service:
         self.mailbox = Mailbox(self.wake)
         """Commands from other threads (the HTTP API's), carried out between batches."""
         dispatcher.wake = self.wake.set
-        self.cycle = built.cycle(dispatcher, settle=lambda: self._refresh_views(force=True))
-        """The coordinator's cycle, taken step by step between waits."""
+        self.cycle = built.cycle(dispatcher)
+        """The coordinator's cycle, taken step by step between waits (the read models are refreshed here, at most
+        every VIEWS_EVERY)."""
         ledger = built.ledger
         self.follower = AlertFollower(alerts_file, ledger.source_mark(str(alerts_file)), built.settings.batch_size)
         self._views_at = 0.0

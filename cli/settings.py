@@ -27,7 +27,8 @@ from pydantic_settings import (
 )
 
 from adapters import home_files
-from adapters.channels.file import FileSection
+from adapters.channels import file as file_channel
+from adapters.channels.kind import ChannelKind, S
 from adapters.channels.registry import KINDS
 from adapters.http.address import parse_listen
 from adapters.input_limits import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, Limits
@@ -201,11 +202,17 @@ class Settings(BaseSettings):
     @property
     def channel_names(self) -> list[str]:
         """Every channel notifications can go through: `file` and `console`, and each configured one."""
-        return sorted(name for name, kind in KINDS.items() if kind.always or self.channel(name) is not None)
+        return sorted(self.sections())
 
-    def channel(self, name: str) -> Any:
-        """The `[channels.<name>]` section (None when that channel is not configured)."""
-        return getattr(self.channels, name, None)
+    def sections(self) -> dict[str, Any]:
+        """The section of every channel notifications can go through, by name (`file` and `console` always)."""
+        found = {name: getattr(self.channels, name, None) for name in KINDS}
+        return {name: section for name, section in found.items() if section is not None or KINDS[name].always}
+
+    def channel(self, kind: ChannelKind[S]) -> S | None:
+        """The `[channels.<name>]` section of `kind` (None when that channel is not configured)."""
+        section = getattr(self.channels, kind.name, None)
+        return None if section is None else kind.section.model_validate(section)
 
     @classmethod
     def settings_customise_sources(
@@ -246,8 +253,8 @@ class Settings(BaseSettings):
     @property
     def notifications_path(self) -> Path:
         """The file channel's JSON Lines file."""
-        section: FileSection = self.channel("file")
-        return section.resolved(self.home)
+        section = self.channel(file_channel.KIND)
+        return (section or file_channel.FileSection()).resolved(self.home)
 
 
 class ConfigError(ValueError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -134,7 +133,3 @@ class NotificationKey:
             raise ValueError(f"not a notification key: {text!r}")
         return cls(kind, subject, int(request), int(index))
 
-
-REQUEST_NUMBER_IN_JSON = re.compile(rb'"key":"(?:[^"\\]|\\.)*#(\d+)\.\d+"')
-"""The request number of the first notification key in an event's stored JSON, found without decoding it (quotes
-inside JSON strings are escaped, so this matches the key field itself)."""

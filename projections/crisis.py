@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from app.records import Record, aggregate_key, event_kind, instant, state_of, utc_text
-from domain.notifications import REQUEST_NUMBER_IN_JSON, NotificationKey
+from app.records import REQUEST_NUMBER_IN_JSON, Record, aggregate_key, event_kind, instant, state_of, utc_text
+from domain.notifications import NotificationKey
 from projections import versions
 from projections.base import Projection
 

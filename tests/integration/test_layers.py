@@ -26,15 +26,34 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def _imports(path: Path, top_level_only: bool) -> set[str]:
+def _on_import(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements that run when a module is first imported: its top level, inside `try`, `if` and `with` blocks
+    too, but not under `if TYPE_CHECKING:` and not in functions or classes' methods."""
+    found: list[ast.stmt] = []
+    for node in body:
+        found.append(node)
+        if isinstance(node, ast.If):
+            checking = isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+            found += _on_import(node.orelse if checking else [*node.body, *node.orelse])
+        elif isinstance(node, ast.Try):
+            found += _on_import([*node.body, *node.orelse, *node.finalbody,
+                                 *(stmt for handler in node.handlers for stmt in handler.body)])
+        elif isinstance(node, ast.With | ast.ClassDef):
+            found += _on_import(node.body)
+    return found
+
+
+def _imports(path: Path, on_import_only: bool) -> set[str]:
     """Our modules that `path` imports (anywhere in it, or only when it is first imported)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    nodes = _on_import(tree.body) if on_import_only else list(ast.walk(tree))
     found: set[str] = set()
     for node in nodes:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path.relative_to(ROOT)}:{node.lineno}: imports are absolute here"
+            assert node.module is not None
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
     return {name for name in found if name.split(".")[0] in (*PACKAGES, "bench")}
@@ -49,7 +68,7 @@ def test_each_layer_imports_only_the_layers_beneath_it(top: str) -> None:
     offending = {
         f"{path.relative_to(ROOT)} imports {name}"
         for path in _sources(top)
-        for name in _imports(path, top_level_only=False)
+        for name in _imports(path, on_import_only=False)
         if name.split(".")[0] not in ALLOWED[top]
     }
     assert not offending, "\n".join(sorted(offending))
@@ -59,7 +78,7 @@ def test_no_two_modules_import_each_other_even_through_others() -> None:
     paths = _sources(*PACKAGES)
     known = {_module_name(path) for path in paths}
     graph = {
-        _module_name(path): {name for name in _imports(path, top_level_only=True) if name in known}
+        _module_name(path): {name for name in _imports(path, on_import_only=True) if name in known}
         for path in paths
     }
     cycles: list[list[str]] = []
@@ -78,3 +97,18 @@ def test_no_two_modules_import_each_other_even_through_others() -> None:
         if module not in state:
             visit(module, [module])
     assert not cycles, "\n".join(" -> ".join(cycle) for cycle in cycles)
+
+
+def test_reading_the_settings_and_building_the_default_channels_loads_no_channel_library(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    program = (
+        "import sys\n"
+        "from cli.channels_setup import build_router\n"
+        "from cli.settings import load_settings\n"
+        f"build_router(load_settings({str(tmp_path)!r}))\n"
+        "print(sorted(name for name in ('httpx', 'apprise') if name in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "[]", "httpx and apprise load only when a webhook or apprise channel is built"

@@ -32,6 +32,16 @@ class Collected:
             self.sent.append(notification)
 
 
+class Stopped:
+    """A clock standing at one instant."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
 @pytest.fixture
 def coordinator() -> Coordinator:
     return Coordinator(env=environment())
@@ -89,6 +99,7 @@ def test_a_command_naming_a_task_no_alert_named_is_refused_and_records_nothing(c
 def test_one_cycle_ingests_advances_delivers_and_records_each_delivery(coordinator: Coordinator) -> None:
     channel = Collected()
     now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    store_of(coordinator).clock = Stopped(now)  # notifications are due from when they are recorded
     dispatcher = Dispatcher(store_of(coordinator), Router({"collected": channel}, (), "collected"),
                             coordinator.record_deliveries, clock=lambda: now)
     settled: list[bool] = []
@@ -100,3 +111,20 @@ def test_one_cycle_ingests_advances_delivers_and_records_each_delivery(coordinat
     assert {row["status"] for row in queued.values()} == {"delivered"}
     assert settled == [True], "the read models are brought up to date once, after delivering"
     assert cycle.tick(now + timedelta(seconds=1)).delivered.total() == 0, "nothing is delivered twice"
+
+
+def test_a_notification_is_due_from_when_it_was_recorded_not_from_the_alert_s_time(coordinator: Coordinator) -> None:
+    store = store_of(coordinator)
+    store.clock = Stopped(datetime(2025, 3, 2, tzinfo=UTC))
+    coordinator.ingest([assigned(at(9), deadline=at(17)), crisis(at(10), Stage.RED)])
+    assert store.due_notifications(datetime(2025, 3, 1, 12, tzinfo=UTC)) == []
+    assert len(store.due_notifications(datetime(2025, 3, 2, tzinfo=UTC))) == len(store.outbox) > 0
+
+
+def test_the_same_bad_item_read_again_is_quarantined_once_whatever_reason_it_was_given(
+        coordinator: Coordinator) -> None:
+    from domain.alerts import Quarantined
+
+    coordinator.ingest([Quarantined("alerts.jsonl", 3, None, "{not json", "not JSON")])
+    coordinator.ingest([Quarantined("alerts.jsonl", 3, None, "{not json", "a different wording")])
+    assert [item.reason for item in store_of(coordinator).quarantined] == ["not JSON"]

@@ -48,7 +48,17 @@ def test_the_rules_diagram_draws_whatever_machine_it_is_given() -> None:
     assert [node.name for node in drawn.nodes] == ["A", "B", "C"]
     assert [node.initial for node in drawn.nodes] == [False, True, False]
     assert [(arc.trigger, arc.source, arc.dest) for arc in drawn.arcs] == [("go", "A", "C"), ("back", "C", "B")]
-    assert rules.moves(machine) == [("go", "A", "C"), ("back", "C", "B")]
+    assert rules.moves(machine) == [("go", "A", "C", ""), ("back", "C", "B", "")]
+
+
+def test_the_rules_page_names_the_condition_a_move_is_only_allowed_under() -> None:
+    def calm_enough() -> bool:
+        return True
+
+    machine = Machine(model=None, states=["A", "B"], initial="A", auto_transitions=False,
+                      transitions=[{"trigger": "go", "source": "A", "dest": "B", "conditions": [calm_enough]}])
+    assert rules.moves(machine) == [("go", "A", "B", "calm enough")]
+    assert ("de_escalate", "RED", "YELLOW", "keeps the crisis") in rules.moves()
 
 
 def test_the_rulebook_s_thresholds_are_those_of_the_rules() -> None:

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.notifications import REQUEST_NUMBER_IN_JSON, NotificationKey
+from app.records import REQUEST_NUMBER_IN_JSON
+from domain.notifications import NotificationKey
 
 keys = st.builds(NotificationKey, st.sampled_from(["task", "agent"]), st.text(min_size=1),
                  st.integers(min_value=1, max_value=10**9), st.integers(min_value=0, max_value=50))

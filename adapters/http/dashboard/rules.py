@@ -45,13 +45,19 @@ class Diagram:
     middle: float = MIDDLE
 
 
-def moves(machine: Any = RULEBOOK) -> list[tuple[str, str, str]]:
-    """Every (trigger, source, dest) the machine holds, in its order of events and sources."""
-    found: list[tuple[str, str, str]] = []
+def moves(machine: Any = RULEBOOK) -> list[tuple[str, str, str, str]]:
+    """Every (trigger, source, dest, conditions) the machine holds, in its order of events and sources (the names
+    of the conditions that must hold, joined; empty when none)."""
+    found: list[tuple[str, str, str, str]] = []
     for trigger, event in machine.events.items():
         for source, transitions in event.transitions.items():
-            found.extend((trigger, source, transition.dest) for transition in transitions)
+            found.extend((trigger, source, transition.dest, _conditions(transition)) for transition in transitions)
     return found
+
+
+def _conditions(transition: Any) -> str:
+    return ", ".join(getattr(condition.func, "__name__", str(condition.func)).replace("_", " ")
+                     for condition in transition.conditions)
 
 
 def diagram(machine: Any = RULEBOOK) -> Diagram:
@@ -62,7 +68,7 @@ def diagram(machine: Any = RULEBOOK) -> Diagram:
     nodes = [Node(name, round(where[name], 1), name == machine.initial) for name in names]
     triggers = list(machine.events)
     arcs = []
-    for trigger, source, dest in moves(machine):
+    for trigger, source, dest, _ in moves(machine):
         if dest is None or dest not in where:
             continue
         x1, x2 = where[source], where[dest]
