@@ -6,25 +6,36 @@ import heapq
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import JSONTranscoder, PersistenceError, Transcoding
+from eventsourcing.persistence import JSONTranscoder, PersistenceError
 
+from app.failures import SetAside, UnknownAgent, UnknownTask
 from app.intake import IngestReport, accepted_row, chunked
 from app.ledger import DeliveryUpdate, Ledger, LedgerBatch, Store
+from app.replay import task_as_of
 from app.responder import Responder
+from app.transcodings import StageAsName
 from app.workspace import Workspace
 from domain.agent import Agent
-from domain.alerts import TASK_ALERTS, Alert, AlertType, Item, Observation, Quarantined, failed_alert
+from domain.alerts import (
+    TASK_ALERTS,
+    Alert,
+    AlertType,
+    Item,
+    Observation,
+    Quarantined,
+    failed_alert,
+    failure_reason,
+)
 from domain.escalation import Escalating
 from domain.hive import DEFAULT_HIVE, Hive
 from domain.notifications import DeliveryOutcome
 from domain.responses import Policy
 from domain.sources import SourceMark
-from domain.stages import Stage
 from domain.task import Task
 
 DEFAULT_BATCH_SIZE = 2_000
@@ -32,27 +43,6 @@ SNAPSHOT_INTERVAL = 200
 _STOPPING = (PersistenceError, OSError, MemoryError)
 """Failures of the store or the machine, not of one alert: they stop the command instead of quarantining."""
 log = logging.getLogger(__name__)
-
-
-class StageAsName(Transcoding):
-    """Stores a `Stage` as its name."""
-
-    type = Stage
-    name = "stage"
-
-    def encode(self, obj: Stage) -> str:
-        return str(obj.value)
-
-    def decode(self, data: str) -> Stage:
-        return Stage(data)
-
-
-class UnknownTask(LookupError):
-    """No alert ever named this task."""
-
-
-class UnknownAgent(LookupError):
-    """No alert ever named this agent."""
 
 
 class Coordinator(Application[UUID]):
@@ -128,25 +118,62 @@ class Coordinator(Application[UUID]):
         return report
 
     def tick(self, now: datetime) -> int:
-        """Record every crossing that time alone has caused up to `now`; returns how many aggregates moved."""
+        """Record every crossing that time alone has caused up to `now`; returns how many aggregates moved.
+
+        Backstop: a task or agent whose advance raises an unexpected exception is logged and set aside (what the
+        pass applied in memory is dropped and the others are advanced again); it is not due again until its next
+        alert re-judges it, so one broken aggregate never stops time for the rest. Failures of the event store
+        itself still stop the command.
+        """
         task_ids, agent_ids = self.ledger.due(now)
+        set_aside: set[tuple[str, str]] = set()
+        while True:
+            try:
+                moved = self._advance_all(now, agent_ids, task_ids, set_aside)
+                break
+            except SetAside as failed:
+                log.error("could not advance %s %s to %s (%s); it is judged again at its next alert", failed.kind,
+                          failed.name, now.isoformat(), failure_reason(failed.error), exc_info=failed.error)
+                self._drop_applied()
+                set_aside.add((failed.kind, failed.name))
+        for kind, name in sorted(set_aside):
+            self.workspace.not_due(kind, name)
+        self._commit()
+        return moved
+
+    def _advance_all(self, now: datetime, agent_ids: list[str], task_ids: list[str],
+                     set_aside: set[tuple[str, str]]) -> int:
+        """Advance every due agent, then every due task, but those set aside; how many moved."""
         moved = 0
         for agent_id in agent_ids:
-            agent = self.workspace.agent(agent_id)
-            seen = len(agent.pending_events)
-            agent.advance(agent.clamp(now))
-            self.responder.after_agent(agent, seen)
+            if ("agent", agent_id) in set_aside:
+                continue
+            try:
+                agent = self.workspace.agent(agent_id)
+                seen = len(agent.pending_events)
+                agent.advance(agent.clamp(now))
+                self.responder.after_agent(agent, seen)
+            except _STOPPING:
+                raise
+            except Exception as error:
+                raise SetAside("agent", agent_id, error) from error
             moved += len(agent.pending_events) > seen
             self.workspace.note_agent(agent, now)
         for task_id in task_ids:
-            task = self.workspace.task(task_id)
-            seen = len(task.pending_events)
-            task.tick(now, self.workspace.view(task.agent_id))
-            self.responder.after_task(task, seen)
-            self.responder.repeat(task, now)
+            if ("task", task_id) in set_aside:
+                continue
+            try:
+                task = self.workspace.task(task_id)
+                seen = len(task.pending_events)
+                task.tick(now, self.workspace.view(task.agent_id))
+                self.responder.after_task(task, seen)
+                self.responder.repeat(task, now)
+            except _STOPPING:
+                raise
+            except Exception as error:
+                raise SetAside("task", task_id, error) from error
             moved += len(task.pending_events) > seen
             self.workspace.note_task(task, now)
-        self._commit()
         return moved
 
     def acknowledge(self, task_id: str, by: str, at: datetime) -> Task:
@@ -197,18 +224,7 @@ class Coordinator(Application[UUID]):
     def task_as_of(self, task_id: str, moment: datetime) -> tuple[Task, list[dict[str, Any]]]:
         """The task as it was at `moment` and its whole history of stage changes up to then, replayed from its
         events (UnknownTask if not yet known then)."""
-        task: Any = None
-        history: list[dict[str, Any]] = []
-        for event in self.repository.event_store.get(Task.id_for(task_id)):
-            at = getattr(event, "at", None)
-            if at is not None and at > moment:
-                break
-            task = cast(Task.Event, event).mutate(task)
-            if isinstance(event, Task.Escalated | Task.Resolved):
-                history.append(task.history[-1])
-        if not isinstance(task, Task) or not task.recent_alerts:
-            raise UnknownTask(task_id)
-        return task, history
+        return task_as_of(self.repository.event_store.get(Task.id_for(task_id)), task_id, moment)
 
     def _existing_task(self, task_id: str) -> Task:
         self.get_task(task_id)

@@ -130,6 +130,17 @@ class Workspace:
         self._dirty[agent.id] = agent
         self.batch.agents[agent.agent_id] = agent.next_crossing(now)
 
+    def not_due(self, kind: str, name: str) -> None:
+        """Remember that the task or agent (`kind`) named `name` is not due again by time alone."""
+        if kind == "agent":
+            self.batch.agents[name] = None
+            return
+        task = self.task(name)
+        entry = TaskIndexEntry(name, task.agent_id, not task.resolved, None, task.pinned)
+        self.batch.tasks[name] = entry
+        if self._open is not None:
+            self._open.note(entry)
+
     def note_changed(self, aggregate: Aggregate) -> None:
         """Remember an aggregate changed in a way that moves no index (e.g. a delivery recorded)."""
         self._dirty[aggregate.id] = aggregate

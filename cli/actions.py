@@ -21,7 +21,7 @@ def acknowledge(built: Services, task_id: str, by: str) -> Document:
 
     Nothing is recorded (`changed` false, `reason` saying why) when the task has no open crisis or its crisis is
     already acknowledged: acknowledging twice changes nothing."""
-    from app.coordinator import UnknownTask
+    from app.failures import UnknownTask
 
     try:
         task = built.coordinator.get_task(task_id)
@@ -41,7 +41,7 @@ def acknowledge(built: Services, task_id: str, by: str) -> Document:
 
 def resolve(built: Services, task_id: str, by: str, note: str | None) -> Document:
     """Close the task by hand; the task document with who and why (`changed` false when it was already done)."""
-    from app.coordinator import UnknownTask
+    from app.failures import UnknownTask
 
     try:
         if built.coordinator.get_task(task_id).resolved:

@@ -58,7 +58,7 @@ def _now(task_id: str, home: HomeOption) -> dict[str, object] | None:
 
 def _as_of(task_id: str, moment: datetime, home: HomeOption) -> dict[str, object] | None:
     """The task as it was at `moment`, replayed from its events."""
-    from app.coordinator import UnknownTask
+    from app.failures import UnknownTask
     from cli.bootstrap import services
     from cli.options import settings_for
     from cli.reading import existing_home

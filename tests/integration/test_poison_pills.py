@@ -12,7 +12,8 @@ import pytest
 from eventsourcing.persistence import OperationalError
 
 from adapters.alert_file import read_alerts
-from app.coordinator import Coordinator, UnknownTask
+from app.coordinator import Coordinator
+from app.failures import UnknownTask
 from app.responder import Responder
 from cli.bootstrap import Services, build
 from cli.settings import Settings
@@ -184,3 +185,32 @@ def test_the_issue_s_poison_lines_are_quarantined_and_the_valid_alerts_around_th
         assert all(reason.startswith(("field ", "a field name ")) for reason in reasons), reasons
     finally:
         built.close()
+
+
+def test_a_task_that_fails_to_advance_is_set_aside_and_time_still_moves_every_other_task(
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from datetime import UTC, datetime
+
+    store.feed(assigned("task-1", "ada", T, deadline="2025-07-16T10:00:00Z"),
+               assigned(BAD, "bob", T, deadline="2025-07-16T10:00:00Z"))
+    original = Task.tick
+
+    def tick(self: Task, now: datetime, agent: Any) -> None:
+        original(self, now, agent)
+        if self.task_id == BAD:
+            raise RuntimeError(f"cannot advance {self.task_id}")
+
+    monkeypatch.setattr(Task, "tick", tick)
+    later = datetime(2025, 7, 16, 11, tzinfo=UTC)
+    with caplog.at_level(logging.ERROR, logger="app.coordinator"):
+        assert store.coordinator.tick(later) == 1
+    assert f"could not advance task {BAD}" in caplog.text and "RuntimeError: cannot advance" in caplog.text
+    assert store.coordinator.get_task("task-1").stage.level == "RED"
+    assert store.coordinator.get_task(BAD).stage.level == "GREEN", "nothing it half did is recorded"
+    tasks, _ = store.ledger.due(datetime(2025, 7, 17, tzinfo=UTC))
+    assert BAD not in tasks, "it is not due again until an alert re-judges it"
+    caplog.clear()
+    store.coordinator.tick(datetime(2025, 7, 16, 12, tzinfo=UTC))
+    assert "could not advance" not in caplog.text
+    assert_replay_matches(store)

@@ -9,8 +9,9 @@ import pytest
 
 from adapters.delivery import Dispatcher, Router
 from adapters.memory_store import MemoryStore, environment
-from app.coordinator import Coordinator, UnknownTask
+from app.coordinator import Coordinator
 from app.cycle import Cycle
+from app.failures import UnknownTask
 from domain.notifications import Notification
 from domain.stages import Stage
 from tests.unit.task_scenarios import assigned, at, crisis

@@ -10,7 +10,7 @@ from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, UUIDAsHex
 
 from adapters.event_codec import EventMapper, codec_for
-from app.coordinator import StageAsName
+from app.transcodings import StageAsName
 from domain.agent import Agent
 from domain.alerts import Alert, AlertType
 from domain.rules import AgentView
