@@ -16,10 +16,12 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import ISOLATED, Result, coordinator_executable
-from tests.waiting import wait_for
+from tests.waiting import GENEROUS, wait_for
 
 Run = Callable[..., Result]
-STOP_TIMEOUT = 30.0
+STOP_TIMEOUT = GENEROUS
+"""Seconds a stopping service may take before a test gives up on it: generous, like every wait, since a loaded
+machine may take long to finish a batch, hand back deliveries and close the HTTP server."""
 
 
 # Helpers ---------------------------------------------------------------------------------------
