@@ -145,36 +145,34 @@ class Coordinator(Application[UUID]):
                      set_aside: set[tuple[str, str]]) -> int:
         """Advance every due agent, then every due task, but those set aside; how many moved."""
         moved = 0
-        for agent_id in agent_ids:
-            if ("agent", agent_id) in set_aside:
-                continue
-            try:
-                agent = self.workspace.agent(agent_id)
-                seen = len(agent.pending_events)
-                agent.advance(agent.clamp(now))
-                self.responder.after_agent(agent, seen)
-            except _STOPPING:
-                raise
-            except Exception as error:
-                raise SetAside("agent", agent_id, error) from error
-            moved += len(agent.pending_events) > seen
-            self.workspace.note_agent(agent, now)
-        for task_id in task_ids:
-            if ("task", task_id) in set_aside:
-                continue
-            try:
-                task = self.workspace.task(task_id)
-                seen = len(task.pending_events)
-                task.tick(now, self.workspace.view(task.agent_id))
-                self.responder.after_task(task, seen)
-                self.responder.repeat(task, now)
-            except _STOPPING:
-                raise
-            except Exception as error:
-                raise SetAside("task", task_id, error) from error
-            moved += len(task.pending_events) > seen
-            self.workspace.note_task(task, now)
+        for kind, names, advance in (("agent", agent_ids, self._advance_agent), ("task", task_ids, self._advance_task)):
+            for name in names:
+                if (kind, name) in set_aside:
+                    continue
+                try:
+                    moved += advance(name, now)
+                except _STOPPING:
+                    raise
+                except Exception as error:
+                    raise SetAside(kind, name, error) from error
         return moved
+
+    def _advance_agent(self, agent_id: str, now: datetime) -> bool:
+        agent = self.workspace.agent(agent_id)
+        seen = len(agent.pending_events)
+        agent.advance(agent.clamp(now))
+        self.responder.after_agent(agent, seen)
+        self.workspace.note_agent(agent, now)
+        return len(agent.pending_events) > seen
+
+    def _advance_task(self, task_id: str, now: datetime) -> bool:
+        task = self.workspace.task(task_id)
+        seen = len(task.pending_events)
+        task.tick(now, self.workspace.view(task.agent_id))
+        self.responder.after_task(task, seen)
+        self.responder.repeat(task, now)
+        self.workspace.note_task(task, now)
+        return len(task.pending_events) > seen
 
     def acknowledge(self, task_id: str, by: str, at: datetime) -> Task:
         """Someone takes charge of the task's crisis: the PM is no longer reminded of it."""
