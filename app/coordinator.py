@@ -21,10 +21,9 @@ from app.responder import Responder
 from app.transcodings import StageAsName
 from app.workspace import Workspace
 from domain.agent import Agent
+from domain.alert_types.registry import kind_of, names_agent_active
 from domain.alerts import (
-    TASK_ALERTS,
     Alert,
-    AlertType,
     Item,
     Observation,
     Quarantined,
@@ -298,7 +297,7 @@ class Coordinator(Application[UUID]):
         self.workspace.batch.source = batch.source
 
     def _apply(self, alert: Alert) -> None:
-        if alert.type in TASK_ALERTS:
+        if kind_of(alert).on_task:
             self._apply_to_task(alert)
         else:
             self._apply_to_agent(alert)
@@ -310,7 +309,7 @@ class Coordinator(Application[UUID]):
         for agent_id in dict.fromkeys((task.agent_id, alert.old_agent, alert.agent_id)):
             self._settle_agent(agent_id, alert.timestamp)
         before = workspace.view(task.agent_id)
-        if alert.agent_id and alert.names_agent_active:
+        if alert.agent_id is not None and names_agent_active(alert):
             agent = workspace.agent(alert.agent_id)
             if agent.unresponsive:
                 self._change_agent(agent, alert, skip=task.task_id)
@@ -340,10 +339,10 @@ class Coordinator(Application[UUID]):
     def _change_agent(self, agent: Agent, alert: Alert, skip: str | None = None) -> None:
         before = agent.view()
         seen = len(agent.pending_events)
-        if alert.type is AlertType.AGENT_UNRESPONSIVE:
-            agent.mark_unresponsive(alert.timestamp, alert.last_activity, alert.fingerprint, alert.raw)
-        else:
+        if kind_of(alert).shows_activity:
             agent.see_activity(alert.timestamp, alert.fingerprint)
+        else:
+            agent.mark_unresponsive(alert.timestamp, alert.last_activity, alert.fingerprint, alert.raw)
         self.responder.after_agent(agent, seen)
         self.workspace.note_agent(agent, alert.timestamp)
         after = agent.view()

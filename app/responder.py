@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from app.ledger import OutboxEntry
 from app.workspace import Workspace
 from domain import responses, rules
 from domain.agent import Agent
+from domain.alert_types.registry import KINDS
+from domain.alerts import AlertType
 from domain.escalation import Escalating
 from domain.moments import later
 from domain.notifications import PRIORITIES, URGENT, NotificationKey
@@ -92,21 +93,8 @@ class Responder:
             task.reassign(backup, event.at, reason, self.workspace.view(backup))
 
     def _alert_asks(self, task: Task, event: Task.AlertReceived) -> list[Ask]:
-        alert: dict[str, Any] = event.alert
-        context = self._context(task, event.at)
-        if event.alert_type == "DEADLINE_WARNING" and event.warned_at == event.alert_at and event.deadline is not None:
-            return responses.deadline_warning(context, event.deadline - event.alert_at, self.policy)
-        if event.alert_type == "TASK_REASSIGNMENT" and event.agent_id and event.agent_id == alert.get("new_agent"):
-            old = alert.get("old_agent")
-            reason = str(alert.get("reason") or "no reason given")
-            return responses.reassigned(context, old if isinstance(old, str) else None, event.agent_id, reason,
-                                        self.policy)
-        if event.alert_type == "PHASE1_MILESTONE" and event.milestone_failing:
-            blocking = alert.get("blocking_issues") or []
-            issues = [str(item) for item in blocking] if isinstance(blocking, list) else [str(blocking)]
-            return responses.milestone_failing(str(alert.get("milestone", task.task_id)), event.agent_id, issues,
-                                               self.policy)
-        return []
+        """What the alert's own type asks to be told when it arrives (see `domain.alert_types`)."""
+        return KINDS[AlertType(event.alert_type)].asks(task, event, self._context(task, event.at), self.policy)
 
     def _context(self, task: Task, at: datetime) -> TaskContext:
         return TaskContext(task.task_id, task.agent_id, task.time_left(at), task.history, task.recent_alerts)

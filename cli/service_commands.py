@@ -135,26 +135,11 @@ def test_event(
 
 
 def synthetic(kind: AlertType, task: str, agent: str, now: datetime) -> dict[str, object]:
-    """A valid alert of `kind`."""
+    """A valid alert of `kind` (the sample its type declares)."""
+    from domain.alert_types.registry import KINDS
+
     stamp = now.isoformat(timespec="seconds").replace("+00:00", "Z")
-    alert: dict[str, object] = {"type": kind.value, "timestamp": stamp, "test_event": True}
-    if kind is AlertType.COORDINATION_CRISIS:
-        alert.update(task_id=task, agent_id=agent, escalation_level="red", description="synthetic test event")
-    elif kind is AlertType.DEADLINE_WARNING:
-        alert.update(task_id=task, agent_id=agent, time_remaining="30 minutes")
-    elif kind is AlertType.AGENT_UNRESPONSIVE:
-        alert.update(agent_id=agent, last_activity=stamp, unresponsive_duration="0 minutes")
-    elif kind is AlertType.TASK_REASSIGNMENT:
-        alert.update(task_id=task, old_agent=agent, new_agent=f"{agent}-backup", reason="synthetic test event")
-    elif kind is AlertType.PHASE1_MILESTONE:
-        alert.update(milestone=task, status="failing", blocking_issues=["synthetic test event"], assigned_agent=agent)
-    elif kind is AlertType.TASK_ASSIGNED:
-        alert.update(task_id=task, agent_id=agent)
-    elif kind is AlertType.TASK_COMPLETED:
-        alert.update(task_id=task)
-    else:
-        alert.update(agent_id=agent)
-    return alert
+    return {"type": kind.value, "timestamp": stamp, "test_event": True, **KINDS[kind].sample(task, agent, stamp)}
 
 
 def _exited(pid: int) -> bool:

@@ -26,20 +26,6 @@ class AlertType(StrEnum):
     AGENT_HEARTBEAT = "AGENT_HEARTBEAT"
 
 
-TASK_ALERTS = frozenset(
-    {
-        AlertType.COORDINATION_CRISIS,
-        AlertType.DEADLINE_WARNING,
-        AlertType.TASK_REASSIGNMENT,
-        AlertType.PHASE1_MILESTONE,
-        AlertType.TASK_ASSIGNED,
-        AlertType.TASK_COMPLETED,
-    }
-)
-
-# Alerts whose named agent is evidently active: they clear an unresponsive flag.
-ACTIVITY_ALERTS = frozenset({AlertType.AGENT_HEARTBEAT, AlertType.TASK_ASSIGNED, AlertType.TASK_REASSIGNMENT})
-
 MILESTONE_PREFIX = "milestone:"
 
 
@@ -63,11 +49,6 @@ class Alert:
     note: str | None = None
     source: str = field(default="", compare=False)
     line: int | None = field(default=None, compare=False)
-
-    @property
-    def names_agent_active(self) -> bool:
-        """True when the alert shows its agent is at work."""
-        return self.type in ACTIVITY_ALERTS and self.agent_id is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,9 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from domain import rulebook, rules
-from domain.alerts import Alert, AlertType
+from domain.alert_types.registry import kind_of
+from domain.alerts import Alert
 from domain.escalation import Escalating
-from domain.moments import shift, shift_back
 from domain.rules import (
     AgentView,
     Demand,
@@ -26,9 +26,7 @@ from domain.stages import Stage
 
 TASK_NAMESPACE = uuid.UUID("0b5d8f3e-7c1a-4f55-8e8c-5b3a9d2e6c17")
 RECENT_ALERTS_KEPT = 5
-MILESTONE_FAILING = frozenset({"failing", "failed", "blocked", "red"})
 MILESTONE_FAILING_DEMAND = Demand(Stage.ORANGE, "milestone failing", rules.MILESTONE)
-MILESTONE_DONE = frozenset({"passing", "passed", "complete", "completed", "done", "green"})
 
 
 class Task(Escalating):
@@ -175,14 +173,12 @@ class Task(Escalating):
         """
         at = self.clamp(alert.timestamp)
         self.advance(at, agent_before)
-        reopening = self.resolved and self._reopens(alert)
+        reopening = self.resolved and kind_of(alert).reopens(alert)
         if reopening:
             rulebook.check(rulebook.REOPEN, rulebook.RESOLVED, Stage.GREEN.value)
             self.trigger_event(self.Reopened, at=at, reason=f"{alert.type.value} on a completed task")
         self.trigger_event(self.AlertReceived, at=at, **self._facts_after(alert, fresh=reopening))
-        if alert.type is AlertType.TASK_COMPLETED or (
-            alert.type is AlertType.PHASE1_MILESTONE and (alert.milestone_status or "").lower() in MILESTONE_DONE
-        ):
+        if kind_of(alert).completes(alert):
             self.resolve(at, f"{alert.type.value}: {alert.milestone_status or 'completed'}")
             return
         if not self.resolved:
@@ -237,13 +233,6 @@ class Task(Escalating):
         now = self.clamp(now)
         self.advance(now, agent)
 
-    @staticmethod
-    def _reopens(alert: Alert) -> bool:
-        """A new assignment, or a milestone failing again, reopens a completed task."""
-        if alert.type is AlertType.TASK_ASSIGNED:
-            return True
-        return alert.type is AlertType.PHASE1_MILESTONE and (alert.milestone_status or "").lower() in MILESTONE_FAILING
-
     def agent_after(self, alert: Alert) -> str | None:
         """The agent in charge once `alert` is applied: the one it names, unless older news than the current."""
         if alert.agent_id is None:
@@ -274,37 +263,8 @@ class Task(Escalating):
             "crisis_floor": self.crisis_floor,
             "milestone_failing": self.milestone_failing,
         }
-        if alert.type is AlertType.TASK_ASSIGNED:
-            facts["start"] = alert.timestamp
-            if alert.deadline is not None:
-                facts["deadline"] = alert.deadline
-        elif alert.type is AlertType.DEADLINE_WARNING and alert.time_remaining is not None:
-            if self.warned_at is None or alert.timestamp >= self.warned_at:
-                facts["deadline"] = shift(alert.timestamp, alert.time_remaining)
-                facts["warned_at"] = alert.timestamp
-            if self.start is None:
-                facts["start"] = shift_back(alert.timestamp, alert.time_remaining)
-        elif alert.type is AlertType.COORDINATION_CRISIS:
-            facts.update(self._crisis_after(alert))
-        elif alert.type is AlertType.TASK_REASSIGNMENT and takes_over:
-            facts.update(crisis=None, crisis_note=None, crisis_floor=alert.timestamp)
-        elif alert.type is AlertType.PHASE1_MILESTONE:
-            facts["milestone_failing"] = (alert.milestone_status or "").lower() in MILESTONE_FAILING
+        kind_of(alert).facts(self, alert, facts, takes_over)
         return facts
-
-    def _crisis_after(self, alert: Alert) -> dict[str, Any]:
-        """Crisis facts after a COORDINATION_CRISIS alert (the highest since the last clear counts)."""
-        moment, stage = alert.timestamp, alert.crisis_stage
-        if stage is None or (self.crisis_floor is not None and moment < self.crisis_floor):
-            return {}
-        if stage is Stage.GREEN:
-            if self.crisis_at is not None and moment < self.crisis_at:
-                return {}
-            return {"crisis": None, "crisis_note": None, "crisis_floor": moment}
-        latest = moment if self.crisis_at is None else max(moment, self.crisis_at)
-        if self.crisis is None or stage.rank >= self.crisis.rank:
-            return {"crisis": stage, "crisis_note": alert.note, "crisis_at": latest}
-        return {"crisis_at": latest}
 
     def judge(self, now: datetime, agent: AgentView | None = None) -> Demand:
         best = deadline_demand(now, self.start, self.deadline)

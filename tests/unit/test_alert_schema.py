@@ -4,6 +4,7 @@ from typing import Any
 import pytest
 
 from adapters.alert_schema import AlertRejected, to_alert
+from domain.alert_types.registry import names_agent_active
 from domain.alerts import MILESTONE_PREFIX, AlertType
 from domain.stages import Stage
 
@@ -56,7 +57,7 @@ def test_a_reassignment_puts_the_new_agent_in_charge_and_remembers_the_old_one()
     assert alert.type is AlertType.TASK_REASSIGNMENT
     assert (alert.task_id, alert.agent_id, alert.old_agent) == ("task-1", "agent-9", "agent-1")
     assert alert.note == "Agent unresponsive"
-    assert alert.names_agent_active
+    assert names_agent_active(alert)
 
 
 def test_a_milestone_becomes_a_milestone_task_for_its_assigned_agent_with_its_blockers() -> None:
@@ -84,7 +85,7 @@ def test_a_task_assignment_carries_its_deadline_when_given() -> None:
     assert with_deadline.deadline == datetime(2025, 7, 16, 22, 0, tzinfo=UTC)
     assert without.deadline is None
     assert with_deadline.type is AlertType.TASK_ASSIGNED
-    assert with_deadline.names_agent_active
+    assert names_agent_active(with_deadline)
 
 
 def test_a_task_completion_and_a_heartbeat_are_understood() -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from domain import rulebook
 from domain.agent import Agent
+from domain.alert_types.registry import names_agent_active
 from domain.alerts import Alert, AlertType
 from domain.rulebook import IllegalTransition
 from domain.stages import Stage
@@ -255,7 +256,7 @@ def test_an_agent_flagged_again_after_a_heartbeat_escalates_from_the_new_silence
 
 @pytest.mark.parametrize("kind", [AlertType.AGENT_HEARTBEAT, AlertType.TASK_ASSIGNED, AlertType.TASK_REASSIGNMENT])
 def test_heartbeats_and_alerts_handing_an_agent_work_show_that_agent_is_active(kind: AlertType) -> None:
-    assert Alert(kind, at(10), "fp", {}, task_id="task-1", agent_id=AGENT).names_agent_active is True
+    assert names_agent_active(Alert(kind, at(10), "fp", {}, task_id="task-1", agent_id=AGENT)) is True
 
 
 @pytest.mark.parametrize(
@@ -269,11 +270,11 @@ def test_heartbeats_and_alerts_handing_an_agent_work_show_that_agent_is_active(k
     ],
 )
 def test_other_alerts_do_not_show_their_agent_is_active(kind: AlertType) -> None:
-    assert Alert(kind, at(10), "fp", {}, task_id="task-1", agent_id=AGENT).names_agent_active is False
+    assert names_agent_active(Alert(kind, at(10), "fp", {}, task_id="task-1", agent_id=AGENT)) is False
 
 
 def test_an_alert_naming_no_agent_shows_no_agent_active() -> None:
-    assert Alert(AlertType.AGENT_HEARTBEAT, at(10), "fp", {}).names_agent_active is False
+    assert names_agent_active(Alert(AlertType.AGENT_HEARTBEAT, at(10), "fp", {})) is False
 
 
 # What tasks see --------------------------------------------------------------------------------
