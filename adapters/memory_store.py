@@ -105,6 +105,10 @@ class MemoryStore(POPOApplicationRecorder):
         agents = sorted((due, agent_id) for agent_id, due in self.agents.items() if due is not None and due <= as_of)
         return [task_id for _, task_id in tasks], [agent_id for _, agent_id in agents]
 
+    def quarantine_count(self) -> int:
+        """How many items are in quarantine."""
+        return len(self.quarantined)
+
     # Outbox ---------------------------------------------------------------------------------------
 
     def due_notifications(self, now: datetime, limit: int = 500) -> list[dict[str, Any]]:

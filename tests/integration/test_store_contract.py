@@ -1,0 +1,107 @@
+"""The store port's contract, run against every implementation: the SQLite store of a home and the in-memory one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from adapters import memory_store, sqlite_store
+from app.coordinator import Coordinator
+from app.ledger import AcceptedAlert, DeliveryUpdate, LedgerBatch, OutboxEntry, Store, TaskIndexEntry
+from domain.alerts import Quarantined
+from domain.sources import SourceMark
+
+NOW = datetime(2025, 7, 16, 12, tzinfo=UTC)
+
+
+class Stopped:
+    """A clock standing at one instant."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    env = (sqlite_store.environment(tmp_path / "events.sqlite") if request.param == "sqlite"
+           else memory_store.environment())
+    coordinator = Coordinator(env=env)
+    recorder = coordinator.recorder
+    assert isinstance(recorder, Store)
+    recorder.clock = Stopped(NOW)  # type: ignore[attr-defined]
+    yield recorder
+    coordinator.close()
+
+
+def event(originator: Any = None, version: int = 1) -> StoredEvent:
+    return StoredEvent(originator_id=originator or uuid4(), originator_version=version, topic="tests:Happened",
+                       state=b"{}")
+
+
+def entry(key: str, at: datetime = NOW - timedelta(hours=1)) -> OutboxEntry:
+    return OutboxEntry(key, "task", "t1", "pm-agent", "high", "crisis", "t1 is RED", at)
+
+
+def test_what_a_save_records_beside_its_events_is_read_back(store: Any) -> None:
+    mark = SourceMark("/alerts.jsonl", 7, 120, 4, 99, "head")
+    batch = LedgerBatch(
+        accepted=[AcceptedAlert("fp-1", "TASK_ASSIGNED", NOW, "alerts.jsonl", 1)],
+        tasks={"t1": TaskIndexEntry("t1", "ada", True, NOW + timedelta(minutes=5)),
+               "t2": TaskIndexEntry("t2", None, False, None)},
+        agents={"ada": NOW + timedelta(minutes=2), "bob": None},
+        source=mark,
+    )
+    store.save([event()], batch)
+    assert store.max_notification_id() == 1
+    assert store.known_fingerprints({"fp-1", "fp-2"}) == {"fp-1"}
+    assert store.open_tasks() == [("t1", "ada", False)]
+    assert sorted(store.agent_ids()) == ["ada", "bob"]
+    assert store.source_mark("/alerts.jsonl") == mark and store.source_mark("/other") is None
+    assert store.next_due() == NOW + timedelta(minutes=2)
+    assert store.due(NOW + timedelta(minutes=3)) == ([], ["ada"])
+    assert store.due(NOW + timedelta(minutes=5)) == (["t1"], ["ada"])
+
+
+def test_a_save_whose_events_conflict_records_none_of_its_ledger_rows(store: Any) -> None:
+    originator = uuid4()
+    store.save([event(originator)], LedgerBatch())
+    with pytest.raises(IntegrityError):
+        store.save([event(originator)], LedgerBatch(accepted=[AcceptedAlert("fp-9", "TASK_ASSIGNED", NOW, "a", 1)],
+                                                    outbox=[entry("task:t1#1.0")]))
+    assert store.max_notification_id() == 1
+    assert store.known_fingerprints({"fp-9"}) == set()
+    assert store.due_notifications(NOW + timedelta(days=1)) == []
+
+
+def test_a_notification_is_due_from_when_it_was_recorded_and_a_delivered_one_never_reopens(store: Any) -> None:
+    store.save([event()], LedgerBatch(outbox=[entry("task:t1#1.0"), entry("task:t1#1.1")]))
+    assert store.due_notifications(NOW - timedelta(seconds=1)) == []
+    due = store.due_notifications(NOW)
+    assert [row["key"] for row in due] == ["task:t1#1.0", "task:t1#1.1"]
+    assert {row["status"] for row in due} == {"pending"}
+    later = NOW + timedelta(minutes=1)
+    store.save([], LedgerBatch(deliveries=[
+        DeliveryUpdate("task:t1#1.0", "delivered", 1, "file", later),
+        DeliveryUpdate("task:t1#1.1", "failed", 1, "webhook", later, later + timedelta(seconds=30), "timed out"),
+        DeliveryUpdate("task:nobody#1.0", "delivered", 1, "file", later),
+    ]))
+    store.save([], LedgerBatch(deliveries=[DeliveryUpdate("task:t1#1.0", "dead", 5, "file", later, None, "late")]))
+    assert store.due_notifications(later + timedelta(seconds=29)) == []
+    assert [row["key"] for row in store.due_notifications(later + timedelta(seconds=30))] == ["task:t1#1.1"]
+    assert store.upcoming_notifications(5) == [("task:t1#1.1", later + timedelta(seconds=30))]
+
+
+def test_the_same_bad_item_is_quarantined_once_whatever_its_reason_says(store: Any) -> None:
+    store.save([], LedgerBatch(quarantined=[Quarantined("a.jsonl", 3, None, "{bad", "not JSON")]))
+    store.save([], LedgerBatch(quarantined=[Quarantined("a.jsonl", 3, None, "{bad", "reworded"),
+                                            Quarantined("a.jsonl", 4, None, "{bad", "not JSON")]))
+    assert store.quarantine_count() == 2
