@@ -11,7 +11,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from adapters.channels.registry import Context, build_channels
+from adapters.channels.kind import Context
+from adapters.channels.registry import build_channels
 from adapters.delivery import Dispatcher, RetryPolicy, Router
 from adapters.home_files import EVENTS_FILE, VIEWS_FILE
 from adapters.sqlite_store import EventSource, LedgerRecorder, environment

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -54,12 +54,12 @@ class Services:
             clock=self.clock.now, observer=observer,
         )
 
-    def cycle(self, dispatcher: Dispatcher, settle: Callable[[], object] | None = None) -> Cycle:
-        """The coordinator's cycle delivering through `dispatcher`; `settle` brings the read models up to date
-        (by default at once, with a progress bar on standard error for a long catch-up)."""
+    def cycle(self, dispatcher: Dispatcher) -> Cycle:
+        """The coordinator's cycle delivering through `dispatcher`; it settles the read models at once (with a
+        progress bar on standard error for a long catch-up)."""
         from cli.views import catch_up
 
-        return Cycle(self.coordinator, dispatcher, settle or partial(catch_up, self.views), self.settings.batch_size)
+        return Cycle(self.coordinator, dispatcher, partial(catch_up, self.views), self.settings.batch_size)
 
     def close(self) -> None:
         """Release every database handle."""

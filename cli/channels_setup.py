@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from adapters.channels import registry
+from adapters.channels.kind import Context
 from adapters.delivery import Route, Router
 from cli.settings import ConfigError, Settings
 from domain.notifications import Channel
@@ -13,7 +14,7 @@ from domain.notifications import Channel
 def build_channels(settings: Settings, console: TextIO | None = None) -> dict[str, Channel]:
     """Every channel the settings make available, by name (`file` and `console` always)."""
     try:
-        return registry.build_channels(settings.sections(), registry.Context(settings.home, console))
+        return registry.build_channels(settings.sections(), Context(settings.home, console))
     except registry.ChannelError as error:
         raise ConfigError(str(error)) from None
 

@@ -7,8 +7,6 @@ from typing import Any
 
 from adapters.channels import apprise_channel, command, console, file, tmux, webhook
 from adapters.channels.kind import ChannelKind, Context
-
-__all__ = ["KINDS", "ChannelError", "Context", "build_channels"]
 from domain.notifications import Channel
 
 KINDS: Mapping[str, ChannelKind[Any]] = {
@@ -40,4 +38,3 @@ def build_channels(sections: Mapping[str, Any], context: Context) -> dict[str, C
         except ValueError as error:
             raise ChannelError(f"channels.{name}: {error}") from None
     return channels
-

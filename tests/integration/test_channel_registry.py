@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from adapters.channels.registry import KINDS, ChannelError, Context, build_channels
+from adapters.channels.kind import Context
+from adapters.channels.registry import KINDS, ChannelError, build_channels
 from cli.settings import load_settings
 from tests.unit.settings_support import clean_environment as clean_environment  # pytest fixture, autouse
 from tests.unit.settings_support import write_config
