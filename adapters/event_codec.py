@@ -3,7 +3,8 @@
 eventsourcing's stock JSON transcoder tags every datetime and enum (`{"_type_": ..., "_data_": ...}`)
 and calls back into Python for each of them, both ways. The coordinator's events declare their field
 types, so this mapper stores datetimes as ISO 8601 strings and stages as their names, lets the C JSON
-codec do the rest, and restores the types from the event class's annotations when reading.
+codec do the rest, and restores the types from the event class's annotations when reading (a field declared as
+a `TypedDict` has its values converted by that record's own annotations).
 Anything else (snapshots, classes with field types it does not know) goes through the stock path.
 """
 
@@ -74,12 +75,31 @@ class FieldCodec:
                 state[name] = encode(state[name])
         return _ENCODER.encode(state).encode("utf8")
 
-    def decode(self, data: bytes) -> dict[str, Any]:
-        state: dict[str, Any] = _DECODE(data.decode("utf8"))
+    def decode(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Restore the typed fields of `state`, parsed from stored JSON (and upcast)."""
         for name, decode in self.decoders:
             if name in state:
                 state[name] = decode(state[name])
         return state
+
+
+def _record_pair(record: type) -> tuple[Convert, Convert] | None:
+    """Converters for a field holding a `TypedDict` (a record of typed values), or None if a value's type is unknown."""
+    converted: dict[str, tuple[Convert, Convert]] = {}
+    for name, annotation in typing.get_type_hints(record).items():
+        base = _base_type(annotation)
+        if base in _CONVERTERS:
+            converted[name] = _CONVERTERS[base]
+        elif base not in _PLAIN:
+            return None
+
+    def encode(value: dict[str, Any]) -> dict[str, Any]:
+        return {name: converted[name][0](item) if name in converted else item for name, item in value.items()}
+
+    def decode(value: dict[str, Any]) -> dict[str, Any]:
+        return {name: converted[name][1](item) if name in converted else item for name, item in value.items()}
+
+    return encode, decode
 
 
 def _base_type(annotation: Any) -> Any:
@@ -103,6 +123,11 @@ def codec_for(cls: type) -> FieldCodec | None:
         base = _base_type(annotation)
         if base in _CONVERTERS:
             converted[name] = _CONVERTERS[base]
+        elif typing.is_typeddict(base):
+            pair = _record_pair(base)
+            if pair is None:
+                return None
+            converted[name] = pair
         elif base not in _PLAIN:
             return None
     return FieldCodec(converted)
@@ -133,7 +158,7 @@ class EventMapper(Mapper[UUID]):
         codec = codec_for(cls)
         if codec is None or self.cipher or self.compressor:
             return super().to_domain_event(stored_event)
-        state = codec.decode(stored_event.state)
+        state: dict[str, Any] = _DECODE(stored_event.state.decode("utf8"))
         convert_id = find_id_convertor(cls, cast(Hashable, type(stored_event.originator_id)))
         state["originator_id"] = convert_id(stored_event.originator_id)
         state["originator_version"] = stored_event.originator_version
@@ -142,6 +167,7 @@ class EventMapper(Mapper[UUID]):
         while from_version < class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
             from_version += 1
+        codec.decode(state)  # after upcasting: upcasters work on the stored form, as `state_of` readers see it
         domain_event = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", state)
         return cast(DomainEventProtocol[UUID], domain_event)

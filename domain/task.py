@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 
 from eventsourcing.domain import Aggregate
 
@@ -27,6 +27,24 @@ from domain.stages import Stage
 TASK_NAMESPACE = uuid.UUID("0b5d8f3e-7c1a-4f55-8e8c-5b3a9d2e6c17")
 RECENT_ALERTS_KEPT = 5
 MILESTONE_FAILING_DEMAND = Demand(Stage.ORANGE, "milestone failing", rules.MILESTONE)
+
+
+class TaskFacts(TypedDict, total=False):
+    """The facts of a task that an alert can change; each is the `Task` attribute of the same name."""
+
+    start: datetime | None
+    deadline: datetime | None
+    warned_at: datetime | None
+    crisis: Stage | None
+    crisis_note: str | None
+    agent_since: datetime | None
+    crisis_at: datetime | None
+    crisis_floor: datetime | None
+    milestone_failing: bool
+
+
+FACTS = tuple(TaskFacts.__annotations__)
+"""The names of the facts an alert can change, in the order events record them."""
 
 
 class Task(Escalating):
@@ -71,13 +89,15 @@ class Task(Escalating):
         return cls._create(cls.Registered, id=cls.id_for(task_id), task_id=task_id)
 
     class AlertReceived(Aggregate.Event):
-        """An alert about the task was accepted; carries the facts it established.
+        """An alert about the task was accepted: the alert itself, the agent in charge once it is applied, and the
+        facts it changed (`changes`: only those; the rest stand as they were).
 
         Version 2 added `alert_at`, the alert's own time (`at` is when it was applied, never before the last
-        recorded change); version 1 events take `at` for it.
+        recorded change); version 1 events take `at` for it. Version 3 records only the changed facts, where
+        earlier versions recorded all of them on every alert.
         """
 
-        class_version = 2
+        class_version = 3
 
         at: datetime
         alert_at: datetime
@@ -85,33 +105,22 @@ class Task(Escalating):
         fingerprint: str
         alert: dict[str, Any]
         agent_id: str | None
-        start: datetime | None
-        deadline: datetime | None
-        warned_at: datetime | None
-        crisis: Stage | None
-        crisis_note: str | None
-        agent_since: datetime | None
-        crisis_at: datetime | None
-        crisis_floor: datetime | None
-        milestone_failing: bool
+        changes: TaskFacts
 
         def apply(self, task: Task) -> None:
             task.agent_id = self.agent_id
-            task.start = self.start
-            task.deadline = self.deadline
-            task.warned_at = self.warned_at
-            task.crisis = self.crisis
-            task.crisis_note = self.crisis_note
-            task.agent_since = self.agent_since
-            task.crisis_at = self.crisis_at
-            task.crisis_floor = self.crisis_floor
-            task.milestone_failing = self.milestone_failing
+            for name, value in self.changes.items():
+                setattr(task, name, value)
             task.evaluated_at = self.at
             task.recent_alerts = [*task.recent_alerts[1 - RECENT_ALERTS_KEPT :], self.alert]
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["alert_at"] = state["at"]
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["changes"] = {name: state.pop(name) for name in FACTS if name in state}
 
     class Resolved(Aggregate.Event):
         """The task was completed (or the milestone passed) at `at`; version 2 added who and why (`by`, `note`)."""
@@ -177,7 +186,7 @@ class Task(Escalating):
         if reopening:
             rulebook.check(rulebook.REOPEN, rulebook.RESOLVED, Stage.GREEN.value)
             self.trigger_event(self.Reopened, at=at, reason=f"{alert.type.value} on a completed task")
-        self.trigger_event(self.AlertReceived, at=at, **self._facts_after(alert, fresh=reopening))
+        self.trigger_event(self.AlertReceived, at=at, **self._received(alert, fresh=reopening))
         if kind_of(alert).completes(alert):
             self.resolve(at, f"{alert.type.value}: {alert.milestone_status or 'completed'}")
             return
@@ -241,18 +250,14 @@ class Task(Escalating):
             return self.agent_id
         return alert.agent_id
 
-    def _facts_after(self, alert: Alert, fresh: bool = False) -> dict[str, Any]:
-        """The task's facts once `alert` is applied; late alerts never override newer facts.
+    def _received(self, alert: Alert, fresh: bool = False) -> dict[str, Any]:
+        """The fields of the `AlertReceived` event recording `alert`: the facts it changes, computed so that late
+        alerts never override newer facts.
 
         `fresh`: the alert reopens a completed task, so its old deadline no longer holds.
         """
         takes_over = self.agent_after(alert) == alert.agent_id and alert.agent_id is not None
         facts: dict[str, Any] = {
-            "alert_at": alert.timestamp,
-            "alert_type": alert.type.value,
-            "fingerprint": alert.fingerprint,
-            "alert": dict(alert.raw),
-            "agent_id": self.agent_after(alert),
             "start": self.start,
             "deadline": None if fresh else self.deadline,
             "warned_at": None if fresh else self.warned_at,
@@ -264,7 +269,11 @@ class Task(Escalating):
             "milestone_failing": self.milestone_failing,
         }
         kind_of(alert).facts(self, alert, facts, takes_over)
-        return facts
+        changes = {name: facts[name] for name in FACTS if facts[name] != getattr(self, name)}
+        return {
+            "alert_at": alert.timestamp, "alert_type": alert.type.value, "fingerprint": alert.fingerprint,
+            "alert": dict(alert.raw), "agent_id": self.agent_after(alert), "changes": changes,
+        }
 
     def judge(self, now: datetime, agent: AgentView | None = None) -> Demand:
         best = deadline_demand(now, self.start, self.deadline)
@@ -284,3 +293,4 @@ class Task(Escalating):
         if self.pinned:
             return []
         return deadline_crossings(self.start, self.deadline) + silence_crossings(agent)
+

@@ -7,11 +7,14 @@ they have the codec's form, and the caller decodes the event (`state_of`) when t
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
-from app.records import Record, state_of, utc_text
+from app.records import Record, current_version, state_of, utc_text
 
 _TIMESTAMP = b'{"timestamp":"'
+_DECODE = json.JSONDecoder().decode
 
 
 def text_field(state: bytes, name: bytes, last: bool = False) -> str | None:
@@ -71,6 +74,8 @@ def sliced_requests(state: bytes) -> list[tuple[str, str | None]]:
         if start < 13 or state.find(b"\\", key_start, key_end) >= 0:
             return []
         end = state.find(b'"', start)
+        if state.find(b"\\", start, end) >= 0:
+            return []
         found.append((state[key_start:key_end].decode(), state[start:end].decode()))
         at = state.find(b'{"key":"', end)
     return found
@@ -82,3 +87,39 @@ def sliced_delivery(state: bytes) -> tuple[str, str] | None:
         return None
     key = state[55 : state.find(b'"', 55)]
     return None if b"\\" in key else (key.decode(), state[-34:-8].decode() + "Z")
+
+
+_ALERT_END = f',"class_version":{current_version("domain.task:Task.AlertReceived")}}}'.encode()
+_CHANGES = b',"changes":{'
+_AGENT = b',"agent_id":'
+
+
+def alert_fields(record: Record) -> dict[str, Any] | None:
+    """`at`, `agent_id` and `changes` of a task's alert event, as the codec writes it; None if not sure of them.
+
+    The codec writes `...,"alert":{…},"agent_id":…,"changes":{…},"class_version":N}`: the last unescaped
+    `,"changes":{` is the event's own (the raw alert comes before it and the changes hold no object), and the
+    agent, a string or null, sits right before it. The changes, often none, are decoded alone.
+    """
+    state = record.state
+    if not state.endswith(_ALERT_END):
+        return None
+    start = state.find(_AT)
+    end = state.find(b'"', start + 7)
+    if start < 0 or end < 0 or state.find(b"{", 1, start) >= 0 or b"\\" in state[start:end]:
+        return None
+    changes = state.rfind(_CHANGES)
+    agent = state.rfind(_AGENT, 0, changes)
+    if changes < 0 or agent < 0:
+        return None
+    value = state[agent + len(_AGENT) : changes]
+    if value == b"null":
+        agent_id = None
+    elif len(value) > 1 and value[:1] == b'"' and value[-1:] == b'"' and b'"' not in value[1:-1] \
+            and b"\\" not in value:
+        agent_id = value[1:-1].decode()
+    else:
+        return None
+    found = state[changes + len(_CHANGES) - 1 : len(state) - len(_ALERT_END)]
+    return {"at": state[start + 7 : end].decode(), "agent_id": agent_id,
+            "changes": {} if found == b"{}" else _DECODE(found.decode())}

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from app.records import Record, aggregate_key, current_version, event_kind, state_of, utc_text
+from app.records import Record, aggregate_key, event_kind, state_of, utc_text
 from domain.stages import Stage
 from projections import versions
 from projections.base import Projection
+from projections.sliced import alert_fields
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -53,15 +54,9 @@ class StatusProjection(Projection):
         for table, columns in _COLUMNS.items():
             for row in _rows_by_id(db, table, columns, wanted):
                 rows[row["id"]] = (table, row)
-        # An alert only sets its task's agent, deadline and time, and a later alert of the same task sets them
-        # all again: of each task's alerts on the page, only the last is read.
-        last_alert = {key: index for index, (handler, key, _) in enumerate(handled) if handler is _alert_received}
-        for index, (handler, key, record) in enumerate(handled):
-            if handler is _alert_received:
-                if last_alert[key] == index:
-                    _alert_received(key, _alert_fields(record) or state_of(record), rows)
-            else:
-                handler(key, state_of(record), rows)
+        for handler, key, record in handled:
+            state = alert_fields(record) if handler is _alert_received else None
+            handler(key, state or state_of(record), rows)
         for table, columns in _COLUMNS.items():
             changed = [tuple(row[column] for column in columns) for name, row in rows.values() if name == table]
             if changed:
@@ -114,46 +109,10 @@ def _agent_registered(key: str, state: Row, rows: Rows) -> None:
 
 
 def _alert_received(key: str, state: Row, rows: Rows) -> None:
-    rows[key][1].update(
-        agent_id=state["agent_id"], deadline=utc_text(state["deadline"]), updated_at=utc_text(state["at"])
-    )
-
-
-_ALERT_FIELDS = ((b',"agent_id":', "agent_id"), (b',"deadline":', "deadline"))
-
-
-def _alert_fields(record: Record) -> Row | None:
-    """`at`, `agent_id` and `deadline` of an alert event sliced from its stored JSON (None if not sure of them).
-
-    An unescaped `,"name":` is always a key, and the raw alert is the event's only object, so a key before any
-    `{` or after the last inner `}` is the event's own.
-    """
-    state = record.state
-    if not state.endswith(_CURRENT_ALERT):
-        return None
-    fields: Row = {}
-    start = state.find(b',"at":"')
-    end = state.find(b'"', start + 7)
-    if start < 0 or end < 0 or state.find(b"{", 1, start) >= 0 or b"\\" in state[start:end]:
-        return None
-    fields["at"] = state[start + 7 : end].decode()
-    inner = state.rfind(b"}", 0, len(state) - 1)
-    for name, field in _ALERT_FIELDS:
-        start = state.rfind(name) + len(name)
-        if start < len(name) or start < inner:
-            return None
-        if state.startswith(b"null", start):
-            fields[field] = None
-        elif state.startswith(b'"', start) and (end := state.find(b'"', start + 1)) > 0:
-            if b"\\" in state[start:end]:
-                return None
-            fields[field] = state[start + 1 : end].decode()
-        else:
-            return None
-    return fields
-
-
-_CURRENT_ALERT = f',"class_version":{current_version("domain.task:Task.AlertReceived")}}}'.encode()
+    row = rows[key][1]
+    row.update(agent_id=state["agent_id"], updated_at=utc_text(state["at"]))
+    if "deadline" in state["changes"]:
+        row.update(deadline=utc_text(state["changes"]["deadline"]))
 
 
 def _reassigned(key: str, state: Row, rows: Rows) -> None:

@@ -25,8 +25,8 @@ def facts(task: Any, alert: Alert, found: Facts, takes_over: bool) -> None:
 
 def asks(task: Any, event: Any, context: TaskContext, policy: Policy) -> list[Ask]:
     """The agent and the PM are told, when this warning is the one that set the deadline."""
-    if event.warned_at == event.alert_at and event.deadline is not None:
-        return responses.deadline_warning(context, event.deadline - event.alert_at, policy)
+    if task.warned_at == event.alert_at and task.deadline is not None:
+        return responses.deadline_warning(context, task.deadline - event.alert_at, policy)
     return []
 
 

@@ -15,11 +15,12 @@ from domain.alerts import Alert, AlertType
 from domain.responses import Ask, Policy, TaskContext
 
 Facts = dict[str, Any]
-"""A task's facts once an alert is applied (the fields its `AlertReceived` event records)."""
+"""A task's facts once an alert is applied (its `AlertReceived` event records those that changed)."""
 FactsRule = Callable[[Any, Alert, Facts, bool], None]
 """Update `facts` for `alert` on `task`; the flag says the alert puts its agent in charge."""
 AsksRule = Callable[[Any, Any, TaskContext, Policy], list[Ask]]
-"""The notifications a task's recorded `AlertReceived` event asks for (given the task, event, context, policy)."""
+"""The notifications a task's recorded `AlertReceived` event asks for (given the task with the alert applied, the
+event, context and policy)."""
 Sample = Callable[[str, str, str], dict[str, object]]
 """The fields of a valid alert of the type naming (task, agent) at the ISO instant given."""
 

@@ -29,7 +29,7 @@ def facts(task: Any, alert: Alert, found: Facts, takes_over: bool) -> None:
 
 def asks(task: Any, event: Any, context: TaskContext, policy: Policy) -> list[Ask]:
     """The PM hears of a failing milestone and what blocks it."""
-    if not event.milestone_failing:
+    if not task.milestone_failing:
         return []
     alert: dict[str, Any] = event.alert
     blocking = alert.get("blocking_issues") or []

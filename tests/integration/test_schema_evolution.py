@@ -11,7 +11,7 @@ from pathlib import Path
 from adapters.alert_file import read_alerts
 from cli.bootstrap import build
 from cli.settings import Settings
-from domain.task import Task
+from domain.task import FACTS, Task
 from projections.runner import ProjectionRunner
 from projections.status import StatusProjection
 
@@ -35,14 +35,20 @@ def store_with_alerts(tmp_path: Path) -> Path:
 
 
 def downgrade_to_version_1(home: Path) -> int:
-    """Rewrite the stored events as the first version of their classes wrote them."""
+    """Rewrite the stored events as the first version of their classes wrote them (an alert then recorded every
+    fact of its task, not only those it changed)."""
     changed = 0
+    facts: dict[str, dict[str, object]] = {}
     with sqlite3.connect(home / "events.sqlite") as db:
-        rows = db.execute("SELECT rowid, state FROM stored_events").fetchall()
-        for rowid, state in rows:
+        rows = db.execute("SELECT rowid, originator_id, state FROM stored_events ORDER BY rowid").fetchall()
+        for rowid, originator_id, state in rows:
             fields = json.loads(state)
-            if fields.pop("class_version", 1) != 2:
+            if fields.pop("class_version", 1) == 1:
                 continue
+            if "changes" in fields:
+                known = facts.setdefault(originator_id, {name: None for name in FACTS} | {"milestone_failing": False})
+                known.update(fields.pop("changes"))
+                fields.update(known)
             for newer in ("alert_at", "rule", "by", "note"):
                 fields.pop(newer, None)
             db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (json.dumps(fields).encode(), rowid))
