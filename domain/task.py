@@ -293,4 +293,3 @@ class Task(Escalating):
         if self.pinned:
             return []
         return deadline_crossings(self.start, self.deadline) + silence_crossings(agent)
-
