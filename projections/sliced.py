@@ -32,21 +32,26 @@ def text_field(state: bytes, name: bytes, last: bool = False) -> str | None:
 _AT = b',"at":"'
 
 
+def _own_at(state: bytes) -> bytes | None:
+    """The event's own `at` as stored: the first unescaped `,"at":"` before any nested object or list (a string
+    cannot hold an unescaped quote); None when there is none or it is less plain."""
+    start = state.find(_AT)
+    if start < 0 or state.find(b"{", 1, start) >= 0 or state.find(b"[", 1, start) >= 0:
+        return None
+    end = state.find(b'"', start + 7)
+    value = state[start + 7 : end]
+    return None if end < 0 or b"\\" in value else value
+
+
 def hour_of(record: Record) -> bytes:
     """`2025-07-16T22` for an event of 22:xx UTC: its own `at` (the business time of the alerts, or the wall-clock
-    time of a delivery or acknowledgement), else when it was recorded.
-
-    The event's own `at` is the first unescaped `,"at":"` before any nested object or list (a string cannot hold
-    an unescaped quote); anything less plain is decoded."""
-    state = record.state
-    start = state.find(_AT)
-    if start > 0 and state.find(b"{", 1, start) < 0 and state.find(b"[", 1, start) < 0:
-        end = state.find(b'"', start + 7)
-        if state[end - 6 : end] == b"+00:00":
-            return state[start + 7 : start + 20]
-    at = state_of(record).get("at") if start > 0 else None
-    if isinstance(at, str):
-        return utc_text(at)[:13].encode()  # type: ignore[index]
+    time of a delivery or acknowledgement), else when it was recorded; anything less plain is decoded."""
+    at = _own_at(record.state)
+    if at is not None and at.endswith(b"+00:00"):
+        return at[:13]
+    decoded = state_of(record).get("at") if _AT in record.state else None
+    if isinstance(decoded, str):
+        return utc_text(decoded)[:13].encode()  # type: ignore[index]
     return recorded_wall(record)[:13].encode()
 
 
@@ -102,11 +107,8 @@ def alert_fields(record: Record) -> dict[str, Any] | None:
     agent, a string or null, sits right before it. The changes, often none, are decoded alone.
     """
     state = record.state
-    if not state.endswith(_ALERT_END):
-        return None
-    start = state.find(_AT)
-    end = state.find(b'"', start + 7)
-    if start < 0 or end < 0 or state.find(b"{", 1, start) >= 0 or b"\\" in state[start:end]:
+    at = _own_at(state) if state.endswith(_ALERT_END) else None
+    if at is None:
         return None
     changes = state.rfind(_CHANGES)
     agent = state.rfind(_AGENT, 0, changes)
@@ -121,5 +123,5 @@ def alert_fields(record: Record) -> dict[str, Any] | None:
     else:
         return None
     found = state[changes + len(_CHANGES) - 1 : len(state) - len(_ALERT_END)]
-    return {"at": state[start + 7 : end].decode(), "agent_id": agent_id,
+    return {"at": at.decode(), "agent_id": agent_id,
             "changes": {} if found == b"{}" else _DECODE(found.decode())}

@@ -20,8 +20,10 @@ def stored(number: int, kind: str, **fields: Any) -> Record:
     return Record(number, TASK, number, f"domain.task:Task.{kind}", state.encode())
 
 
-def alert(raw: dict[str, Any], agent: str | None, deadline: str | None, note: str = "", version: int = 3) -> Record:
-    """An alert event as version `version` stored it (3: only the facts it changed, after the agent)."""
+def alert(raw: dict[str, Any], agent: str | None, deadline: str | None, note: str = "", version: int = 3,
+          number: int = 2, changes: dict[str, Any] | None = None) -> Record:
+    """An alert event as version `version` stored it (3: only the facts it changed, after the agent; `changes`
+    gives them outright)."""
     fields: dict[str, Any] = {
         "at": "2025-07-16T10:00:00+00:00", "alert_at": "2025-07-16T10:00:00+00:00", "alert_type": raw["type"],
         "fingerprint": "f" * 64, "alert": raw, "agent_id": agent,
@@ -29,12 +31,13 @@ def alert(raw: dict[str, Any], agent: str | None, deadline: str | None, note: st
     facts = {"start": None, "deadline": deadline, "warned_at": None, "crisis": None, "crisis_note": note,
              "milestone_failing": False}
     if version == 3:
-        fields["changes"] = {name: value for name, value in facts.items() if value or name == "deadline"}
+        fields["changes"] = changes if changes is not None else {
+            name: value for name, value in facts.items() if value or name == "deadline"}
     else:
         fields.update(facts)
     if version == 1:
         del fields["alert_at"]
-    return stored(2, "AlertReceived", **fields, **({"class_version": version} if version > 1 else {}))
+    return stored(number, "AlertReceived", **fields, **({"class_version": version} if version > 1 else {}))
 
 
 def standing(event: Record) -> tuple[Any, ...]:
@@ -71,9 +74,7 @@ def test_an_alert_that_changed_no_deadline_leaves_the_one_an_earlier_alert_set()
     db = sqlite_utils.Database(memory=True)
     projection = StatusProjection()
     projection.create_tables(db)
-    later = alert({"type": "AGENT_HEARTBEAT"}, "ada", None)
-    later = later._replace(position=3, originator_version=3,
-                           state=later.state.replace(b',"changes":{"deadline":null}', b',"changes":{}'))
+    later = alert({"type": "AGENT_HEARTBEAT"}, "ada", None, number=3, changes={})
     projection.apply(db, [stored(1, "Registered", originator_topic="domain.task:Task", task_id="task-1"),
                           alert({"type": "TASK_ASSIGNED"}, "ada", "2025-07-16T12:00:00+00:00"), later])
     assert db.execute("SELECT deadline FROM task_status").fetchone() == ("2025-07-16T12:00:00Z",)
