@@ -48,6 +48,17 @@ def newest_records(db: Any, limit: int, topics: Collection[str] | None = None) -
     return list(map(Record._make, _rows(db, sql, [*params, limit])))
 
 
+def records_at(db: Any, positions: Collection[int]) -> list[Record]:
+    """The events at these positions (those recorded), oldest first."""
+    wanted = sorted(set(positions))
+    found: list[Record] = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        sql = f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} WHERE rowid IN ({','.join('?' * len(chunk))}) ORDER BY rowid"
+        found += map(Record._make, _rows(db, sql, chunk))
+    return found
+
+
 def records_of(db: Any, originator_id: str) -> list[Record]:
     """Every event of one aggregate, oldest first."""
     sql = f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} WHERE originator_id = ? ORDER BY originator_version"

@@ -75,7 +75,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
-from adapters import event_log, home_files
+from adapters import event_log, home_files, outbox_table
 from adapters.stream_events import (
     Acknowledged,
     ActivitySeen,
@@ -96,7 +96,7 @@ from adapters.stream_events import (
     other_event,
     typed_events,
 )
-from app.records import Record, event_kind, state_of
+from app.records import DELIVERIES_KIND, Record, attempts_of, event_kind, state_of
 from domain.alerts import AlertType
 
 __all__ = [
@@ -257,7 +257,21 @@ class CoordinationEventConsumer:
         """Every event of one task or agent (its aggregate id, as the read models key it), oldest first; handlers
         are not run."""
         with self._connect() as db:
-            return [event for record in event_log.records_of(db, aggregate_id) for event in self._events_of(db, record)]
+            events = [event for record in event_log.records_of(db, aggregate_id)
+                      for event in self._events_of(db, record)]
+            keys = {event.key for event in events if isinstance(event, NotificationRequested)}
+            if not keys:
+                return events
+            try:
+                positions = outbox_table.attempt_positions(db.cursor(), sorted(keys))
+            except sqlite3.OperationalError as error:
+                if not _no_table(error):  # a store written before the delivery stream: attempts are its own events
+                    raise
+                positions = []
+            attempts = [event for record in event_log.records_at(db, positions)
+                        for event in self._events_of(db, record)
+                        if isinstance(event, NotificationDelivered | DeliveryFailed) and event.key in keys]
+        return sorted([*events, *attempts], key=lambda event: event.position)
 
     # Internals -------------------------------------------------------------------------------------------------------
 
@@ -317,7 +331,10 @@ class CoordinationEventConsumer:
 
     def _events_of(self, db: sqlite3.Connection, record: Record) -> list[CoordinationEvent]:
         """The typed events one stored event stands for (none for events about no task, agent or hive)."""
-        aggregate, _, name = event_kind(record.topic).partition(".")
+        kind = event_kind(record.topic)
+        if kind == DELIVERIES_KIND:
+            return self._attempts(record)
+        aggregate, _, name = kind.partition(".")
         subject_kind = _SUBJECT_KINDS.get(aggregate)
         if subject_kind is None or not name:
             return []
@@ -340,6 +357,23 @@ class CoordinationEventConsumer:
             return typed_events(name, subject_kind, subject, state, common)
         except (KeyError, TypeError, ValueError, AttributeError):  # a shape this version does not know: as stored
             return [other_event(name, state, common)]
+
+
+    @staticmethod
+    def _attempts(record: Record) -> list[CoordinationEvent]:
+        """A `NotificationDelivered` or `DeliveryFailed` for each attempt a batch of the delivery stream records."""
+        recorded_at = optional_instant(state_of(record).get("timestamp")) or datetime.fromtimestamp(0, UTC)
+        found: list[CoordinationEvent] = []
+        for attempt in attempts_of(record, DELIVERIES_KIND):
+            subject_kind: Any = attempt.subject_kind
+            common = {"position": record.position, "subject_kind": subject_kind, "subject": attempt.subject,
+                      "recorded_at": recorded_at}
+            name = attempt.kind.partition(".")[2]
+            try:
+                found += typed_events(name, subject_kind, attempt.subject, attempt.state, common)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                found.append(other_event(name, attempt.state, common))
+        return found
 
 
 # --- decoding --------------------------------------------------------------------------------------------------------

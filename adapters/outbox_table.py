@@ -37,7 +37,11 @@ OUTBOX_TABLES = [
     " next_attempt_at TEXT, last_error TEXT, channel TEXT, delivered_at TEXT, created_at TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE status IN ('pending', 'failed')",
     "CREATE INDEX IF NOT EXISTS outbox_status ON outbox (status)",
+    "CREATE TABLE IF NOT EXISTS delivery_attempts (outbox_id INTEGER NOT NULL, position INTEGER NOT NULL,"
+    " PRIMARY KEY (outbox_id, position)) WITHOUT ROWID",
 ]
+"""`delivery_attempts`, append-only: where in the event log (the position of a `Deliveries.Recorded` event) each
+notification's attempts are recorded, so one task's or agent's attempts are found without scanning the log."""
 DUE_INDEX = "INDEXED BY outbox_due"
 """Waiting notifications are found through the due index: the planner would otherwise pick the status index
 and sort every waiting row on each pass (a drain of n notifications then costs O(n²))."""
@@ -75,8 +79,12 @@ def insert_requested(c: SQLiteCursor, entries: Sequence[OutboxEntry], now: datet
     )
 
 
-def apply_updates(c: SQLiteCursor, updates: Sequence[DeliveryUpdate]) -> None:
-    """Record delivery outcomes; a delivered notification is never reopened by a late outcome."""
+def apply_updates(c: SQLiteCursor, updates: Sequence[DeliveryUpdate], position: int | None = None) -> None:
+    """Record delivery outcomes (recorded in the event log at `position`, if known); a delivered notification is
+    never reopened by a late outcome."""
+    if position is not None:
+        c.executemany("INSERT OR IGNORE INTO delivery_attempts SELECT id, ? FROM outbox WHERE key = ?",
+                      [(position, u.key) for u in updates])
     c.executemany(
         "UPDATE outbox SET status = ?, attempts = ?, channel = ?, next_attempt_at = ?, last_error = ?,"
         " delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END"
@@ -152,3 +160,14 @@ def _z(text: str | None) -> str | None:
     if text is None:
         return None
     return datetime.fromisoformat(text).astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def attempt_positions(c: Cursor, keys: Sequence[str]) -> list[int]:
+    """Where in the event log the attempts to deliver the notifications `keys` are recorded, in log order."""
+    found: set[int] = set()
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        c.execute(f"SELECT a.position FROM outbox o JOIN delivery_attempts a ON a.outbox_id = o.id"
+                  f" WHERE o.key IN ({','.join('?' * len(chunk))})", chunk)
+        found.update(int(row[0]) for row in c.fetchall())
+    return sorted(found)

@@ -17,7 +17,7 @@ from adapters.clock import Clock, SystemClock
 from adapters.event_codec import EventMapper
 from adapters.home_files import SNAPSHOTS_TABLE
 from app.ledger import LedgerBatch
-from app.records import Record
+from app.records import DELIVERIES_TOPIC, Record
 from domain.alerts import Quarantined
 from domain.sources import SourceMark
 
@@ -81,7 +81,9 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         notification_ids = self._insert_event_rows(c, stored_events)
         batch = kwargs.get("ledger")  # what `save` passes on through eventsourcing's transaction
         if isinstance(batch, LedgerBatch):
-            self._insert_ledger(c, batch)
+            recorded = (position for event, position in zip(stored_events, notification_ids, strict=True)
+                        if event.topic == DELIVERIES_TOPIC)
+            self._insert_ledger(c, batch, next(recorded, None))
         return notification_ids
 
     def _insert_event_rows(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
@@ -92,7 +94,7 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         c.executemany(self.insert_events_statement, list(map(_row, stored_events)))
         return list(range(first, first + len(stored_events)))
 
-    def _insert_ledger(self, c: SQLiteCursor, batch: LedgerBatch) -> None:
+    def _insert_ledger(self, c: SQLiteCursor, batch: LedgerBatch, deliveries_at: int | None = None) -> None:
         moment = self.clock.now()
         now = iso(moment)
         if batch.source is not None:
@@ -102,7 +104,7 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         if batch.outbox:
             outbox_table.insert_requested(c, batch.outbox, moment)
         if batch.deliveries:
-            outbox_table.apply_updates(c, batch.deliveries)
+            outbox_table.apply_updates(c, batch.deliveries, deliveries_at)
         if batch.accepted:
             c.executemany(
                 "INSERT INTO alerts_seen VALUES (?,?,?,?,?,?)",

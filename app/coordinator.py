@@ -30,7 +30,7 @@ from domain.alerts import (
     failed_alert,
     failure_reason,
 )
-from domain.escalation import Escalating
+from domain.deliveries import Deliveries
 from domain.hive import DEFAULT_HIVE, Hive
 from domain.notifications import DeliveryOutcome
 from domain.responses import Policy
@@ -190,21 +190,17 @@ class Coordinator(Application[UUID]):
         return task
 
     def record_deliveries(self, outcomes: Iterable[DeliveryOutcome]) -> None:
-        """Record delivery attempts on the aggregates that requested them, with the outbox, in one transaction."""
-        for outcome in outcomes:
-            aggregate: Escalating = (
-                self.workspace.task(outcome.subject) if outcome.subject_kind == "task"
-                else self.workspace.agent(outcome.subject)
-            )
-            aggregate.record_delivery(
-                outcome.key, outcome.channel, outcome.attempt, outcome.at, outcome.error, outcome.dead,
-                outcome.retry_at,
-            )
-            self.workspace.note_changed(aggregate)
-            self.workspace.batch.deliveries.append(
-                DeliveryUpdate(outcome.key, outcome.status, outcome.attempt, outcome.channel, outcome.at,
-                               outcome.retry_at, outcome.error)
-            )
+        """Record delivery attempts as one event of the delivery stream (`domain.deliveries`), with the outbox, in one
+        transaction. No task or agent is loaded: an attempt changes nothing they decide by."""
+        outcomes = list(outcomes)
+        if not outcomes:
+            return
+        self.workspace.note_changed(Deliveries.record(outcomes))
+        self.workspace.batch.deliveries += [
+            DeliveryUpdate(outcome.key, outcome.status, outcome.attempt, outcome.channel, outcome.at, outcome.retry_at,
+                           outcome.error)
+            for outcome in outcomes
+        ]
         self._commit()
 
     # Queries --------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
+from domain.notifications import NotificationKey
+
 _DECODE = json.JSONDecoder().decode
 
 
@@ -147,3 +149,52 @@ def aggregate_key(record: Record) -> str:
 REQUEST_NUMBER_IN_JSON = re.compile(rb'"key":"(?:[^"\\]|\\.)*#(\d+)\.\d+"')
 """The request number of the first notification key (`domain.notifications.NotificationKey`) in an event's stored
 JSON, found without decoding it (quotes inside JSON strings are escaped, so this matches the key field itself)."""
+
+DELIVERIES_KIND = "Deliveries.Recorded"
+"""The kind of the delivery stream's events (`domain.deliveries`): many attempts in one stored event."""
+DELIVERIES_TOPIC = f"domain.deliveries:{DELIVERIES_KIND}"
+ATTEMPT_KINDS = frozenset({"Task.NotificationDelivered", "Task.DeliveryFailed", "Agent.NotificationDelivered",
+                           "Agent.DeliveryFailed"})
+"""Kinds of the one-attempt events that stores written before the delivery stream hold on tasks and agents."""
+
+
+class Attempt(NamedTuple):
+    """One delivery attempt as every reader sees it, whichever kind of stored event recorded it."""
+
+    kind: str
+    """`Task.NotificationDelivered`, `Agent.DeliveryFailed`, ...: what a one-attempt event of its subject is called."""
+    subject_kind: str
+    subject: str
+    state: dict[str, Any]
+    """Its fields as a one-attempt event stores them: key, channel, attempt, at (and error, dead, retry_at)."""
+
+    @property
+    def delivered(self) -> bool:
+        """Whether the channel accepted the notification."""
+        return "error" not in self.state
+
+
+def attempts_of(record: Record, kind: str | None = None) -> list[Attempt]:
+    """The delivery attempts a stored event records (none for an event of another kind), in recording order."""
+    kind = kind or event_kind(record.topic)
+    if kind == DELIVERIES_KIND:
+        states: list[dict[str, Any]] = state_of(record)["attempts"]
+    elif kind in ATTEMPT_KINDS:
+        states = [state_of(record)]
+    else:
+        return []
+    found = []
+    for state in states:
+        key = NotificationKey.parse(str(state["key"]))
+        name = "NotificationDelivered" if "error" not in state else "DeliveryFailed"
+        found.append(Attempt(f"{key.subject_kind.capitalize()}.{name}", key.subject_kind, key.subject, state))
+    return found
+
+
+@lru_cache(maxsize=65_536)
+def subject_key(subject_kind: str, subject: str) -> str:
+    """The read models' row key (`aggregate_key`) of the task or agent named `subject`."""
+    from domain.agent import Agent  # only readers of delivery attempts pay for loading the aggregates
+    from domain.task import Task
+
+    return (Task if subject_kind == "task" else Agent).id_for(subject).hex

@@ -33,9 +33,10 @@ def events(
     from cli.render import print_json, show, table
 
     with reading(home, (STATUS,)) as views:
-        records = _recent(views, count, event_type)
+        records, wanted = _recent(views, count, event_type)
         names = _names(views)
-        documents = [_document(record, names) for record in records]
+        documents = [document for record in records for document in _documents(record, names)
+                     if wanted is None or document["event"] in wanted][:count]
     if json_output:
         print_json(documents)
         return
@@ -82,25 +83,30 @@ def replay(
         raise typer.Exit(EXIT_NOT_FOUND)
 
 
-def _recent(views: ReadSide, count: int, event_type: str | None) -> list[Any]:
+def _recent(views: ReadSide, count: int, event_type: str | None) -> tuple[list[Any], set[str] | None]:
+    """The newest stored events that may show what is asked for, newest first, and the kinds of event to show
+    (None: all)."""
     from adapters import event_log
-    from app.records import event_kind, state_of
+    from app.records import ATTEMPT_KINDS, DELIVERIES_TOPIC, event_kind, state_of
 
     if event_type is None:
-        return event_log.newest_records(views.store, count)
+        return event_log.newest_records(views.store, count), None
     known = event_log.topics(views.store)
     if event_type.isupper():
         alerts = [record for record in event_log.newest_records(
                       views.store, 10 * count + 1_000, [t for t in known if t.endswith(".AlertReceived")])
                   if state_of(record).get("alert_type") == event_type]
-        return alerts[:count]
+        return alerts[:count], None
     wanted = event_type.lower()
-    topics = [topic for topic in known
-              if event_kind(topic).lower() == wanted or event_kind(topic).split(".")[-1].lower() == wanted]
-    if not topics and wanted not in {kind.lower() for kind in _known_kinds()}:
+    kinds = {kind for kind in {*map(event_kind, known), *ATTEMPT_KINDS}
+             if kind.lower() == wanted or kind.split(".")[-1].lower() == wanted}
+    if not kinds and wanted not in {kind.lower() for kind in _known_kinds()}:
         short = sorted({kind for kind in _known_kinds() if "." not in kind})
         raise fail(f"{event_type!r} is not an event kind or alert type (kinds: {', '.join(short)})", EXIT_USAGE)
-    return event_log.newest_records(views.store, count, topics)
+    topics = [topic for topic in known if event_kind(topic) in kinds]
+    if kinds & ATTEMPT_KINDS and DELIVERIES_TOPIC in known:
+        topics.append(DELIVERIES_TOPIC)  # attempts recorded many to an event
+    return event_log.newest_records(views.store, count, topics), kinds
 
 
 _BASES = frozenset({"Event", "Created", "Snapshot"})
@@ -130,14 +136,36 @@ def _names(views: ReadSide) -> dict[str, str]:
     return names
 
 
-def _document(record: Any, names: dict[str, str]) -> dict[str, Any]:
-    from app.records import aggregate_key, clock_of, event_kind, state_of, utc_text, zulu
+def _documents(record: Any, names: dict[str, str]) -> list[dict[str, Any]]:
+    """What one stored event shows, newest first: itself, or each attempt a batch of the delivery stream records."""
+    from app.records import DELIVERIES_KIND, attempts_of, event_kind, subject_key
 
-    state = state_of(record)
     kind = event_kind(record.topic)
-    key = aggregate_key(record)
+    if kind != DELIVERIES_KIND:
+        return [_document(record.position, kind, _key_of(record), _state(record), names)]
+    recorded = _state(record).get("timestamp")
+    return [_document(record.position, attempt.kind, subject_key(attempt.subject_kind, attempt.subject),
+                      {"timestamp": recorded, **attempt.state}, names)
+            for attempt in reversed(attempts_of(record, kind))]
+
+
+def _state(record: Any) -> dict[str, Any]:
+    from app.records import state_of
+
+    return state_of(record)
+
+
+def _key_of(record: Any) -> str:
+    from app.records import aggregate_key
+
+    return aggregate_key(record)
+
+
+def _document(position: int, kind: str, key: str, state: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    from app.records import clock_of, utc_text, zulu
+
     return {
-        "position": record.position,
+        "position": position,
         "event": kind,
         "subject": names.get(key, "hive" if kind.startswith("Hive.") else key),
         "at": utc_text(state.get("at") or state.get("timestamp")),

@@ -82,7 +82,8 @@ class Escalating(Aggregate):
             aggregate.acknowledged_at = self.at
 
     class NotificationDelivered(Aggregate.Event):
-        """A requested notification reached its channel."""
+        """A requested notification reached its channel (recorded by stores written before delivery attempts had a
+        stream of their own, `domain.deliveries`; read, never recorded)."""
 
         key: str
         channel: str
@@ -90,7 +91,8 @@ class Escalating(Aggregate):
         at: datetime
 
     class DeliveryFailed(Aggregate.Event):
-        """A delivery attempt failed; `dead` when no more attempts will be made."""
+        """A delivery attempt failed; `dead` when no more attempts will be made (like `NotificationDelivered`, found
+        only in older stores)."""
 
         key: str
         channel: str
@@ -145,19 +147,6 @@ class Escalating(Aggregate):
     def acknowledge(self, by: str, at: datetime) -> None:
         """Someone takes charge of the crisis; repeats stop until the aggregate next enters RED."""
         self.trigger_event(self.Acknowledged, at=self.clamp(at), by=by)
-
-    def record_delivery(
-        self, key: str, channel: str, attempt: int, at: datetime, error: str | None = None,
-        dead: bool = False, retry_at: datetime | None = None,
-    ) -> None:
-        """Record one delivery attempt's outcome."""
-        if error is None:
-            self.trigger_event(self.NotificationDelivered, key=key, channel=channel, attempt=attempt, at=at)
-        else:
-            self.trigger_event(
-                self.DeliveryFailed, key=key, channel=channel, attempt=attempt, at=at, error=error, dead=dead,
-                retry_at=retry_at,
-            )
 
     def clamp(self, at: datetime) -> datetime:
         """`at`, or the last time this aggregate was judged if that is later (history never runs backwards)."""

@@ -22,7 +22,18 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from app.records import REQUEST_NUMBER_IN_JSON, Record, aggregate_key, event_kind, instant, state_of, utc_text
+from app.records import (
+    DELIVERIES_KIND,
+    REQUEST_NUMBER_IN_JSON,
+    Record,
+    aggregate_key,
+    attempts_of,
+    event_kind,
+    instant,
+    state_of,
+    subject_key,
+    utc_text,
+)
 from domain.notifications import NotificationKey
 from projections import versions
 from projections.base import Projection
@@ -130,8 +141,15 @@ class CrisisProjection(Projection):
 
     def apply(self, db: sqlite_utils.Database, records: Sequence[Record]) -> None:
         """Apply a page: load the state of the tasks it touches, follow their events, write what changed."""
-        relevant = [(kind, aggregate_key(record), record) for record in records
-                    if (kind := event_kind(record.topic)) in _HANDLERS]
+        relevant: list[tuple[str, str, Record]] = []
+        for record in records:
+            kind = event_kind(record.topic)
+            if kind == DELIVERIES_KIND:  # many attempts: a delivery step of each task they were for
+                tasks = dict.fromkeys(subject_key("task", attempt.subject) for attempt in attempts_of(record, kind)
+                                      if attempt.subject_kind == "task")
+                relevant += [(_DELIVERED, key, record) for key in tasks]
+            elif kind in _HANDLERS:
+                relevant.append((kind, aggregate_key(record), record))
         if not relevant:
             return
         page = _load(db, relevant)
@@ -297,14 +315,26 @@ def _acknowledged(page: _Page, task: _Task, record: Record) -> None:
 
 
 def _delivery(page: _Page, task: _Task, record: Record) -> None:
+    """Delivery attempts for the task: a step of each episode whose requests they delivered."""
     ranges = page.by_task.get(task.key)
     if not ranges:
         return
-    number = _key_number(record, lambda state: state["key"])
-    for episode_id, first, last, _ in reversed(ranges):
-        if first <= number <= last:
-            page.step(episode_id, record, "delivery")
-            return
+    stepped: set[int] = set()
+    for number in _attempted_numbers(record, task.key):
+        for episode_id, first, last, _ in reversed(ranges):
+            if first <= number <= last:
+                if episode_id not in stepped:
+                    stepped.add(episode_id)
+                    page.step(episode_id, record, "delivery")
+                break
+
+
+def _attempted_numbers(record: Record, task_key: str) -> list[int]:
+    """The request numbers of the task's notifications whose delivery attempts `record` records."""
+    if event_kind(record.topic) != DELIVERIES_KIND:
+        return [_key_number(record, lambda state: state["key"])]
+    return [NotificationKey.parse(str(attempt.state["key"])).request for attempt in attempts_of(record)
+            if attempt.subject_kind == "task" and subject_key("task", attempt.subject) == task_key]
 
 
 def _key_number(record: Record, key: Callable[[Row], str]) -> int:
@@ -313,7 +343,8 @@ def _key_number(record: Record, key: Callable[[Row], str]) -> int:
     return int(found.group(1)) if found else NotificationKey.parse(key(state_of(record))).request
 
 
-_DELIVERIES = frozenset({"Task.NotificationDelivered", "Task.DeliveryFailed"})
+_DELIVERED = "Task.NotificationDelivered"
+_DELIVERIES = frozenset({_DELIVERED, "Task.DeliveryFailed"})
 def _silent(page: _Page, task: _Task, record: Record) -> None:
     """An agent was said to have gone silent: remember the alert that said so."""
     alert = state_of(record)["alert"]

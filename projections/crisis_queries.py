@@ -13,9 +13,20 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from app.records import clock_of, event_kind, instant, records_by_id, zulu
+from app.records import (
+    DELIVERIES_KIND,
+    Attempt,
+    Record,
+    attempts_of,
+    clock_of,
+    event_kind,
+    instant,
+    records_by_id,
+    zulu,
+)
+from domain.notifications import NotificationKey
 from projections.base import ReadModels, event_source
-from projections.crisis import LOG, LOG_COLUMNS, STEPS
+from projections.crisis import LOG, LOG_COLUMNS, RANGES, STEPS
 
 Row = dict[str, Any]
 _LOG_SQL = ", ".join(f'"{column}"' for column in LOG_COLUMNS)
@@ -131,15 +142,44 @@ def _step_stream(db: ReadModels, wanted: set[int], kinds: Sequence[str] = ()) ->
             sql += f" AND {column} IN ({','.join('?' * len(values))})"
             params.extend(values)
     source, rows = event_source(db), db.conn.execute(sql + " ORDER BY seq", params)
+    attempts = _EpisodeAttempts(db)
     while batch := rows.fetchmany(_BATCH):
         batch = [row for row in batch if row[1] in wanted]
         stored = records_by_id(source, [row[0] for row in batch])
         for seq, episode_id, step in batch:
-            detail = zulu(_DECODE(stored[seq].state.decode("utf8")))
+            record = stored[seq]
+            kind = event_kind(record.topic)
+            if kind == DELIVERIES_KIND:
+                for attempt in attempts.of(episode_id, record):
+                    detail = zulu(attempt.state)
+                    yield episode_id, {"seq": seq, "at": detail["at"], "step": step,
+                                       "clock": clock_of(attempt.kind, detail), "detail": detail}
+                continue
+            detail = zulu(_DECODE(record.state.decode("utf8")))
             at = detail.get("at")  # an observation without a time of its own: when it was recorded
-            clock = clock_of(event_kind(stored[seq].topic), detail) if at is not None else "wall"
+            clock = clock_of(kind, detail) if at is not None else "wall"
             yield episode_id, {"seq": seq, "at": at or detail.get("timestamp"), "step": step, "clock": clock,
                                "detail": detail}
+
+
+class _EpisodeAttempts:
+    """Which of a delivery batch's attempts belong to an episode: those for its task's requests in its range."""
+
+    def __init__(self, db: ReadModels) -> None:
+        self.db = db
+        self.episodes: dict[int, tuple[str | None, int, int]] = {}
+
+    def of(self, episode_id: int, record: Record) -> list[Attempt]:
+        """The attempts `record` (a delivery batch) records for the episode's notifications, in order."""
+        if episode_id not in self.episodes:
+            row = self.db.conn.execute(
+                f"SELECT l.task_id, r.first, r.last FROM {LOG} l JOIN {RANGES} r ON r.episode_id = l.id"
+                " WHERE l.id = ?", [episode_id]).fetchone()
+            self.episodes[episode_id] = (row[0], row[1], row[2]) if row is not None else (None, 0, -1)
+        task_id, first, last = self.episodes[episode_id]
+        return [attempt for attempt in attempts_of(record)
+                if attempt.subject_kind == "task" and attempt.subject == task_id
+                and first <= NotificationKey.parse(str(attempt.state["key"])).request <= last]
 
 
 def _responses(steps: Sequence[Row]) -> list[Row]:

@@ -20,7 +20,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from app.records import Record, aggregate_key, event_kind, state_of, utc_text
+from app.records import DELIVERIES_KIND, Record, aggregate_key, attempts_of, event_kind, state_of, utc_text
 from domain.responses import SLA_SECONDS
 from projections import versions
 from projections.base import Projection, ReadModels
@@ -175,7 +175,7 @@ def _key(originator_id: Any) -> str:
 def _route(topic: str) -> tuple[Handler, str, bool] | None:
     kind = event_kind(topic)
     handler = _HANDLERS.get(kind)
-    return None if handler is None else (handler, kind, handler not in (_alert_received, _attempted, _observed))
+    return None if handler is None else (handler, kind, handler not in (_alert_received, _attempted, _batch, _observed))
 
 
 def _registered(page: _Page, record: Record, kind: str, key: str) -> None:
@@ -237,7 +237,18 @@ def _attempted(page: _Page, record: Record, kind: str, key: str) -> None:
         note, at, dead = str(fields["key"]), str(utc_text(fields["at"])), bool(fields.get("dead"))
     else:
         (note, at), dead = sliced, False
-    status = "delivered" if delivered else "dead" if dead else "failed"
+    _attempt(page, note, at, "delivered" if delivered else "dead" if dead else "failed")
+
+
+def _batch(page: _Page, record: Record, kind: str, key: str) -> None:
+    for attempt in attempts_of(record, kind):
+        fields = attempt.state
+        status = "delivered" if attempt.delivered else "dead" if fields.get("dead") else "failed"
+        _attempt(page, str(fields["key"]), str(utc_text(fields["at"])), status)
+
+
+def _attempt(page: _Page, note: str, at: str, status: str) -> None:
+    """Count one attempt on the notification `note` (or keep it for when that is found in an earlier page)."""
     row = page.notes.get(note)
     if row is None:
         page.attempts.append((status, at, note))
@@ -245,7 +256,7 @@ def _attempted(page: _Page, record: Record, kind: str, key: str) -> None:
     row[6] += 1
     if row[7] != "delivered":
         row[7] = status
-    if delivered and row[5] is None:
+    if status == "delivered" and row[5] is None:
         row[5] = at
 
 
@@ -263,7 +274,7 @@ _HANDLERS: dict[str, Handler] = {
     "Task.Escalated": _moved, "Task.DeEscalated": _moved, "Agent.Escalated": _moved, "Agent.DeEscalated": _moved,
     "Task.Resolved": _moved, "Task.NotificationsRequested": _requested, "Agent.NotificationsRequested": _requested,
     "Task.NotificationDelivered": _attempted, "Agent.NotificationDelivered": _attempted,
-    "Task.DeliveryFailed": _attempted, "Agent.DeliveryFailed": _attempted,
+    "Task.DeliveryFailed": _attempted, "Agent.DeliveryFailed": _attempted, DELIVERIES_KIND: _batch,
     "Agent.MarkedUnresponsive": _activity, "Agent.ActivitySeen": _activity, "Hive.Observed": _observed,
 }
 

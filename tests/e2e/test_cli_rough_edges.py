@@ -96,3 +96,15 @@ def _strings(value: object) -> list[str]:
     if isinstance(value, list):
         return [text for item in value for text in _strings(item)]
     return []
+
+
+def test_the_event_list_shows_each_delivery_attempt_of_its_task_or_agent_newest_first(coordinator: Run) -> None:
+    ingest(coordinator)
+    notifications = coordinator("notifications", "--limit", "1000", "--json").json()
+    delivered = coordinator("events", "1000", "--type", "NotificationDelivered", "--json").json()
+    assert sorted(event["data"]["key"] for event in delivered) == sorted(row["key"] for row in notifications)
+    assert {event["event"].partition(".")[0].lower() + ":" + event["subject"].removeprefix("agent ")
+            for event in delivered} == {row["key"].rpartition("#")[0] for row in notifications}
+    assert [event["at"] for event in delivered] == sorted((event["at"] for event in delivered), reverse=True)
+    newest = coordinator("events", "3", "--json").json()
+    assert len(newest) == 3 and {event["clock"] for event in newest} == {"wall"}, "the deliveries came last"

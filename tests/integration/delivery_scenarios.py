@@ -16,6 +16,7 @@ import pytest
 
 from adapters.alert_file import read_alerts
 from adapters.delivery import Dispatcher, RetryPolicy, Router
+from adapters.stream_events import DeliveryFailed, NotificationDelivered
 from cli.bootstrap import Services, build
 from cli.settings import load_settings
 from domain.escalation import Escalating
@@ -145,12 +146,25 @@ def task_events(services: Services, task_id: str) -> list[Any]:
     return list(services.coordinator.repository.event_store.get(Task.id_for(task_id)))
 
 
+def attempts(services: Services, task_id: str) -> list[Any]:
+    """The delivery attempts for the task's notifications, as the event stream shows them (they are recorded in the
+    delivery stream, not among the task's own events)."""
+    from adapters.event_stream import CoordinationEventConsumer
+
+    own = [event for event in task_events(services, task_id)
+           if isinstance(event, Escalating.NotificationDelivered | Escalating.DeliveryFailed)]
+    assert own == [], "delivery attempts are not events of the task"
+    consumer = CoordinationEventConsumer(services.settings.home)
+    return [event for event in consumer.aggregate_events(Task.id_for(task_id).hex)
+            if isinstance(event, NotificationDelivered | DeliveryFailed)]
+
+
 def delivered_events(services: Services, task_id: str) -> list[Any]:
-    return [event for event in task_events(services, task_id) if isinstance(event, Escalating.NotificationDelivered)]
+    return [event for event in attempts(services, task_id) if isinstance(event, NotificationDelivered)]
 
 
 def failed_events(services: Services, task_id: str) -> list[Any]:
-    return [event for event in task_events(services, task_id) if isinstance(event, Escalating.DeliveryFailed)]
+    return [event for event in attempts(services, task_id) if isinstance(event, DeliveryFailed)]
 
 
 def file_lines(path: Path) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from app.records import Record, attempts_of
 from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,12 +87,19 @@ def store_facts(home: Path) -> dict[str, Any]:
             "accepted": events.execute("SELECT COUNT(*) FROM alerts_seen").fetchone()[0],
             "quarantined": events.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0],
             "decisions": sorted(events.execute(
-                "SELECT originator_id, COUNT(*) FROM stored_events WHERE topic NOT LIKE '%.NotificationDelivered'"
-                " AND topic NOT LIKE '%.DeliveryFailed' GROUP BY originator_id").fetchall()),
-            "deliveries": sorted(events.execute(
-                "SELECT originator_id, COUNT(*) FROM stored_events WHERE topic LIKE '%.NotificationDelivered'"
+                "SELECT originator_id, COUNT(*) FROM stored_events WHERE topic NOT LIKE '%:Deliveries.%'"
                 " GROUP BY originator_id").fetchall()),
+            "deliveries": delivered_keys(events),
         }
+
+
+def delivered_keys(events: sqlite3.Connection) -> list[tuple[str, int]]:
+    """Each notification key with how many times its delivery is recorded as done in the delivery stream."""
+    counted: Counter[str] = Counter()
+    for topic, state in events.execute("SELECT topic, state FROM stored_events WHERE topic LIKE '%:Deliveries.%'"):
+        counted.update(attempt.state["key"] for attempt in attempts_of(Record(0, "", 1, topic, state))
+                       if attempt.delivered)
+    return sorted(counted.items())
 
 
 def accepted(home: Path) -> int:

@@ -275,8 +275,14 @@ def test_each_step_shows_its_event_exactly_as_the_event_store_recorded_it(scenar
     stored = scenario.services.ledger.select_records(0, 1000)
     recorded = {record.position: json.loads(record.state) for record in stored}
     assert {step["step"] for step in episode["steps"]} == {"escalation", "notification", "alert", "delivery"}
-    # as recorded, its instants written as every command prints them (UTC with a `Z`)
-    assert all(step["detail"] == zulu(recorded[step["seq"]]) for step in episode["steps"])
+    # as recorded, its instants written as every command prints them (UTC with a `Z`); a delivery step shows its own
+    # attempt among those its batch of the delivery stream recorded
+    assert all(step["detail"] == zulu(recorded[step["seq"]]) for step in episode["steps"] if step["step"] != "delivery")
+    deliveries = [step for step in episode["steps"] if step["step"] == "delivery"]
+    assert all(step["detail"] in zulu(recorded[step["seq"]]["attempts"]) for step in deliveries)
+    requested = {told["key"] for step in episode["steps"] if step["step"] == "notification"
+                 for told in recorded[step["seq"]]["notifications"]}
+    assert sorted(step["detail"]["key"] for step in deliveries) == sorted(requested), "each attempt once"
     assert {step["clock"] for step in episode["steps"] if step["step"] == "delivery"} == {"wall"}
     assert {step["clock"] for step in episode["steps"] if step["step"] == "escalation"} == {"alert"}
 
