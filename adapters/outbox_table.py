@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,20 +24,31 @@ class Cursor(Protocol):
         """Every row of the last statement."""
         ...
 
+_DECODE = json.loads
 PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"
 DEAD = "dead"
 STATUSES = (PENDING, DELIVERED, FAILED, DEAD)
 
-OUTBOX_TABLES = [
+OUTBOX = (
     "CREATE TABLE IF NOT EXISTS outbox ("
     " id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, subject_kind TEXT NOT NULL, subject TEXT NOT NULL,"
-    " recipient TEXT NOT NULL, priority TEXT NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL,"
+    " recipient TEXT NOT NULL, priority TEXT NOT NULL, kind TEXT NOT NULL, message TEXT,"
     " requested_at TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
-    " next_attempt_at TEXT, last_error TEXT, channel TEXT, delivered_at TEXT, created_at TEXT NOT NULL)",
+    " next_attempt_at TEXT, last_error TEXT, channel TEXT, delivered_at TEXT, created_at TEXT NOT NULL,"
+    " origin INTEGER, item INTEGER)"
+)
+"""A notification's text is kept once, in the event that requested it (`origin`: its position in the event log;
+`item`: its place among the notifications that event requested); `message` holds it only where there is no such
+event (rows queued by older stores)."""
+OUTBOX_INDEXES = [
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE status IN ('pending', 'failed')",
     "CREATE INDEX IF NOT EXISTS outbox_status ON outbox (status)",
+]
+OUTBOX_TABLES = [
+    OUTBOX,
+    *OUTBOX_INDEXES,
     "CREATE TABLE IF NOT EXISTS delivery_attempts (outbox_id INTEGER NOT NULL, position INTEGER NOT NULL,"
     " PRIMARY KEY (outbox_id, position)) WITHOUT ROWID",
 ]
@@ -47,11 +59,12 @@ DUE_INDEX = "INDEXED BY outbox_due"
 and sort every waiting row on each pass (a drain of n notifications then costs O(n²))."""
 COLUMNS = (
     "id", "key", "subject_kind", "subject", "recipient", "priority", "kind", "message", "requested_at", "status",
-    "attempts", "next_attempt_at", "last_error", "channel", "delivered_at", "created_at",
+    "attempts", "next_attempt_at", "last_error", "channel", "delivered_at", "created_at", "origin", "item",
 )
+_OLD_COLUMNS = COLUMNS[:-2]
 
 DUE_QUERY = (
-    f"SELECT {', '.join(COLUMNS)} FROM outbox {DUE_INDEX} WHERE status IN ('pending', 'failed')"
+    "SELECT {columns} FROM outbox " + DUE_INDEX + " WHERE status IN ('pending', 'failed')"
     " AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"
 )
 UPCOMING_QUERY = (
@@ -65,18 +78,61 @@ def utc(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def insert_requested(c: SQLiteCursor, entries: Sequence[OutboxEntry], now: datetime) -> None:
-    """Queue newly requested notifications for delivery now (a key already queued is left as it is)."""
+def upgrade(c: SQLiteCursor) -> None:
+    """Bring an outbox written before texts were kept once to today's table (every row and id kept; their texts
+    stay beside them)."""
+    c.execute("SELECT name FROM pragma_table_info('outbox')")
+    columns = {row[0] for row in c.fetchall()}
+    if not columns or "origin" in columns:
+        return
+    c.execute("DROP INDEX IF EXISTS outbox_due")
+    c.execute("DROP INDEX IF EXISTS outbox_status")
+    c.execute("ALTER TABLE outbox RENAME TO outbox_before_upgrade")
+    c.execute(OUTBOX)
+    names = ", ".join(_OLD_COLUMNS)
+    c.execute(f"INSERT INTO outbox ({names}) SELECT {names} FROM outbox_before_upgrade")
+    c.execute("DROP TABLE outbox_before_upgrade")
+    for statement in OUTBOX_INDEXES:
+        c.execute(statement)
+
+
+def insert_requested(c: SQLiteCursor, entries: Sequence[OutboxEntry], now: datetime,
+                     positions: Mapping[tuple[str, int], int]) -> None:
+    """Queue newly requested notifications for delivery now (a key already queued is left as it is); `positions`:
+    where in the event log the events saved with them are, by (aggregate id, version)."""
     created = utc(now)
+    rows = []
+    for e in entries:
+        origin = None if e.origin is None else positions.get(e.origin)
+        rows.append((e.key, e.subject_kind, e.subject, e.recipient, e.priority, e.kind,
+                     e.message if origin is None else None, utc(e.requested_at), PENDING, created, created, origin,
+                     None if origin is None else e.item))
     c.executemany(
         "INSERT OR IGNORE INTO outbox (key, subject_kind, subject, recipient, priority, kind, message, requested_at,"
-        " status, attempts, next_attempt_at, created_at) VALUES (?,?,?,?,?,?,?,?,?,0,?,?)",
-        [
-            (e.key, e.subject_kind, e.subject, e.recipient, e.priority, e.kind, e.message, utc(e.requested_at),
-             PENDING, created, created)
-            for e in entries
-        ],
+        " status, attempts, next_attempt_at, created_at, origin, item) VALUES (?,?,?,?,?,?,?,?,?,0,?,?,?,?)",
+        rows,
     )
+
+
+def _selected(c: Cursor) -> str:
+    """The columns to select: today's, or (read before a writer upgraded the table) the older table's and none for
+    the requesting event."""
+    c.execute("SELECT 1 FROM pragma_table_info('outbox') WHERE name = 'origin'")
+    return ", ".join(COLUMNS if c.fetchall() else (*_OLD_COLUMNS, "NULL", "NULL"))
+
+
+def _with_texts(c: Cursor, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` with each one's text, read from the event that requested it where it is kept there."""
+    wanted = {row["origin"] for row in rows if row["message"] is None and row["origin"] is not None}
+    if not wanted:
+        return rows
+    from adapters import event_log
+
+    requested = {record.position: _DECODE(record.state) for record in event_log.records_at(c, wanted)}
+    for row in rows:
+        if row["message"] is None and row["origin"] in requested:
+            row["message"] = requested[row["origin"]]["notifications"][row["item"]]["message"]
+    return rows
 
 
 def apply_updates(c: SQLiteCursor, updates: Sequence[DeliveryUpdate], position: int | None = None) -> None:
@@ -98,8 +154,8 @@ def apply_updates(c: SQLiteCursor, updates: Sequence[DeliveryUpdate], position: 
 
 def due(c: Cursor, now: datetime, limit: int) -> list[dict[str, Any]]:
     """Notifications waiting for an attempt at or before `now`, oldest first."""
-    c.execute(DUE_QUERY, (utc(now), limit))
-    return [dict(zip(COLUMNS, row, strict=True)) for row in c.fetchall()]
+    c.execute(DUE_QUERY.format(columns=_selected(c)), (utc(now), limit))
+    return _with_texts(c, [dict(zip(COLUMNS, row, strict=True)) for row in c.fetchall()])
 
 
 def upcoming(c: Cursor, limit: int) -> list[tuple[str, datetime]]:
@@ -115,12 +171,12 @@ def listing(c: Cursor, status: str | None, limit: int | None, after: int = 0) ->
     if status:
         where.append("status = ?")
         params.append(status)
-    sql = f"SELECT {', '.join(COLUMNS)} FROM outbox WHERE {' AND '.join(where)} ORDER BY id DESC"
+    sql = f"SELECT {_selected(c)} FROM outbox WHERE {' AND '.join(where)} ORDER BY id DESC"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
     c.execute(sql, params)
-    return [dict(zip(COLUMNS, row, strict=True)) for row in c.fetchall()]
+    return _with_texts(c, [dict(zip(COLUMNS, row, strict=True)) for row in c.fetchall()])
 
 
 def requeue(c: SQLiteCursor, now: datetime, key_or_id: str | None) -> int:

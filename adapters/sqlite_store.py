@@ -72,6 +72,10 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         """Record `events`, the batch's ledger rows and snapshots in one transaction (see `app.ledger.Store`)."""
         self.insert_events(events, ledger=batch)
 
+    def _create_table(self, c: SQLiteCursor) -> None:
+        outbox_table.upgrade(c)  # before the statements, which would create today's indexes on the older table
+        super()._create_table(c)
+
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *LEDGER_TABLES, *outbox_table.OUTBOX_TABLES]
 
@@ -81,9 +85,11 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         notification_ids = self._insert_event_rows(c, stored_events)
         batch = kwargs.get("ledger")  # what `save` passes on through eventsourcing's transaction
         if isinstance(batch, LedgerBatch):
+            positions = {(_row(event)[0], event.originator_version): position
+                         for event, position in zip(stored_events, notification_ids, strict=True)}
             recorded = (position for event, position in zip(stored_events, notification_ids, strict=True)
                         if event.topic == DELIVERIES_TOPIC)
-            self._insert_ledger(c, batch, next(recorded, None))
+            self._insert_ledger(c, batch, positions, next(recorded, None))
         return notification_ids
 
     def _insert_event_rows(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
@@ -94,7 +100,8 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         c.executemany(self.insert_events_statement, list(map(_row, stored_events)))
         return list(range(first, first + len(stored_events)))
 
-    def _insert_ledger(self, c: SQLiteCursor, batch: LedgerBatch, deliveries_at: int | None = None) -> None:
+    def _insert_ledger(self, c: SQLiteCursor, batch: LedgerBatch, positions: dict[tuple[str, int], int],
+                       deliveries_at: int | None = None) -> None:
         moment = self.clock.now()
         now = iso(moment)
         if batch.source is not None:
@@ -102,7 +109,7 @@ class LedgerRecorder(SQLiteApplicationRecorder):
             c.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)",
                       (mark.path, mark.inode, mark.offset, mark.line, mark.mtime_ns, mark.head))
         if batch.outbox:
-            outbox_table.insert_requested(c, batch.outbox, moment)
+            outbox_table.insert_requested(c, batch.outbox, moment, positions)
         if batch.deliveries:
             outbox_table.apply_updates(c, batch.deliveries, deliveries_at)
         if batch.accepted:

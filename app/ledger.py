@@ -52,6 +52,11 @@ class OutboxEntry:
     kind: str
     message: str
     requested_at: datetime
+    origin: tuple[str, int] | None = None
+    """The event that requested it (aggregate id as 32 hex digits, version), where its text is kept: a store keeps
+    the text once, there, and reads it from there (without one, beside the entry)."""
+    item: int = 0
+    """Its place among the notifications that event requested."""
 
 
 @dataclass(frozen=True, slots=True)

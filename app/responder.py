@@ -152,9 +152,11 @@ class Responder:
         ]
         urgent = any(ask.priority == URGENT and ask.kind in _URGENT_KINDS for ask in fresh)
         aggregate.request_notifications(at, notifications, urgent)
+        origin = (aggregate.id.hex, aggregate.version)  # the event just recorded keeps the text
         self.workspace.batch.outbox.extend(
-            OutboxEntry(n["key"], subject_kind, subject, n["recipient"], n["priority"], n["kind"], n["message"], at)
-            for n in notifications
+            OutboxEntry(n["key"], subject_kind, subject, n["recipient"], n["priority"], n["kind"], n["message"], at,
+                        origin, index)
+            for index, n in enumerate(notifications)
         )
 
 

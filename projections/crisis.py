@@ -110,6 +110,8 @@ class _Page:
     """Agents this page said went silent (their latest silence is stored)."""
     named: dict[str, _Task] = field(default_factory=dict)
     """The page's tasks by name, for the observations that name one."""
+    attempted: dict[tuple[int, str], list[int]] = field(default_factory=dict)
+    """Per (position of a batch of the delivery stream, task key): the request numbers of its attempts for the task."""
 
     def silence_of(self, agent_id: str | None) -> str | None:
         """The latest alert recorded so far that said `agent_id` went silent (events are recorded in the order they
@@ -142,17 +144,23 @@ class CrisisProjection(Projection):
     def apply(self, db: sqlite_utils.Database, records: Sequence[Record]) -> None:
         """Apply a page: load the state of the tasks it touches, follow their events, write what changed."""
         relevant: list[tuple[str, str, Record]] = []
+        attempted: dict[tuple[int, str], list[int]] = {}
         for record in records:
             kind = event_kind(record.topic)
             if kind == DELIVERIES_KIND:  # many attempts: a delivery step of each task they were for
-                tasks = dict.fromkeys(subject_key("task", attempt.subject) for attempt in attempts_of(record, kind)
-                                      if attempt.subject_kind == "task")
-                relevant += [(_DELIVERED, key, record) for key in tasks]
+                numbers: dict[str, list[int]] = {}
+                for attempt in attempts_of(record, kind):
+                    if attempt.subject_kind == "task":
+                        numbers.setdefault(subject_key("task", attempt.subject), []).append(
+                            NotificationKey.parse(str(attempt.state["key"])).request)
+                attempted.update(((record.position, key), found) for key, found in numbers.items())
+                relevant += [(_DELIVERED, key, record) for key in numbers]
             elif kind in _HANDLERS:
                 relevant.append((kind, aggregate_key(record), record))
         if not relevant:
             return
         page = _load(db, relevant)
+        page.attempted = attempted
         for kind, key, record in relevant:
             if kind in _NOT_TASKS:  # an agent's or the hive's event: no task of its own
                 _NOT_TASKS[kind](page, _Task(key), record)
@@ -320,21 +328,14 @@ def _delivery(page: _Page, task: _Task, record: Record) -> None:
     if not ranges:
         return
     stepped: set[int] = set()
-    for number in _attempted_numbers(record, task.key):
+    numbers = page.attempted.get((record.position, task.key))
+    for number in numbers if numbers is not None else [_key_number(record, lambda state: state["key"])]:
         for episode_id, first, last, _ in reversed(ranges):
             if first <= number <= last:
                 if episode_id not in stepped:
                     stepped.add(episode_id)
                     page.step(episode_id, record, "delivery")
                 break
-
-
-def _attempted_numbers(record: Record, task_key: str) -> list[int]:
-    """The request numbers of the task's notifications whose delivery attempts `record` records."""
-    if event_kind(record.topic) != DELIVERIES_KIND:
-        return [_key_number(record, lambda state: state["key"])]
-    return [NotificationKey.parse(str(attempt.state["key"])).request for attempt in attempts_of(record)
-            if attempt.subject_kind == "task" and subject_key("task", attempt.subject) == task_key]
 
 
 def _key_number(record: Record, key: Callable[[Row], str]) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -195,13 +196,15 @@ def test_messages_are_stored_as_valid_utf8_with_their_emoji_intact(tmp_path: Pat
     via_ledger = {row["key"]: row["message"] for row in store.rows()}
     store.close()
 
-    with sqlite3.connect(home / "events.sqlite") as db:
-        raw = {key: bytes(blob) for key, blob in db.execute("SELECT key, CAST(message AS BLOB) FROM outbox")}
+    with sqlite3.connect(home / "events.sqlite") as db:  # each text is stored once: in its requesting event
+        raw = [bytes(blob) for (blob,) in db.execute(
+            "SELECT state FROM stored_events WHERE topic LIKE '%.NotificationsRequested'")]
 
-    decoded = {key: blob.decode("utf-8") for key, blob in raw.items()}
+    decoded = {told["key"]: told["message"]
+               for blob in raw for told in json.loads(blob.decode("utf-8"))["notifications"]}
     assert decoded == via_ledger
     assert any("🚨" in message for message in decoded.values())
     assert any("⏰" in message for message in decoded.values())
     assert any("→" in message for message in decoded.values())
     assert all("\\u" not in message and "?" * 2 not in message for message in decoded.values())
-    assert any("🚨".encode() in blob for blob in raw.values())
+    assert any("🚨".encode() in blob for blob in raw)
