@@ -177,18 +177,27 @@ class Attempt(NamedTuple):
 def attempts_of(record: Record, kind: str | None = None) -> list[Attempt]:
     """The delivery attempts a stored event records (none for an event of another kind), in recording order."""
     kind = kind or event_kind(record.topic)
+    if kind not in ATTEMPT_KINDS and kind != DELIVERIES_KIND:
+        return []
+    return list(_attempts(record, kind))
+
+
+@lru_cache(maxsize=64)
+def _attempts(record: Record, kind: str) -> tuple[Attempt, ...]:
+    """`attempts_of`, read once for the several read models that follow the same page of records (a stored state's
+    bytes keep their hash, so looking a record up again costs little)."""
     if kind == DELIVERIES_KIND:
         states: list[dict[str, Any]] = state_of(record)["attempts"]
     elif kind in ATTEMPT_KINDS:
         states = [state_of(record)]
     else:
-        return []
+        return ()
     found = []
     for state in states:
         key = NotificationKey.parse(str(state["key"]))
         name = "NotificationDelivered" if "error" not in state else "DeliveryFailed"
         found.append(Attempt(f"{key.subject_kind.capitalize()}.{name}", key.subject_kind, key.subject, state))
-    return found
+    return tuple(found)
 
 
 @lru_cache(maxsize=65_536)
