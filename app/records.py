@@ -163,10 +163,20 @@ class Attempt(NamedTuple):
 
     kind: str
     """`Task.NotificationDelivered`, `Agent.DeliveryFailed`, ...: what a one-attempt event of its subject is called."""
-    subject_kind: str
-    subject: str
+    key: NotificationKey
+    """The notification's key, parsed: whose it is and which request asked for it."""
     state: dict[str, Any]
     """Its fields as a one-attempt event stores them: key, channel, attempt, at (and error, dead, retry_at)."""
+
+    @property
+    def subject_kind(self) -> str:
+        """`task` or `agent`."""
+        return self.key.subject_kind
+
+    @property
+    def subject(self) -> str:
+        """The task's or agent's name."""
+        return self.key.subject
 
     @property
     def delivered(self) -> bool:
@@ -177,26 +187,21 @@ class Attempt(NamedTuple):
 def attempts_of(record: Record, kind: str | None = None) -> list[Attempt]:
     """The delivery attempts a stored event records (none for an event of another kind), in recording order."""
     kind = kind or event_kind(record.topic)
-    if kind not in ATTEMPT_KINDS and kind != DELIVERIES_KIND:
-        return []
-    return list(_attempts(record, kind))
+    if kind == DELIVERIES_KIND or kind in ATTEMPT_KINDS:
+        return list(_attempts(record, kind))
+    return []
 
 
 @lru_cache(maxsize=64)
 def _attempts(record: Record, kind: str) -> tuple[Attempt, ...]:
     """`attempts_of`, read once for the several read models that follow the same page of records (a stored state's
     bytes keep their hash, so looking a record up again costs little)."""
-    if kind == DELIVERIES_KIND:
-        states: list[dict[str, Any]] = state_of(record)["attempts"]
-    elif kind in ATTEMPT_KINDS:
-        states = [state_of(record)]
-    else:
-        return ()
+    state = state_of(record)
     found = []
-    for state in states:
-        key = NotificationKey.parse(str(state["key"]))
-        name = "NotificationDelivered" if "error" not in state else "DeliveryFailed"
-        found.append(Attempt(f"{key.subject_kind.capitalize()}.{name}", key.subject_kind, key.subject, state))
+    for fields in state["attempts"] if kind == DELIVERIES_KIND else [state]:
+        key = NotificationKey.parse(str(fields["key"]))
+        name = "NotificationDelivered" if "error" not in fields else "DeliveryFailed"
+        found.append(Attempt(f"{key.subject_kind.capitalize()}.{name}", key, fields))
     return tuple(found)
 
 

@@ -138,27 +138,15 @@ def _names(views: ReadSide) -> dict[str, str]:
 
 def _documents(record: Any, names: dict[str, str]) -> list[dict[str, Any]]:
     """What one stored event shows, newest first: itself, or each attempt a batch of the delivery stream records."""
-    from app.records import DELIVERIES_KIND, attempts_of, event_kind, subject_key
+    from app.records import DELIVERIES_KIND, aggregate_key, attempts_of, event_kind, state_of, subject_key
 
     kind = event_kind(record.topic)
     if kind != DELIVERIES_KIND:
-        return [_document(record.position, kind, _key_of(record), _state(record), names)]
-    recorded = _state(record).get("timestamp")
+        return [_document(record.position, kind, aggregate_key(record), state_of(record), names)]
+    recorded = state_of(record).get("timestamp")
     return [_document(record.position, attempt.kind, subject_key(attempt.subject_kind, attempt.subject),
                       {"timestamp": recorded, **attempt.state}, names)
             for attempt in reversed(attempts_of(record, kind))]
-
-
-def _state(record: Any) -> dict[str, Any]:
-    from app.records import state_of
-
-    return state_of(record)
-
-
-def _key_of(record: Any) -> str:
-    from app.records import aggregate_key
-
-    return aggregate_key(record)
 
 
 def _document(position: int, kind: str, key: str, state: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:

@@ -151,8 +151,7 @@ class CrisisProjection(Projection):
                 numbers: dict[str, list[int]] = {}
                 for attempt in attempts_of(record, kind):
                     if attempt.subject_kind == "task":
-                        numbers.setdefault(subject_key("task", attempt.subject), []).append(
-                            NotificationKey.parse(str(attempt.state["key"])).request)
+                        numbers.setdefault(subject_key("task", attempt.subject), []).append(attempt.key.request)
                 attempted.update(((record.position, key), found) for key, found in numbers.items())
                 relevant += [(_DELIVERED, key, record) for key in numbers]
             elif kind in _HANDLERS:

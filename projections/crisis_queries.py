@@ -24,7 +24,6 @@ from app.records import (
     records_by_id,
     zulu,
 )
-from domain.notifications import NotificationKey
 from projections.base import ReadModels, event_source
 from projections.crisis import LOG, LOG_COLUMNS, RANGES, STEPS
 
@@ -179,7 +178,7 @@ class _EpisodeAttempts:
         task_id, first, last = self.episodes[episode_id]
         return [attempt for attempt in attempts_of(record)
                 if attempt.subject_kind == "task" and attempt.subject == task_id
-                and first <= NotificationKey.parse(str(attempt.state["key"])).request <= last]
+                and first <= attempt.key.request <= last]
 
 
 def _responses(steps: Sequence[Row]) -> list[Row]:
