@@ -34,6 +34,7 @@ from domain.deliveries import Deliveries
 from domain.hive import DEFAULT_HIVE, Hive
 from domain.notifications import DeliveryOutcome
 from domain.responses import Policy
+from domain.rules import silence_changed
 from domain.sources import SourceMark
 from domain.task import Task
 
@@ -342,7 +343,7 @@ class Coordinator(Application[UUID]):
         self.responder.after_agent(agent, seen)
         self.workspace.note_agent(agent, alert.timestamp)
         after = agent.view()
-        if (before.unresponsive, before.last_activity) == (after.unresponsive, after.last_activity):
+        if not silence_changed(before, after):  # e.g. a heartbeat of an agent at work: no task of its can move
             return
         for task_id in self.workspace.tasks_swayed_by(agent.agent_id):
             if task_id == skip:

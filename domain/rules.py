@@ -145,6 +145,15 @@ def silence_crossings(agent: AgentView | None) -> list[datetime]:
     return [instant for limit, _ in SILENCE_LIMITS if (instant := later(last, limit)) is not None]
 
 
+def silence_changed(before: AgentView, after: AgentView) -> bool:
+    """Whether the agent rule may answer differently for the agent's tasks after its status went from `before` to
+    `after`: never while it stays responsive (the rule then asks for nothing, however recent its last activity), nor
+    while it stays silent since the same activity."""
+    if not before.unresponsive and not after.unresponsive:
+        return False
+    return (before.unresponsive, before.last_activity) != (after.unresponsive, after.last_activity)
+
+
 def higher(best: Demand, other: Demand) -> Demand:
     """The higher of two demands; on a tie the first (the earlier rule) gives the reason."""
     return other if other.stage.rank > best.stage.rank else best

@@ -129,3 +129,19 @@ def test_the_same_bad_item_read_again_is_quarantined_once_whatever_reason_it_was
     coordinator.ingest([Quarantined("alerts.jsonl", 3, None, "{not json", "not JSON")])
     coordinator.ingest([Quarantined("alerts.jsonl", 3, None, "{not json", "a different wording")])
     assert [item.reason for item in store_of(coordinator).quarantined] == ["not JSON"]
+
+
+def test_a_heartbeat_of_an_agent_at_work_leaves_its_tasks_alone_until_time_settles_them(
+        coordinator: Coordinator) -> None:
+    from domain.alerts import Alert, AlertType
+
+    coordinator.ingest([assigned(at(9), deadline=at(10))])
+    version = coordinator.get_task(TASK).version
+    beat = Alert(AlertType.AGENT_HEARTBEAT, at(11), "beat@11", {}, agent_id="ada")
+    coordinator.ingest([beat])
+    assert coordinator.get_task(TASK).version == version, "nothing recorded on the task for a heartbeat"
+
+    coordinator.tick(at(11))
+    task = coordinator.get_task(TASK)
+    assert task.stage is Stage.EMERGENCY, "past its deadline"
+    assert at(10) in [entry["at"] for entry in task.history], "the deadline's crossing, recorded at its instant"

@@ -307,3 +307,15 @@ def test_on_a_tie_the_earlier_rule_gives_the_reason() -> None:
 def test_a_reason_given_as_a_function_is_put_in_words_when_asked() -> None:
     assert Demand(Stage.RED, lambda: "late").reason == "late"
     assert Demand(Stage.RED, lambda: "late") == Demand(Stage.RED, "late")
+
+
+def test_an_agent_s_change_sways_its_tasks_only_when_it_is_or_was_silent_and_its_silence_changed() -> None:
+    from domain.rules import AgentView, silence_changed
+
+    working = AgentView("ada", False, datetime(2025, 3, 1, 9, tzinfo=UTC), None)
+    later_beat = AgentView("ada", False, datetime(2025, 3, 1, 10, tzinfo=UTC), None)
+    silent = AgentView("ada", True, datetime(2025, 3, 1, 9, tzinfo=UTC), datetime(2025, 3, 1, 11, tzinfo=UTC))
+    silent_again = AgentView("ada", True, datetime(2025, 3, 1, 9, tzinfo=UTC), datetime(2025, 3, 1, 12, tzinfo=UTC))
+    assert not silence_changed(working, later_beat)
+    assert silence_changed(working, silent) and silence_changed(silent, later_beat)
+    assert not silence_changed(silent, silent_again)
