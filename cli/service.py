@@ -10,6 +10,7 @@ finish (and deliveries under way come back, for up to `STOP_GRACE` seconds), the
 
 from __future__ import annotations
 
+import faulthandler
 import signal
 import threading
 import time
@@ -109,7 +110,8 @@ class Service:
         self.log("stopped", event="stopped")
 
     def handle_signals(self) -> None:
-        """Stop cleanly on SIGTERM and SIGINT (call from the main thread)."""
+        """Stop cleanly on SIGTERM and SIGINT, and print every thread's stack on SIGUSR1 (call from the main
+        thread)."""
 
         def stop(signum: int, frame: FrameType | None) -> None:
             self.log(f"received {signal.Signals(signum).name}: finishing the current batch", event="signal",
@@ -119,6 +121,8 @@ class Service:
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID`: what every thread is doing, on standard error
+            faulthandler.register(signal.SIGUSR1, all_threads=True)
 
     def _ingest_new(self) -> bool:
         worked = False

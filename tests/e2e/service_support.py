@@ -169,9 +169,16 @@ class Service:
         return self.err.read_text(encoding="utf-8", errors="replace")
 
     def terminate(self) -> int:
-        """SIGTERM, then its exit code."""
+        """SIGTERM, then its exit code; a service that does not stop is asked for every thread's stack (SIGUSR1),
+        which the failure then shows."""
         self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(STOP_TIMEOUT)
+        try:
+            return self.process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired as timed_out:
+            self.process.send_signal(signal.SIGUSR1)
+            wait_for(lambda: "most recent call first" in self.stderr(), "the service's stacks", timeout=GENEROUS)
+            raise AssertionError("the service did not stop on SIGTERM; its standard error:\n"
+                                 + self.stderr()[-20_000:]) from timed_out
 
 
 class Services:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 from pathlib import Path
 
 from tests.e2e.service_support import (
@@ -19,6 +20,7 @@ from tests.e2e.service_support import (
 )
 from tests.e2e.service_support import alerts as alerts  # pytest fixture
 from tests.e2e.service_support import services as services  # pytest fixture
+from tests.waiting import GENEROUS
 
 # start / status / stop / test-event ------------------------------------------------------------------
 
@@ -88,7 +90,7 @@ def test_run_in_test_mode_prints_each_delivery_on_stdout_and_delivers_to_the_con
     service = services.run("--test-mode", "--alerts-file", str(alerts))
     append(alerts, crisis("task-5"))
     wait_for(lambda: service.stdout().count("delivery task:task-5#") == 2, "the deliveries to be printed",
-             timeout=5.0)
+             timeout=GENEROUS)
     out = service.stdout()
     assert re.search(r"^delivery task:task-5#\S+ via console \(attempt 1\): ok$", out, re.MULTILINE)
     assert re.search(r"^\[urgent\] pm-agent \S+ .*URGENT.*task-5", out, re.MULTILINE)
@@ -101,5 +103,17 @@ def test_run_in_test_mode_also_prints_each_notification_decided(services: Servic
     service = services.run("--test-mode", "--alerts-file", str(alerts))
     append(alerts, crisis("task-5"))
     wait_for(lambda: service.stdout().count("delivery task:task-5#") == 2, "the deliveries to be printed",
-             timeout=5.0)
+             timeout=GENEROUS)
     assert service.stdout().count("decided  task:task-5#") == 2
+
+
+def test_a_running_service_prints_every_thread_s_stack_on_sigusr1_and_keeps_serving(services: Services,
+                                                                                   alerts: Path) -> None:
+    service = services.run("--alerts-file", str(alerts))
+    service.process.send_signal(signal.SIGUSR1)
+    wait_for(lambda: "most recent call first" in service.stderr(), "the stacks on standard error", timeout=GENEROUS)
+    assert "cli/service.py" in service.stderr(), "the main loop's frames among them"
+    append(alerts, crisis("task-6"))
+    wait_for(lambda: any(line["subject"] == "task-6" for line in notifications(services.home)),
+             "the service to go on and notify", timeout=GENEROUS)
+    assert service.terminate() == 0
