@@ -23,10 +23,46 @@ from domain.sources import SourceMark
 
 _LOOKUP_CHUNK = 500
 
+ALERTS_SEEN = ("CREATE TABLE IF NOT EXISTS alerts_seen (fingerprint PRIMARY KEY, source TEXT NOT NULL, line INTEGER)"
+               " WITHOUT ROWID")
+"""The fingerprint of every alert and observation accepted (as `stored_fingerprint` keeps it) and where it was
+read; its type, time and when it was recorded are in its event."""
+
+
+def stored_fingerprint(fingerprint: str) -> bytes | str:
+    """A fingerprint as `alerts_seen` keeps it: a SHA-256 digest (64 hex digits) as its 32 bytes, anything else as
+    written (the two never compare equal, so neither can be taken for the other)."""
+    if len(fingerprint) == 64:
+        try:
+            return bytes.fromhex(fingerprint)
+        except ValueError:
+            pass
+    return fingerprint
+
+
+def _upgrade_alerts_seen(c: SQLiteCursor) -> None:
+    """Bring an `alerts_seen` written with every alert's type and times to today's table (fingerprints and sources
+    kept)."""
+    c.execute("SELECT name FROM pragma_table_info('alerts_seen')")
+    if "recorded_at" not in {row[0] for row in c.fetchall()}:
+        return
+    c.execute("ALTER TABLE alerts_seen RENAME TO alerts_seen_before_upgrade")
+    c.execute(ALERTS_SEEN)
+    after = ""
+    while True:  # in pages, by fingerprint, so a large store is never held in memory at once
+        c.execute("SELECT fingerprint, source, line FROM alerts_seen_before_upgrade WHERE fingerprint > ?"
+                  " ORDER BY fingerprint LIMIT 10000", (after,))
+        rows = c.fetchall()
+        if not rows:
+            break
+        c.executemany("INSERT OR IGNORE INTO alerts_seen VALUES (?,?,?)",
+                      [(stored_fingerprint(fingerprint), source, line) for fingerprint, source, line in rows])
+        after = rows[-1][0]
+    c.execute("DROP TABLE alerts_seen_before_upgrade")
+
+
 LEDGER_TABLES = [
-    "CREATE TABLE IF NOT EXISTS alerts_seen ("
-    " fingerprint TEXT PRIMARY KEY, alert_type TEXT NOT NULL, timestamp TEXT NOT NULL,"
-    " source TEXT NOT NULL, line INTEGER, recorded_at TEXT NOT NULL) WITHOUT ROWID",
+    ALERTS_SEEN,
     "CREATE TABLE IF NOT EXISTS quarantine ("
     " id INTEGER PRIMARY KEY, source TEXT NOT NULL, line INTEGER, item_index INTEGER,"
     " raw TEXT NOT NULL, reason TEXT NOT NULL, recorded_at TEXT NOT NULL, digest TEXT NOT NULL UNIQUE)",
@@ -74,6 +110,7 @@ class LedgerRecorder(SQLiteApplicationRecorder):
 
     def _create_table(self, c: SQLiteCursor) -> None:
         outbox_table.upgrade(c)  # before the statements, which would create today's indexes on the older table
+        _upgrade_alerts_seen(c)
         super()._create_table(c)
 
     def construct_create_table_statements(self) -> list[str]:
@@ -113,10 +150,8 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         if batch.deliveries:
             outbox_table.apply_updates(c, batch.deliveries, deliveries_at)
         if batch.accepted:
-            c.executemany(
-                "INSERT INTO alerts_seen VALUES (?,?,?,?,?,?)",
-                [(a.fingerprint, a.alert_type, iso(a.timestamp) or now, a.source, a.line, now) for a in batch.accepted],
-            )
+            c.executemany("INSERT INTO alerts_seen VALUES (?,?,?)",
+                          [(stored_fingerprint(a.fingerprint), a.source, a.line) for a in batch.accepted])
         if batch.quarantined:
             c.executemany(
                 "INSERT OR IGNORE INTO quarantine (source, line, item_index, raw, reason, recorded_at, digest)"
@@ -143,12 +178,13 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         known: set[str] = set()
         with self.datastore.transaction(commit=False) as c:
             for start in range(0, len(wanted), _LOOKUP_CHUNK):
-                chunk = wanted[start : start + _LOOKUP_CHUNK]
+                part = wanted[start : start + _LOOKUP_CHUNK]
+                chunk = {stored_fingerprint(fingerprint): fingerprint for fingerprint in part}
                 c.execute(
                     f"SELECT fingerprint FROM alerts_seen WHERE fingerprint IN ({','.join('?' * len(chunk))})",
-                    chunk,
+                    list(chunk),
                 )
-                known.update(row[0] for row in c.fetchall())
+                known.update(chunk[row[0]] for row in c.fetchall())
         return known
 
     def open_tasks(self) -> list[tuple[str, str | None, bool]]:

@@ -64,3 +64,23 @@ def test_a_stored_home_replays_to_every_task_its_read_models_show(home: Path) ->
         held = task.deadline.isoformat().replace("+00:00", "Z") if task.deadline else None
         assert (task.agent_id, task.stage.value, task.status, held) == (agent_id, stage, status, deadline), task_id
     services.close()
+
+
+def test_an_older_home_still_knows_every_alert_it_accepted_once_its_ledger_is_upgraded(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(STORES / "alert-facts-v2", home)
+    with sqlite3.connect(home / "events.sqlite") as db:
+        before = db.execute("SELECT fingerprint, source, line FROM alerts_seen").fetchall()
+    assert before
+
+    services = build(Settings(home=home))
+    fingerprints = [fingerprint for fingerprint, _, _ in before]
+    known = services.ledger.known_fingerprints(fingerprints)
+    services.close()
+
+    assert known == set(fingerprints), "every accepted alert is still a duplicate if read again"
+    with sqlite3.connect(home / "events.sqlite") as db:
+        kept = db.execute("SELECT source, line FROM alerts_seen").fetchall()
+        columns = [row[1] for row in db.execute("PRAGMA table_info(alerts_seen)")]
+    assert sorted(kept) == sorted((source, line) for _, source, line in before)
+    assert columns == ["fingerprint", "source", "line"]
