@@ -23,10 +23,12 @@ from domain.sources import SourceMark
 
 _LOOKUP_CHUNK = 500
 
-ALERTS_SEEN = ("CREATE TABLE IF NOT EXISTS alerts_seen (fingerprint PRIMARY KEY, source TEXT NOT NULL, line INTEGER)"
-               " WITHOUT ROWID")
+ALERTS_SEEN = ("CREATE TABLE IF NOT EXISTS alerts_seen (fingerprint PRIMARY KEY, source INTEGER NOT NULL,"
+               " line INTEGER) WITHOUT ROWID")
 """The fingerprint of every alert and observation accepted (as `stored_fingerprint` keeps it) and where it was
-read; its type, time and when it was recorded are in its event."""
+read (`source`: an id of `alert_sources`); its type, time and when it was recorded are in its event."""
+ALERT_SOURCES = "CREATE TABLE IF NOT EXISTS alert_sources (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"
+"""The names of the places alerts were read from (a file's path, the HTTP API's path), each kept once."""
 
 
 def stored_fingerprint(fingerprint: str) -> bytes | str:
@@ -48,6 +50,10 @@ def _upgrade_alerts_seen(c: SQLiteCursor) -> None:
         return
     c.execute("ALTER TABLE alerts_seen RENAME TO alerts_seen_before_upgrade")
     c.execute(ALERTS_SEEN)
+    c.execute(ALERT_SOURCES)
+    c.execute("INSERT OR IGNORE INTO alert_sources (name) SELECT DISTINCT source FROM alerts_seen_before_upgrade")
+    c.execute("SELECT name, id FROM alert_sources")
+    ids = dict(c.fetchall())
     after = ""
     while True:  # in pages, by fingerprint, so a large store is never held in memory at once
         c.execute("SELECT fingerprint, source, line FROM alerts_seen_before_upgrade WHERE fingerprint > ?"
@@ -56,13 +62,14 @@ def _upgrade_alerts_seen(c: SQLiteCursor) -> None:
         if not rows:
             break
         c.executemany("INSERT OR IGNORE INTO alerts_seen VALUES (?,?,?)",
-                      [(stored_fingerprint(fingerprint), source, line) for fingerprint, source, line in rows])
+                      [(stored_fingerprint(fingerprint), ids[source], line) for fingerprint, source, line in rows])
         after = rows[-1][0]
     c.execute("DROP TABLE alerts_seen_before_upgrade")
 
 
 LEDGER_TABLES = [
     ALERTS_SEEN,
+    ALERT_SOURCES,
     "CREATE TABLE IF NOT EXISTS quarantine ("
     " id INTEGER PRIMARY KEY, source TEXT NOT NULL, line INTEGER, item_index INTEGER,"
     " raw TEXT NOT NULL, reason TEXT NOT NULL, recorded_at TEXT NOT NULL, digest TEXT NOT NULL UNIQUE)",
@@ -150,8 +157,9 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         if batch.deliveries:
             outbox_table.apply_updates(c, batch.deliveries, deliveries_at)
         if batch.accepted:
+            sources = self._source_ids(c, {a.source for a in batch.accepted})
             c.executemany("INSERT INTO alerts_seen VALUES (?,?,?)",
-                          [(stored_fingerprint(a.fingerprint), a.source, a.line) for a in batch.accepted])
+                          [(stored_fingerprint(a.fingerprint), sources[a.source], a.line) for a in batch.accepted])
         if batch.quarantined:
             c.executemany(
                 "INSERT OR IGNORE INTO quarantine (source, line, item_index, raw, reason, recorded_at, digest)"
@@ -172,6 +180,14 @@ class LedgerRecorder(SQLiteApplicationRecorder):
             )
 
     # Ledger (read side) -------------------------------------------------------------------------
+
+    @staticmethod
+    def _source_ids(c: SQLiteCursor, names: set[str]) -> dict[str, int]:
+        """The `alert_sources` id of each name (new names are added)."""
+        wanted = sorted(names)
+        c.executemany("INSERT OR IGNORE INTO alert_sources (name) VALUES (?)", [(name,) for name in wanted])
+        c.execute(f"SELECT name, id FROM alert_sources WHERE name IN ({','.join('?' * len(wanted))})", wanted)
+        return dict(c.fetchall())
 
     def known_fingerprints(self, fingerprints: Collection[str]) -> set[str]:
         wanted = list(fingerprints)

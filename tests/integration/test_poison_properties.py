@@ -41,7 +41,9 @@ _SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, database=None, dea
 def _recorded_lines(home: Path, source: Path) -> tuple[set[int], dict[int, str]]:
     """Lines of `source` accepted, and lines quarantined with their reasons."""
     with sqlite3.connect(home / "events.sqlite") as db:
-        accepted = {row[0] for row in db.execute("SELECT line FROM alerts_seen WHERE source = ?", [str(source)])}
+        accepted = {row[0] for row in db.execute(
+            "SELECT line FROM alerts_seen JOIN alert_sources ON alert_sources.id = alerts_seen.source"
+            " WHERE alert_sources.name = ?", [str(source)])}
         refused = dict(db.execute("SELECT line, reason FROM quarantine WHERE source = ?", [str(source)]).fetchall())
     return accepted, refused
 

@@ -80,7 +80,8 @@ def test_an_older_home_still_knows_every_alert_it_accepted_once_its_ledger_is_up
 
     assert known == set(fingerprints), "every accepted alert is still a duplicate if read again"
     with sqlite3.connect(home / "events.sqlite") as db:
-        kept = db.execute("SELECT source, line FROM alerts_seen").fetchall()
+        kept = db.execute("SELECT alert_sources.name, line FROM alerts_seen"
+                          " JOIN alert_sources ON alert_sources.id = alerts_seen.source").fetchall()
         columns = [row[1] for row in db.execute("PRAGMA table_info(alerts_seen)")]
     assert sorted(kept) == sorted((source, line) for _, source, line in before)
     assert columns == ["fingerprint", "source", "line"]
