@@ -179,8 +179,6 @@ class LedgerRecorder(SQLiteApplicationRecorder):
                 [(agent_id, iso(due)) for agent_id, due in batch.agents.items()],
             )
 
-    # Ledger (read side) -------------------------------------------------------------------------
-
     @staticmethod
     def _source_ids(c: SQLiteCursor, names: set[str]) -> dict[str, int]:
         """The `alert_sources` id of each name (new names are added)."""
@@ -188,6 +186,8 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         c.executemany("INSERT OR IGNORE INTO alert_sources (name) VALUES (?)", [(name,) for name in wanted])
         c.execute(f"SELECT name, id FROM alert_sources WHERE name IN ({','.join('?' * len(wanted))})", wanted)
         return dict(c.fetchall())
+
+    # Ledger (read side) -------------------------------------------------------------------------
 
     def known_fingerprints(self, fingerprints: Collection[str]) -> set[str]:
         wanted = list(fingerprints)
