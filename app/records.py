@@ -158,15 +158,29 @@ ATTEMPT_KINDS = frozenset({"Task.NotificationDelivered", "Task.DeliveryFailed", 
 """Kinds of the one-attempt events that stores written before the delivery stream hold on tasks and agents."""
 
 
-class Attempt(NamedTuple):
+class Attempt:
     """One delivery attempt as every reader sees it, whichever kind of stored event recorded it."""
 
-    kind: str
-    """`Task.NotificationDelivered`, `Agent.DeliveryFailed`, ...: what a one-attempt event of its subject is called."""
-    key: NotificationKey
-    """The notification's key, parsed: whose it is and which request asked for it."""
-    state: dict[str, Any]
-    """Its fields as a one-attempt event stores them: key, channel, attempt, at (and error, dead, retry_at)."""
+    __slots__ = ("_key", "state")
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.state = state
+        """Its fields as a one-attempt event stores them: key, channel, attempt, at (and error, dead, retry_at)."""
+        self._key: NotificationKey | None = None
+
+    @property
+    def key(self) -> NotificationKey:
+        """The notification's key, parsed (once, when first asked: a reader counting outcomes never needs it)."""
+        if self._key is None:
+            self._key = NotificationKey.parse(str(self.state["key"]))
+        return self._key
+
+    @property
+    def kind(self) -> str:
+        """`Task.NotificationDelivered`, `Agent.DeliveryFailed`, ...: what a one-attempt event of its subject is
+        called."""
+        outcome = "NotificationDelivered" if self.delivered else "DeliveryFailed"
+        return f"{self.subject_kind.capitalize()}.{outcome}"
 
     @property
     def subject_kind(self) -> str:
@@ -197,12 +211,7 @@ def _attempts(record: Record, kind: str) -> tuple[Attempt, ...]:
     """`attempts_of`, read once for the several read models that follow the same page of records (a stored state's
     bytes keep their hash, so looking a record up again costs little)."""
     state = state_of(record)
-    found = []
-    for fields in state["attempts"] if kind == DELIVERIES_KIND else [state]:
-        key = NotificationKey.parse(str(fields["key"]))
-        name = "NotificationDelivered" if "error" not in fields else "DeliveryFailed"
-        found.append(Attempt(f"{key.subject_kind.capitalize()}.{name}", key, fields))
-    return tuple(found)
+    return tuple(map(Attempt, state["attempts"] if kind == DELIVERIES_KIND else [state]))
 
 
 @lru_cache(maxsize=65_536)
