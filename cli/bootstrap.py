@@ -7,13 +7,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from adapters import input_limits, mappings
 from adapters.clock import Clock, clock_from_environment
 from adapters.delivery import Dispatcher, Observer, RetryPolicy
 from adapters.home_lock import HomeLock
-from adapters.sqlite_store import EventSource, LedgerRecorder, environment
 from app.coordinator import Coordinator
 from app.cycle import Cycle
 from cli.channels_setup import build_router
@@ -23,6 +22,11 @@ from projections.parallel import SecondProcess
 from projections.registry import projections
 from projections.runner import ProjectionRunner
 
+if TYPE_CHECKING:
+    from adapters.postgres_store import PostgresStore
+    from adapters.sqlite_store import LedgerRecorder
+
+    StoreRecorder = LedgerRecorder | PostgresStore
 
 @dataclass
 class Services:
@@ -36,11 +40,9 @@ class Services:
     """The home's writer lock, when these services write."""
 
     @property
-    def ledger(self) -> LedgerRecorder:
-        """The event store's ledger (accepted alerts, quarantine, indexes)."""
-        recorder = self.coordinator.recorder
-        assert isinstance(recorder, LedgerRecorder)
-        return recorder
+    def ledger(self) -> StoreRecorder:
+        """The event store with its ledger (accepted alerts, quarantine, indexes, outbox)."""
+        return self.coordinator.recorder  # type: ignore[return-value]  # one of the two, by `store_environment`
 
     def dispatcher(
         self, test_mode: bool = False, observer: Observer | None = None, console: TextIO | None = None,
@@ -78,18 +80,40 @@ def build(settings: Settings) -> Services:
     clock = clock_from_environment()
     input_limits.configure(settings.limits)  # the alerts readers apply them from here on
     mappings.configure(settings.mapping_rules)  # and these rules
-    coordinator = Coordinator(env=environment(settings.event_store_path), policy=policy_for(settings))
-    recorder = coordinator.recorder
-    assert isinstance(recorder, LedgerRecorder)
+    coordinator = Coordinator(env=store_environment(settings), policy=policy_for(settings))
+    recorder: Any = coordinator.recorder
     recorder.clock = clock
     return Services(settings, coordinator, read_models(settings, recorder), clock)
 
 
-def read_models(settings: Settings, recorder: LedgerRecorder, path: Path | None = None) -> ProjectionRunner:
+def store_environment(settings: Settings) -> dict[str, str]:
+    """The eventsourcing environment of the configured event store: the PostgreSQL server `store` names, else the
+    SQLite file of the home."""
+    if settings.store is not None:
+        from adapters import postgres_store
+
+        return postgres_store.environment(settings.store)
+    from adapters import sqlite_store
+
+    return sqlite_store.environment(settings.event_store_path)
+
+
+def event_source(settings: Settings) -> Any:
+    """A way to open the configured event store for reading in another process (picklable)."""
+    if settings.store is not None:
+        from adapters import postgres_store
+
+        return partial(postgres_store.EventSource, settings.store)
+    from adapters import sqlite_store
+
+    return partial(sqlite_store.EventSource, settings.event_store_path)
+
+
+def read_models(settings: Settings, recorder: StoreRecorder, path: Path | None = None) -> ProjectionRunner:
     """The read models over `recorder` in `path` (default: the home's views file); long rebuilds may lend
     part of the work to a second process."""
     return ProjectionRunner(path or settings.views_path, recorder, projections(),
-                            second_process=SecondProcess(partial(EventSource, settings.event_store_path)))
+                            second_process=SecondProcess(event_source(settings)))
 
 
 @contextmanager

@@ -95,7 +95,6 @@ def _lock(home: Path) -> Check:
 
 
 def _stores(home: Path) -> list[Check]:
-    from adapters import outbox_table, quarantine_table
     from adapters.home_files import EVENTS_FILE, VIEWS_FILE
     from cli.reading import event_store
     from cli.storage import damage
@@ -110,8 +109,8 @@ def _stores(home: Path) -> list[Check]:
     found.append(Check("read models", OK, f"{views}: integrity ok") if problem is None else
                  Check("read models", FAIL, f"{views}: {problem}", "run `coordinator projections rebuild`"))
     with event_store(home) as store:
-        dead = outbox_table.counts(store.cursor())["dead"]
-        quarantined = quarantine_table.count(store.cursor())
+        dead = store.notification_counts()["dead"]
+        quarantined = store.quarantine_count()
     found.append(Check("notifications", WARN, f"{dead} dead letter(s)", "see `coordinator notifications --status "
                        "dead`; `coordinator notifications retry --dead` once the channel works") if dead else
                  Check("notifications", OK, "no dead letters"))

@@ -86,15 +86,14 @@ def replay(
 def _recent(views: ReadSide, count: int, event_type: str | None) -> tuple[list[Any], set[str] | None]:
     """The newest stored events that may show what is asked for, newest first, and the kinds of event to show
     (None: all)."""
-    from adapters import event_log
     from app.records import ATTEMPT_KINDS, DELIVERIES_TOPIC, event_kind, state_of
 
     if event_type is None:
-        return event_log.newest_records(views.store, count), None
-    known = event_log.topics(views.store)
+        return views.store.recent_events(count), None
+    known = views.store.topics()
     if event_type.isupper():
-        alerts = [record for record in event_log.newest_records(
-                      views.store, 10 * count + 1_000, [t for t in known if t.endswith(".AlertReceived")])
+        alerts = [record for record in views.store.recent_events(
+                      10 * count + 1_000, [t for t in known if t.endswith(".AlertReceived")])
                   if state_of(record).get("alert_type") == event_type]
         return alerts[:count], None
     wanted = event_type.lower()
@@ -106,7 +105,7 @@ def _recent(views: ReadSide, count: int, event_type: str | None) -> tuple[list[A
     topics = [topic for topic in known if event_kind(topic) in kinds]
     if kinds & ATTEMPT_KINDS and DELIVERIES_TOPIC in known:
         topics.append(DELIVERIES_TOPIC)  # attempts recorded many to an event
-    return event_log.newest_records(views.store, count, topics), kinds
+    return views.store.recent_events(count, topics), kinds
 
 
 _BASES = frozenset({"Event", "Created", "Snapshot"})

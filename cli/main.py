@@ -30,8 +30,17 @@ app = group(
 def main(
     ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", "-V", help="Print the version and exit.")] = False,
+    store: Annotated[str | None, typer.Option(
+        "--store", metavar="URL", show_default=False,
+        help="Keep the events on this PostgreSQL server (postgresql://user:password@host:port/database) instead of "
+             "the home's SQLite file; the read models stay in the home. Same as COORDINATOR_STORE or `store` in "
+             "coordinator.toml.")] = None,
 ) -> None:
     """Escalate tasks and agents from an accountability system's alerts."""
+    if store is not None:
+        import os
+
+        os.environ["COORDINATOR_STORE"] = store  # every command's settings (and a service it starts) read it
     if version:
         from importlib.metadata import version as installed
 

@@ -45,12 +45,12 @@ class HomeQueries:
 
     def notifications(self, status: str | None = None, limit: int = 50) -> list[Document]:
         with event_store(self.home) as store:
-            return [outbox_table.document(row) for row in outbox_table.listing(store.cursor(), status, limit)]
+            return [outbox_table.document(row) for row in store.notifications(status, limit)]
 
     def notification_counts(self) -> dict[str, int]:
         """How many notifications are in each status."""
         with event_store(self.home) as store:
-            return outbox_table.counts(store.cursor())
+            return store.notification_counts()
 
     def audit(
         self, task: str | None = None, agent: str | None = None, since: datetime | None = None,
@@ -70,7 +70,7 @@ class HomeQueries:
 
     def quarantine(self) -> list[Document]:
         with event_store(self.home) as store:
-            return [quarantine_table.document(row) for row in quarantine_table.listing(store.cursor())]
+            return [quarantine_table.document(row) for row in store.quarantined()]
 
     def health(self) -> Document:
         with self._read((STATUS, METRICS)) as views:
@@ -127,7 +127,7 @@ def health_document(views: ReadSide) -> Document:
         views,
         events_recorded=views.max_notification_id() or 0,
         projection_lag=views.lag(),
-        quarantined=quarantine_table.count(views.store.cursor()),
+        quarantined=views.store.quarantine_count(),
         crises=open_crises(views),
         service=service,
     )

@@ -4,10 +4,14 @@ A query opens the home's event store and read models read-only with the standard
 models it needs are behind the event store (or at another schema version than this code writes) is the whole
 application loaded, once, to bring them up to date; then the query reads as before. So the commands people run
 most start about as fast as Python itself.
+
+With the events on a PostgreSQL server (`store` in the settings), the read models are kept in the home as ever,
+built from the server's events, and what is read from the store itself comes from the server.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Collection, Iterator
 from contextlib import closing, contextmanager
@@ -15,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapters import event_log
-from adapters.home_files import EVENTS_FILE, VIEWS_FILE, home_path
+from adapters.home_files import CONFIG_FILE, EVENTS_FILE, VIEWS_FILE, home_path
+from adapters.store_reader import SQLiteReader, StoreReader
 from app.records import Record
 from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, fail
 from projections import versions
@@ -33,7 +37,7 @@ class ReadSide:
 
     home: Path
     conn: sqlite3.Connection
-    store: sqlite3.Connection
+    store: StoreReader
 
     @property
     def events(self) -> ReadSide:
@@ -45,11 +49,11 @@ class ReadSide:
 
     def max_notification_id(self) -> int | None:
         """The position of the newest event."""
-        return event_log.head(self.store) or None
+        return self.store.max_notification_id()
 
     def lag(self) -> int:
         """Events recorded but not yet applied by the slowest read model."""
-        head = event_log.head(self.store)
+        head = self.store.max_notification_id() or 0
         try:
             rows = self.conn.execute("SELECT MIN(position) FROM projection_positions").fetchall()
         except sqlite3.OperationalError:
@@ -58,15 +62,50 @@ class ReadSide:
 
     def select_records(self, after: int, limit: int) -> list[Record]:
         """Up to `limit` events after position `after`, oldest first."""
-        return event_log.records_after(self.store, after, limit)
+        return self.store.select_records(after, limit)
+
+
+def configured_store(home: Path) -> str | None:
+    """The PostgreSQL store the settings name (`COORDINATOR_STORE`, else `store` in the home's coordinator.toml),
+    or None for the home's SQLite file; read without loading the settings, which a query does not otherwise need."""
+    named = os.environ.get("COORDINATOR_STORE")
+    if named is None:
+        config = home / CONFIG_FILE
+        if not config.is_file():
+            return None
+        import tomllib
+
+        try:
+            named = tomllib.loads(config.read_text(encoding="utf-8")).get("store")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return _settings_store(home)  # the settings say what is wrong with the file
+    if named is None:
+        return None
+    if not isinstance(named, str):
+        return _settings_store(home)
+    if not named.strip():
+        return None
+    from adapters import store_url
+
+    try:
+        return store_url.check(named.strip())
+    except ValueError:
+        return _settings_store(home)  # exits naming the setting and what is wrong with it
+
+
+def _settings_store(home: Path) -> str | None:
+    from cli.options import settings_for
+
+    return settings_for(home).store
 
 
 def existing_home(home: Path | None) -> Path:
-    """The home a query reads: exit 1 when there is none (queries never create one), 2 when it is not a directory."""
+    """The home a query reads: exit 1 when there is none (queries never create one), 2 when it is not a directory.
+    A home whose events are on a PostgreSQL server need hold nothing yet: its read models are built on first use."""
     path = home_path(home)
     if path.exists() and not path.is_dir():
         raise fail(f"--home {path} is a file, not a coordinator home directory", EXIT_USAGE)
-    if not (path / EVENTS_FILE).is_file():
+    if not (path / EVENTS_FILE).is_file() and configured_store(path) is None:
         raise fail(f"no coordinator home at {path} (run `coordinator run` first)", EXIT_NOT_FOUND)
     return path
 
@@ -77,44 +116,58 @@ def reading(home: Path | None, needs: Collection[str] = tuple(VERSIONS)) -> Iter
     from cli.storage import guarded
 
     path = existing_home(home)
-    with guarded(path):
-        if needs and not _current(path, needs):
+    with guarded(path), _store(path) as store:
+        if needs and not _current(path, store, needs):
             _catch_up(home)
-        store = _read_only(path / EVENTS_FILE)
         views = _read_only(path / VIEWS_FILE) if (path / VIEWS_FILE).is_file() else sqlite3.connect(":memory:")
         try:
             yield ReadSide(path, views, store)
         finally:
             views.close()
-            store.close()
 
 
 @contextmanager
-def event_store(home: Path | None) -> Iterator[sqlite3.Connection]:
+def event_store(home: Path | None) -> Iterator[StoreReader]:
     """The home's event store (with its ledger and outbox), open read-only."""
     from cli.storage import guarded
 
     path = existing_home(home)
-    with guarded(path):
-        connection = _read_only(path / EVENTS_FILE)
+    with guarded(path), _store(path) as store:
+        yield store
+
+
+@contextmanager
+def _store(home: Path) -> Iterator[StoreReader]:
+    """The configured event store, read-only: the home's SQLite file, or the PostgreSQL server's recorder."""
+    url = configured_store(home)
+    if url is None:
+        reader = SQLiteReader(_read_only(home / EVENTS_FILE))
         try:
-            yield connection
+            yield reader
         finally:
-            connection.close()
+            reader.close()
+        return
+    from adapters import postgres_store
+
+    source = postgres_store.EventSource(url)
+    try:
+        yield source.recorder
+    finally:
+        source.application.close()
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path.resolve().as_posix()}?mode=ro", uri=True, timeout=30.0)
 
 
-def _current(home: Path, needs: Collection[str]) -> bool:
+def _current(home: Path, store: StoreReader, needs: Collection[str]) -> bool:
     """Whether each needed read model is at this code's schema version and has applied every recorded event."""
     views = home / VIEWS_FILE
     if not views.is_file():
         return False
     try:
-        with closing(_read_only(home / EVENTS_FILE)) as store, closing(_read_only(views)) as db:
-            head = event_log.head(store)
+        head = store.max_notification_id() or 0
+        with closing(_read_only(views)) as db:
             stored = {name: (version, position) for name, version, position in
                       db.execute("SELECT name, version, position FROM projection_positions").fetchall()}
     except sqlite3.Error:

@@ -26,7 +26,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from adapters import home_files
+from adapters import home_files, store_url
 from adapters.channels import file as file_channel
 from adapters.channels.kind import ChannelKind, S
 from adapters.channels.registry import KINDS
@@ -45,6 +45,12 @@ def _duration(value: Any) -> Any:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def _store(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    return store_url.check(value.strip())
 
 
 def _listen(value: str) -> str:
@@ -159,6 +165,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COORDINATOR_", extra="forbid", env_nested_delimiter="__")
 
     home: Path = DEFAULT_HOME
+    store: Annotated[str | None, AfterValidator(_store)] = None
+    """Where the events are kept: a PostgreSQL URL (`postgresql://user:password@host:port/database`), or None for
+    the SQLite file in the home."""
     alerts_file: Path = DEFAULT_ALERTS_FILE
     batch_size: int = Field(default=2_000, ge=1)
     max_line_bytes: int = Field(default=MAX_LINE_BYTES, ge=1024)
@@ -239,6 +248,11 @@ class Settings(BaseSettings):
     def config_path(self) -> Path:
         """The optional TOML configuration file."""
         return self.home / CONFIG_FILE_NAME
+
+    @property
+    def on_postgres(self) -> bool:
+        """Whether the events are kept on a PostgreSQL server (else in the home's SQLite file)."""
+        return self.store is not None
 
     @property
     def event_store_path(self) -> Path:

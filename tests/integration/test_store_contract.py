@@ -1,4 +1,5 @@
-"""The store port's contract, run against every implementation: the SQLite store of a home and the in-memory one."""
+"""The store port's contract, run against every implementation: the SQLite store of a home, the PostgreSQL store on
+a real server, and the in-memory one."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from adapters import memory_store, sqlite_store
+from adapters import memory_store, postgres_store, sqlite_store
 from app.coordinator import Coordinator
 from app.ledger import AcceptedAlert, DeliveryUpdate, LedgerBatch, OutboxEntry, Store, TaskIndexEntry
 from domain.alerts import Quarantined
@@ -30,10 +31,14 @@ class Stopped:
         return self.moment
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "postgresql", "memory"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    env = (sqlite_store.environment(tmp_path / "events.sqlite") if request.param == "sqlite"
-           else memory_store.environment())
+    if request.param == "sqlite":
+        env = sqlite_store.environment(tmp_path / "events.sqlite")
+    elif request.param == "postgresql":
+        env = postgres_store.environment(request.getfixturevalue("postgres_url"))
+    else:
+        env = memory_store.environment()
     coordinator = Coordinator(env=env)
     recorder = coordinator.recorder
     assert isinstance(recorder, Store)

@@ -1,0 +1,385 @@
+"""PostgreSQL event store with the coordinator's ledger, written in the same transaction as the events.
+
+eventsourcing's own PostgreSQL persistence (psycopg 3 and its pool) keeps the events and snapshots; this recorder
+adds the ledger, the outbox, the quarantine and the input marks beside them, as the SQLite store does, and answers
+the same questions (`app.ledger.Store`, `adapters.delivery.Outbox`, the read side the command line uses). Every
+save takes eventsourcing's exclusive lock on the events table, so positions are given out in commit order and a
+reader tailing the log never passes over an event committed later with a lower position.
+
+Instants are `timestamptz` here; rows are handed out with the same ISO 8601 texts as the SQLite store's, so every
+consumer of an outbox or quarantine row reads either store alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from adapters import outbox_table, quarantine_table, store_url
+from adapters.clock import Clock, SystemClock
+from adapters.event_codec import EventMapper
+from adapters.sqlite_store import quarantine_digest
+from app.ledger import LedgerBatch
+from app.records import DELIVERIES_TOPIC, Record
+from domain.sources import SourceMark
+
+LEDGER_TABLES = [
+    "CREATE TABLE IF NOT EXISTS {schema}.alerts_seen (fingerprint text PRIMARY KEY, source integer NOT NULL,"
+    " line integer)",
+    "CREATE TABLE IF NOT EXISTS {schema}.alert_sources (id serial PRIMARY KEY, name text NOT NULL UNIQUE)",
+    "CREATE TABLE IF NOT EXISTS {schema}.quarantine (id bigserial PRIMARY KEY, source bytea NOT NULL,"
+    " line integer, item_index integer, raw bytea NOT NULL, reason bytea NOT NULL, recorded_at timestamptz NOT NULL,"
+    " digest text NOT NULL UNIQUE)",
+    "CREATE TABLE IF NOT EXISTS {schema}.task_index (task_id bytea PRIMARY KEY, agent_id bytea,"
+    " open boolean NOT NULL, next_due timestamptz, pinned boolean NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS task_index_open ON {schema}.task_index (open) WHERE open",
+    "CREATE INDEX IF NOT EXISTS task_index_due ON {schema}.task_index (next_due) WHERE next_due IS NOT NULL",
+    "CREATE TABLE IF NOT EXISTS {schema}.agent_index (agent_id bytea PRIMARY KEY, next_due timestamptz)",
+    "CREATE INDEX IF NOT EXISTS agent_index_due ON {schema}.agent_index (next_due) WHERE next_due IS NOT NULL",
+    "CREATE TABLE IF NOT EXISTS {schema}.sources (path text PRIMARY KEY, inode bigint NOT NULL,"
+    " \"offset\" bigint NOT NULL, line bigint NOT NULL, mtime_ns bigint NOT NULL, head text NOT NULL DEFAULT '')",
+    "CREATE TABLE IF NOT EXISTS {schema}.outbox (id bigserial PRIMARY KEY, key bytea NOT NULL UNIQUE,"
+    " subject_kind text NOT NULL, subject bytea NOT NULL, recipient bytea NOT NULL, priority text NOT NULL,"
+    " kind text NOT NULL, message bytea, requested_at timestamptz NOT NULL, status text NOT NULL,"
+    " attempts integer NOT NULL DEFAULT 0, next_attempt_at timestamptz, last_error bytea, channel text,"
+    " delivered_at timestamptz, created_at timestamptz NOT NULL, origin bigint, item integer)",
+    "CREATE INDEX IF NOT EXISTS outbox_due ON {schema}.outbox (next_attempt_at, id)"
+    " WHERE status IN ('pending', 'failed')",
+    "CREATE INDEX IF NOT EXISTS outbox_status ON {schema}.outbox (status)",
+    "CREATE TABLE IF NOT EXISTS {schema}.delivery_attempts (outbox_id bigint NOT NULL, position bigint NOT NULL,"
+    " PRIMARY KEY (outbox_id, position))",
+]
+"""The ledger's tables, as the SQLite store's (see `adapters.sqlite_store` and `adapters.outbox_table`). Text that
+comes from input (ids, keys, recipients, messages, errors, what was quarantined) is kept as its UTF-8 in `bytea`:
+PostgreSQL's `text` cannot hold the NUL character, which an accepted id may contain (`_b` and `_s`)."""
+
+_OUTBOX_INSTANTS = ("requested_at", "next_attempt_at", "delivered_at", "created_at")
+_OUTBOX_TEXTS = ("key", "subject", "recipient", "message", "last_error")
+_WAITING = "status IN ('pending', 'failed')"
+
+
+def environment(url: str) -> dict[str, str]:
+    """The eventsourcing environment of the PostgreSQL store at `url` (see `adapters.store_url`), ledger and codec
+    included."""
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        **store_url.connection_settings(url),
+        "POSTGRES_POOL_SIZE": "2",
+        "POSTGRES_MAX_OVERFLOW": "8",
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_LOCK_TIMEOUT": "30",
+        "POSTGRES_PRE_PING": "yes",
+        "APPLICATION_RECORDER_TOPIC": f"{PostgresStore.__module__}:{PostgresStore.__qualname__}",
+        "MAPPER_TOPIC": f"{EventMapper.__module__}:{EventMapper.__qualname__}",
+    }
+
+
+def _text(moment: Any) -> str | None:
+    """An instant as the SQLite store's sortable UTC text (None stays None)."""
+    if moment is None:
+        return None
+    assert isinstance(moment, datetime)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _outbox_row(row: dict[str, Any]) -> dict[str, Any]:
+    """An outbox row as the SQLite store hands it out."""
+    for name in _OUTBOX_INSTANTS:
+        row[name] = _text(row[name])
+    for name in _OUTBOX_TEXTS:
+        row[name] = _s(row[name])
+    return row
+
+
+class PostgresStore(PostgresApplicationRecorder):
+    """Application recorder that also keeps the ledger and the outbox (see `app.ledger.Store`)."""
+
+    clock: Clock = SystemClock()
+    """Where the ledger's recording times come from (the composition root sets the home's clock)."""
+
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.schema = Identifier(self.datastore.schema)
+        prefix = events_table_name.removesuffix("_events")
+        self.snapshots_table = Identifier(f"{prefix}_snapshots")
+        self.events = SQL("{}.{}").format(self.schema, Identifier(events_table_name))
+        self.sql_create_statements.extend(SQL(statement).format(schema=self.schema) for statement in LEDGER_TABLES)
+
+    def _sql(self, text: str) -> Any:
+        """`text` with `{schema}` and `{events}` filled in."""
+        return SQL(text).format(schema=self.schema, events=self.events)
+
+    # Writing --------------------------------------------------------------------------------------
+
+    def save(self, events: Sequence[StoredEvent], batch: LedgerBatch) -> None:
+        """Record `events`, the batch's ledger rows and snapshots in one transaction (see `app.ledger.Store`)."""
+        with self.datastore.transaction(commit=True) as c:
+            positions: dict[tuple[str, int], int] = {}
+            deliveries_at = None
+            if events:
+                self._insert_stored_events(c, events)  # takes the table lock and notifies listeners
+                ids = self._fetch_ids_after_insert_events(c, events)
+                assert ids is not None
+                for event, position in zip(events, ids, strict=True):
+                    positions[(_hex(event.originator_id), event.originator_version)] = position
+                    if deliveries_at is None and event.topic == DELIVERIES_TOPIC:
+                        deliveries_at = position
+            self._insert_ledger(c, batch, positions, deliveries_at)
+
+    def _insert_ledger(self, c: Cursor[DictRow], batch: LedgerBatch, positions: dict[tuple[str, int], int],
+                       deliveries_at: int | None) -> None:
+        now = self.clock.now()
+        if batch.source is not None:
+            m = batch.source
+            c.execute(self._sql(
+                "INSERT INTO {schema}.sources VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (path) DO UPDATE SET"
+                " inode = excluded.inode, \"offset\" = excluded.\"offset\", line = excluded.line,"
+                " mtime_ns = excluded.mtime_ns, head = excluded.head"),
+                (m.path, m.inode, m.offset, m.line, m.mtime_ns, m.head))
+        if batch.outbox:
+            rows = []
+            for e in batch.outbox:
+                origin = None if e.origin is None else positions.get(e.origin)
+                rows.append((_b(e.key), e.subject_kind, _b(e.subject), _b(e.recipient), e.priority, e.kind,
+                             _b(e.message) if origin is None else None, e.requested_at, now, now, origin,
+                             None if origin is None else e.item))
+            c.executemany(self._sql(
+                "INSERT INTO {schema}.outbox (key, subject_kind, subject, recipient, priority, kind, message,"
+                " requested_at, status, attempts, next_attempt_at, created_at, origin, item)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,'pending',0,%s,%s,%s,%s) ON CONFLICT (key) DO NOTHING"), rows)
+        if batch.deliveries:
+            if deliveries_at is not None:
+                c.executemany(self._sql(
+                    "INSERT INTO {schema}.delivery_attempts SELECT id, %s FROM {schema}.outbox WHERE key = %s"
+                    " ON CONFLICT DO NOTHING"), [(deliveries_at, _b(u.key)) for u in batch.deliveries])
+            c.executemany(self._sql(
+                "UPDATE {schema}.outbox SET status = %s, attempts = %s, channel = %s, next_attempt_at = %s,"
+                " last_error = %s, delivered_at = CASE WHEN %s = 'delivered' THEN %s ELSE delivered_at END"
+                " WHERE key = %s AND status != 'delivered'"),
+                [(u.status, u.attempts, u.channel, u.next_attempt_at, _b(u.last_error), u.status, u.at, _b(u.key))
+                 for u in batch.deliveries])
+        if batch.accepted:
+            sources = self._source_ids(c, {a.source for a in batch.accepted})
+            c.executemany(self._sql("INSERT INTO {schema}.alerts_seen VALUES (%s,%s,%s)"),
+                          [(a.fingerprint, sources[a.source], a.line) for a in batch.accepted])
+        if batch.quarantined:
+            c.executemany(self._sql(
+                "INSERT INTO {schema}.quarantine (source, line, item_index, raw, reason, recorded_at, digest)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (digest) DO NOTHING"),
+                [(_b(q.source), q.line, q.index, _b(q.raw), _b(q.reason), now, quarantine_digest(q))
+                 for q in batch.quarantined])
+        if batch.tasks:
+            c.executemany(self._sql(
+                "INSERT INTO {schema}.task_index VALUES (%s,%s,%s,%s,%s) ON CONFLICT (task_id) DO UPDATE SET"
+                " agent_id = excluded.agent_id, open = excluded.open, next_due = excluded.next_due,"
+                " pinned = excluded.pinned"),
+                [(_b(e.task_id), _b(e.agent_id), e.open, e.next_due, e.pinned) for e in batch.tasks.values()])
+        if batch.snapshots:
+            c.executemany(SQL("INSERT INTO {}.{} (originator_id, originator_version, topic, state)"
+                              " VALUES (%s,%s,%s,%s)").format(self.schema, self.snapshots_table),
+                          [(s.originator_id, s.originator_version, s.topic, s.state) for s in batch.snapshots])
+        if batch.agents:
+            c.executemany(self._sql(
+                "INSERT INTO {schema}.agent_index VALUES (%s,%s) ON CONFLICT (agent_id) DO UPDATE SET"
+                " next_due = excluded.next_due"), [(_b(agent_id), due) for agent_id, due in batch.agents.items()])
+
+    def _source_ids(self, c: Cursor[DictRow], names: set[str]) -> dict[str, int]:
+        """The `alert_sources` id of each name (new names are added)."""
+        wanted = sorted(names)
+        c.executemany(self._sql("INSERT INTO {schema}.alert_sources (name) VALUES (%s) ON CONFLICT DO NOTHING"),
+                      [(name,) for name in wanted])
+        c.execute(self._sql("SELECT name, id FROM {schema}.alert_sources WHERE name = ANY(%s)"), (wanted,))
+        return {row["name"]: row["id"] for row in c.fetchall()}
+
+    # Reading --------------------------------------------------------------------------------------
+
+    def _all(self, text: str, params: Any = ()) -> list[DictRow]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self._sql(text), params)
+            return c.fetchall()
+
+    def known_fingerprints(self, fingerprints: Collection[str]) -> set[str]:
+        rows = self._all("SELECT fingerprint FROM {schema}.alerts_seen WHERE fingerprint = ANY(%s)",
+                         (list(fingerprints),))
+        return {row["fingerprint"] for row in rows}
+
+    def open_tasks(self) -> list[tuple[str, str | None, bool]]:
+        rows = self._all("SELECT task_id, agent_id, pinned FROM {schema}.task_index WHERE open")
+        return [(_text_of(row["task_id"]), _s(row["agent_id"]), row["pinned"]) for row in rows]
+
+    def task_ids(self) -> list[str]:
+        """Every task the coordinator knows (open or not)."""
+        return [_text_of(row["task_id"]) for row in self._all("SELECT task_id FROM {schema}.task_index")]
+
+    def agent_ids(self) -> list[str]:
+        return [_text_of(row["agent_id"]) for row in self._all("SELECT agent_id FROM {schema}.agent_index")]
+
+    def source_mark(self, path: str) -> SourceMark | None:
+        rows = self._all("SELECT path, inode, \"offset\", line, mtime_ns, head FROM {schema}.sources"
+                         " WHERE path = %s", (path,))
+        return SourceMark(*rows[0].values()) if rows else None
+
+    def next_due(self) -> datetime | None:
+        rows = self._all("SELECT LEAST((SELECT MIN(next_due) FROM {schema}.task_index),"
+                         " (SELECT MIN(next_due) FROM {schema}.agent_index)) AS due")
+        moment = rows[0]["due"]
+        return None if moment is None else moment.astimezone(UTC)
+
+    def due(self, as_of: datetime) -> tuple[list[str], list[str]]:
+        tasks = self._all("SELECT task_id FROM {schema}.task_index WHERE next_due <= %s ORDER BY next_due, task_id",
+                          (as_of,))
+        agents = self._all("SELECT agent_id FROM {schema}.agent_index WHERE next_due <= %s"
+                           " ORDER BY next_due, agent_id", (as_of,))
+        return [_text_of(row["task_id"]) for row in tasks], [_text_of(row["agent_id"]) for row in agents]
+
+    def _records(self, where: str, params: Any = ()) -> list[Record]:
+        rows = self._all("SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
+                         + where, params)
+        return [Record(row["notification_id"], _hex(row["originator_id"]), row["originator_version"], row["topic"],
+                       bytes(row["state"])) for row in rows]
+
+    def select_records(self, after: int, limit: int) -> list[Record]:
+        """Up to `limit` stored events after position `after`, oldest first, as projections read them."""
+        return self._records("WHERE notification_id > %s ORDER BY notification_id LIMIT %s", (after, limit))
+
+    def recent_events(self, limit: int, topics: Collection[str] | None = None) -> list[Record]:
+        """The newest `limit` events (only those with one of `topics`, if given), newest first."""
+        if topics is None:
+            return self._records("ORDER BY notification_id DESC LIMIT %s", (limit,))
+        return self._records("WHERE topic = ANY(%s) ORDER BY notification_id DESC LIMIT %s", (list(topics), limit))
+
+    def records_at(self, positions: Collection[int]) -> list[Record]:
+        """The events at these positions (those recorded), oldest first."""
+        return self._records("WHERE notification_id = ANY(%s) ORDER BY notification_id", (sorted(set(positions)),))
+
+    def topics(self) -> list[str]:
+        """Every event topic recorded so far."""
+        return sorted(row["topic"] for row in self._all("SELECT DISTINCT topic FROM {events}"))
+
+    # Outbox ---------------------------------------------------------------------------------------
+
+    def _outbox(self, where: str, params: Any) -> list[dict[str, Any]]:
+        columns = ", ".join(outbox_table.COLUMNS)
+        rows = [_outbox_row(dict(row)) for row in self._all(f"SELECT {columns} FROM {{schema}}.outbox {where}",
+                                                            params)]
+        wanted = {row["origin"] for row in rows if row["message"] is None and row["origin"] is not None}
+        if wanted:
+            requested = {record.position: orjson.loads(record.state) for record in self.records_at(wanted)}
+            for row in rows:
+                if row["message"] is None and row["origin"] in requested:
+                    row["message"] = requested[row["origin"]]["notifications"][row["item"]]["message"]
+        return rows
+
+    def due_notifications(self, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
+        """Notifications waiting for a delivery attempt at or before `now`."""
+        return self._outbox(f"WHERE {_WAITING} AND next_attempt_at <= %s ORDER BY next_attempt_at, id LIMIT %s",
+                            (now, limit))
+
+    def upcoming_notifications(self, limit: int) -> list[tuple[str, datetime]]:
+        """The key and due time of the first `limit` notifications waiting for an attempt, the earliest first."""
+        rows = self._all(f"SELECT key, next_attempt_at FROM {{schema}}.outbox WHERE {_WAITING}"
+                         " ORDER BY next_attempt_at, id LIMIT %s", (limit,))
+        return [(_text_of(row["key"]), row["next_attempt_at"].astimezone(UTC)) for row in rows]
+
+    def notifications(
+        self, status: str | None = None, limit: int | None = None, after: int = 0
+    ) -> list[dict[str, Any]]:
+        """Notifications, newest first (only those queued after id `after`, if given)."""
+        where, params = "WHERE id > %s", list[Any]([after])
+        if status:
+            where += " AND status = %s"
+            params.append(status)
+        where += " ORDER BY id DESC"
+        if limit is not None:
+            where += " LIMIT %s"
+            params.append(limit)
+        return self._outbox(where, params)
+
+    def notification_counts(self) -> dict[str, int]:
+        """How many notifications are pending, delivered, failed and dead."""
+        found = dict.fromkeys(outbox_table.STATUSES, 0)
+        found.update({row["status"]: int(row["n"]) for row in
+                      self._all("SELECT status, COUNT(*) AS n FROM {schema}.outbox GROUP BY status")})
+        return found
+
+    def requeue_notifications(self, now: datetime, key_or_id: str | None = None) -> int:
+        """Make one (by key or id) or every dead notification deliverable again."""
+        with self.datastore.transaction(commit=True) as c:
+            if key_or_id is None:
+                c.execute(self._sql("UPDATE {schema}.outbox SET status = 'pending', attempts = 0,"
+                                    " next_attempt_at = %s WHERE status = 'dead'"), (now,))
+            else:
+                c.execute(self._sql("UPDATE {schema}.outbox SET status = 'pending', attempts = 0,"
+                                    " next_attempt_at = %s WHERE (key = %s OR CAST(id AS text) = %s)"
+                                    " AND status IN ('dead', 'failed')"), (now, _b(key_or_id), key_or_id))
+            return int(c.rowcount)
+
+    def attempt_positions(self, keys: Sequence[str]) -> list[int]:
+        """Where in the event log the attempts to deliver the notifications `keys` are recorded, in log order."""
+        rows = self._all("SELECT DISTINCT a.position FROM {schema}.outbox o JOIN {schema}.delivery_attempts a"
+                         " ON a.outbox_id = o.id WHERE o.key = ANY(%s) ORDER BY a.position",
+                         ([_b(key) for key in keys],))
+        return [int(row["position"]) for row in rows]
+
+    # Quarantine -----------------------------------------------------------------------------------
+
+    def quarantine_count(self) -> int:
+        """How many items are in quarantine."""
+        return int(self._all("SELECT COUNT(*) AS n FROM {schema}.quarantine")[0]["n"])
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        """Every quarantined item, oldest first."""
+        columns = ", ".join(quarantine_table.COLUMNS)
+        rows = self._all(f"SELECT {columns} FROM {{schema}}.quarantine ORDER BY id")
+        return [{**row, "source": _s(row["source"]), "raw": _s(row["raw"]), "reason": _s(row["reason"]),
+                 "recorded_at": _text(row["recorded_at"])} for row in rows]
+
+
+def _hex(originator_id: UUID | str) -> str:
+    """An aggregate id as 32 hex digits, as the SQLite store and every reader of the log keep it."""
+    return originator_id.hex if isinstance(originator_id, UUID) else str(originator_id)
+
+
+def _b(text: str | None) -> bytes | None:
+    """Text from input as a `bytea` column keeps it (None stays None)."""
+    return None if text is None else text.encode("utf-8", "surrogatepass")
+
+
+def _s(data: bytes | memoryview | None) -> Any:
+    """The text a `bytea` column keeps (None stays None)."""
+    return None if data is None else bytes(data).decode("utf-8", "surrogatepass")
+
+
+def _text_of(data: bytes | memoryview) -> str:
+    """The text a `NOT NULL` `bytea` column keeps."""
+    return bytes(data).decode("utf-8", "surrogatepass")
+
+
+class EventSource:
+    """The PostgreSQL store at `url` opened for reading, by a process that builds read models."""
+
+    def __init__(self, url: str) -> None:
+        from app.coordinator import Coordinator
+
+        self.application = Coordinator(env=environment(url))
+        recorder = self.application.recorder
+        assert isinstance(recorder, PostgresStore)
+        self.recorder = recorder
+
+    def max_notification_id(self) -> int | None:
+        """The position of the newest event."""
+        found: int | None = self.recorder.max_notification_id()
+        return found
+
+    def select_records(self, after: int, limit: int) -> list[Record]:
+        """Up to `limit` events after position `after`, oldest first."""
+        return self.recorder.select_records(after, limit)
