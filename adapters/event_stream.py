@@ -1,9 +1,10 @@
 """A public, read-only API for programs that follow the coordinator's event stream.
 
-Every decision the coordinator makes is an event in `<home>/events.sqlite`. This module reads that store
-read-only, in recording order, and turns each stored event into a typed, frozen dataclass: an alert received,
-a level change, a notification requested, delivered or failed, an acknowledgement, a reassignment, a
-resolution. It never writes, so any number of consumers may run beside a live coordinator.
+Every decision the coordinator makes is an event in `<home>/events.sqlite` (or on the PostgreSQL server the
+home's settings name: `store`). This module reads that store read-only, in recording order, and turns each stored
+event into a typed, frozen dataclass: an alert received, a level change, a notification requested, delivered or
+failed, an acknowledgement, a reassignment, a resolution. It never writes, so any number of consumers may run
+beside a live coordinator.
 
 Example::
 
@@ -75,7 +76,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
-from adapters import event_log, home_files, outbox_table
+from adapters import home_files, store_url
+from adapters.store_reader import SQLiteReader, StoreReader
 from adapters.stream_events import (
     Acknowledged,
     ActivitySeen,
@@ -166,15 +168,19 @@ class CoordinationEventConsumer:
     """Reads the coordinator's event store read-only and streams typed events to handlers and iterators.
 
     `home` is the coordinator's home directory (default: `COORDINATOR_HOME`, else `./.coordinator`); the store
-    is `<home>/events.sqlite`. Subject names are looked up once per task or agent and kept in a
-    least-recently-used cache of `subject_cache_size` entries, so memory stays bounded however long it runs.
+    is `<home>/events.sqlite`, or the PostgreSQL server `store` names (default: the home's settings,
+    `COORDINATOR_STORE` or `store` in its coordinator.toml). Subject names are looked up once per task or agent
+    and kept in a least-recently-used cache of `subject_cache_size` entries, so memory stays bounded however long
+    it runs.
     """
 
-    def __init__(self, home: str | os.PathLike[str] | None = None, *, subject_cache_size: int = 4096) -> None:
+    def __init__(self, home: str | os.PathLike[str] | None = None, *, subject_cache_size: int = 4096,
+                 store: str | None = None) -> None:
         if subject_cache_size < 1:
             raise ValueError("subject_cache_size must be at least 1")
         chosen = home if home is not None else os.environ.get("COORDINATOR_HOME") or DEFAULT_HOME
         self.home = Path(chosen)
+        self.store = store_url.check(store) if store else store_url.configured(self.home)
         self.subject_cache_size = subject_cache_size
         self._subscriptions: list[tuple[str, Handler]] = []
         self._subjects: OrderedDict[str, tuple[SubjectKind, str]] = OrderedDict()
@@ -205,7 +211,7 @@ class CoordinationEventConsumer:
         """The position of the newest stored event (0 when there is none): `after=` this streams only new events."""
         with self._connect() as db:
             try:
-                return event_log.head(db)
+                return db.max_notification_id() or 0
             except sqlite3.OperationalError as error:
                 if _no_table(error):
                     return 0
@@ -257,18 +263,17 @@ class CoordinationEventConsumer:
         """Every event of one task or agent (its aggregate id, as the read models key it), oldest first; handlers
         are not run."""
         with self._connect() as db:
-            events = [event for record in event_log.records_of(db, aggregate_id)
-                      for event in self._events_of(db, record)]
+            events = [event for record in db.records_of(aggregate_id) for event in self._events_of(db, record)]
             keys = {event.key for event in events if isinstance(event, NotificationRequested)}
             if not keys:
                 return events
             try:
-                positions = outbox_table.attempt_positions(db.cursor(), sorted(keys))
+                positions = db.attempt_positions(sorted(keys))
             except sqlite3.OperationalError as error:
                 if not _no_table(error):  # a store written before the delivery stream: attempts are its own events
                     raise
                 positions = []
-            attempts = [event for record in event_log.records_at(db, positions)
+            attempts = [event for record in db.records_at(positions)
                         for event in self._events_of(db, record)
                         if isinstance(event, NotificationDelivered | DeliveryFailed) and event.key in keys]
         return sorted([*events, *attempts], key=lambda event: event.position)
@@ -276,7 +281,16 @@ class CoordinationEventConsumer:
     # Internals -------------------------------------------------------------------------------------------------------
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self) -> Iterator[StoreReader]:
+        if self.store is not None:
+            from adapters.postgres_store import EventSource
+
+            source = EventSource(self.store)
+            try:
+                yield source.recorder
+            finally:
+                source.application.close()
+            return
         path = self.store_path
         if not path.is_file():
             raise FileNotFoundError(f"no coordinator event store at {path}")
@@ -285,12 +299,12 @@ class CoordinationEventConsumer:
         except sqlite3.OperationalError as error:
             raise FileNotFoundError(f"cannot open the coordinator event store at {path}: {error}") from error
         with closing(connection):
-            yield connection
+            yield SQLiteReader(connection)
 
     @staticmethod
-    def _read(db: sqlite3.Connection, after: int, limit: int) -> list[Record]:
+    def _read(db: StoreReader, after: int, limit: int) -> list[Record]:
         try:
-            return event_log.records_after(db, after, limit)
+            return db.select_records(after, limit)
         except sqlite3.OperationalError as error:
             if _no_table(error):  # created, but the coordinator has not made its tables yet
                 return []
@@ -309,13 +323,13 @@ class CoordinationEventConsumer:
             if inspect.isawaitable(result):
                 await result
 
-    def _subject(self, db: sqlite3.Connection, originator_id: str) -> tuple[SubjectKind, str] | None:
+    def _subject(self, db: StoreReader, originator_id: str) -> tuple[SubjectKind, str] | None:
         """The task or agent an aggregate is, from its first event (cached, least recently used dropped first)."""
         cached = self._subjects.get(originator_id)
         if cached is not None:
             self._subjects.move_to_end(originator_id)
             return cached
-        row = event_log.first_record(db, originator_id)
+        row = db.first_record(originator_id)
         if row is None:
             return None
         subject = _registered_subject(row[0], bytes(row[1]))
@@ -329,7 +343,7 @@ class CoordinationEventConsumer:
         while len(self._subjects) > self.subject_cache_size:
             self._subjects.popitem(last=False)
 
-    def _events_of(self, db: sqlite3.Connection, record: Record) -> list[CoordinationEvent]:
+    def _events_of(self, db: StoreReader, record: Record) -> list[CoordinationEvent]:
         """The typed events one stored event stands for (none for events about no task, agent or hive)."""
         kind = event_kind(record.topic)
         if kind == DELIVERIES_KIND:

@@ -261,6 +261,15 @@ class PostgresStore(PostgresApplicationRecorder):
         """The events at these positions (those recorded), oldest first."""
         return self._records("WHERE notification_id = ANY(%s) ORDER BY notification_id", (sorted(set(positions)),))
 
+    def records_of(self, originator_id: str) -> list[Record]:
+        """Every event of one aggregate (its id as 32 hex digits), oldest first."""
+        return self._records("WHERE originator_id = %s ORDER BY originator_version", (_uuid(originator_id),))
+
+    def first_record(self, originator_id: str) -> tuple[str, bytes] | None:
+        """(topic, state) of an aggregate's first event (its registration), if recorded."""
+        found = self._records("WHERE originator_id = %s AND originator_version = 1", (_uuid(originator_id),))
+        return (found[0].topic, found[0].state) if found else None
+
     def topics(self) -> list[str]:
         """Every event topic recorded so far."""
         return sorted(row["topic"] for row in self._all("SELECT DISTINCT topic FROM {events}"))
@@ -347,6 +356,14 @@ class PostgresStore(PostgresApplicationRecorder):
 def _hex(originator_id: UUID | str) -> str:
     """An aggregate id as 32 hex digits, as the SQLite store and every reader of the log keep it."""
     return originator_id.hex if isinstance(originator_id, UUID) else str(originator_id)
+
+
+def _uuid(originator_id: str) -> UUID | str:
+    """An aggregate id as the events table keys it (an id that is no UUID matches nothing)."""
+    try:
+        return UUID(originator_id)
+    except ValueError:
+        return UUID(int=0)
 
 
 def _b(text: str | None) -> bytes | None:

@@ -7,7 +7,7 @@ Python itself; the PostgreSQL store answers the same questions through its recor
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
 from adapters import event_log, outbox_table, quarantine_table
@@ -31,6 +31,22 @@ class StoreReader(Protocol):
 
     def topics(self) -> list[str]:
         """Every event topic recorded so far."""
+        ...
+
+    def records_at(self, positions: Collection[int]) -> list[Record]:
+        """The events at these positions (those recorded), oldest first."""
+        ...
+
+    def records_of(self, originator_id: str) -> list[Record]:
+        """Every event of one aggregate (its id as 32 hex digits), oldest first."""
+        ...
+
+    def first_record(self, originator_id: str) -> tuple[str, bytes] | None:
+        """(topic, state) of an aggregate's first event (its registration), if recorded."""
+        ...
+
+    def attempt_positions(self, keys: Sequence[str]) -> list[int]:
+        """Where in the event log the attempts to deliver the notifications `keys` are recorded, in log order."""
         ...
 
     def notifications(self, status: str | None = None, limit: int | None = None, after: int = 0
@@ -68,6 +84,18 @@ class SQLiteReader:
 
     def topics(self) -> list[str]:
         return event_log.topics(self.connection)
+
+    def records_at(self, positions: Collection[int]) -> list[Record]:
+        return event_log.records_at(self.connection, positions)
+
+    def records_of(self, originator_id: str) -> list[Record]:
+        return event_log.records_of(self.connection, originator_id)
+
+    def first_record(self, originator_id: str) -> tuple[str, bytes] | None:
+        return event_log.first_record(self.connection, originator_id)
+
+    def attempt_positions(self, keys: Sequence[str]) -> list[int]:
+        return outbox_table.attempt_positions(self.connection.cursor(), keys)
 
     def notifications(self, status: str | None = None, limit: int | None = None, after: int = 0
                       ) -> list[dict[str, Any]]:

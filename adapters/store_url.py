@@ -5,6 +5,8 @@ Parsing a URL needs no database driver, so settings and commands can check it wi
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 SCHEMES = ("postgresql", "postgres")
@@ -59,3 +61,28 @@ def redacted(url: str) -> str:
         return url
     host = parts.netloc.rpartition("@")[2]
     return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
+
+
+VARIABLE = "COORDINATOR_STORE"
+
+
+def configured(home: Path) -> str | None:
+    """The store the settings of `home` name, read without loading them: `COORDINATOR_STORE`, else `store` in the
+    home's coordinator.toml; None for the home's SQLite file. ValueError when what is named is not a usable URL,
+    or the file cannot be read (the settings say more)."""
+    named = os.environ.get(VARIABLE)
+    if named is None:
+        config = home / "coordinator.toml"
+        if not config.is_file():
+            return None
+        import tomllib
+
+        try:
+            named = tomllib.loads(config.read_text(encoding="utf-8")).get("store")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise ValueError(f"{config}: {error}") from None
+        if named is None:
+            return None
+        if not isinstance(named, str):
+            raise ValueError(f"{config}: store: not a text")
+    return check(named.strip()) if named.strip() else None

@@ -11,7 +11,6 @@ built from the server's events, and what is read from the store itself comes fro
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Collection, Iterator
 from contextlib import closing, contextmanager
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapters.home_files import CONFIG_FILE, EVENTS_FILE, VIEWS_FILE, home_path
+from adapters.home_files import EVENTS_FILE, VIEWS_FILE, home_path
 from adapters.store_reader import SQLiteReader, StoreReader
 from app.records import Record
 from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, fail
@@ -68,27 +67,10 @@ class ReadSide:
 def configured_store(home: Path) -> str | None:
     """The PostgreSQL store the settings name (`COORDINATOR_STORE`, else `store` in the home's coordinator.toml),
     or None for the home's SQLite file; read without loading the settings, which a query does not otherwise need."""
-    named = os.environ.get("COORDINATOR_STORE")
-    if named is None:
-        config = home / CONFIG_FILE
-        if not config.is_file():
-            return None
-        import tomllib
-
-        try:
-            named = tomllib.loads(config.read_text(encoding="utf-8")).get("store")
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            return _settings_store(home)  # the settings say what is wrong with the file
-    if named is None:
-        return None
-    if not isinstance(named, str):
-        return _settings_store(home)
-    if not named.strip():
-        return None
     from adapters import store_url
 
     try:
-        return store_url.check(named.strip())
+        return store_url.configured(home)
     except ValueError:
         return _settings_store(home)  # exits naming the setting and what is wrong with it
 

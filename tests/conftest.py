@@ -26,3 +26,10 @@ def postgres_server() -> Iterator[PostgresServer]:
 def postgres_url(postgres_server: PostgresServer) -> str:
     """The store URL of a new, empty database of its own."""
     return postgres_server.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """Where a test's events are kept (it runs once on each): None for the home's SQLite file, or a PostgreSQL
+    database of its own."""
+    return request.getfixturevalue("postgres_url") if request.param == "postgresql" else None

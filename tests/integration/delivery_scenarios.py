@@ -98,8 +98,11 @@ def open_home(home: Path, toml: str | None = None) -> Services:
     return build(load_settings(home))
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def home(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home, its events in its SQLite file or on a real PostgreSQL server (each delivery test runs on both)."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("COORDINATOR_STORE", request.getfixturevalue("postgres_url"))
     return tmp_path / "home"
 
 

@@ -8,18 +8,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from adapters.alert_file import read_alerts
-from adapters.sqlite_store import LedgerRecorder, environment
 from app.coordinator import Coordinator, IngestReport
-from cli.bootstrap import build
+from cli.bootstrap import build, store_environment
 from cli.settings import Settings
 from domain.escalation import Escalating
 from domain.responses import Policy
 from domain.task import Task
+
+if TYPE_CHECKING:
+    from cli.bootstrap import StoreRecorder
 
 Row = dict[str, Any]
 Route = tuple[str, str, str]
@@ -45,7 +47,8 @@ def stored(hour: int, minute: int = 0, second: int = 0) -> str:
 
 @dataclass
 class Store:
-    """A coordinator on the SQLite store in `home`, fed from JSON Lines files written beside it."""
+    """A coordinator on the store of `home` (its SQLite file, or a PostgreSQL server), fed from JSON Lines files
+    written beside it."""
 
     home: Path
     coordinator: Coordinator
@@ -53,9 +56,8 @@ class Store:
     files: list[Path] = field(default_factory=list)
 
     @property
-    def ledger(self) -> LedgerRecorder:
-        recorder = self.coordinator.recorder
-        assert isinstance(recorder, LedgerRecorder)
+    def ledger(self) -> StoreRecorder:
+        recorder: StoreRecorder = self.coordinator.recorder  # type: ignore[assignment]
         return recorder
 
     def write(self, *alerts: dict[str, Any]) -> Path:
@@ -82,19 +84,20 @@ class Store:
         self.closer()
 
 
-def open_store(home: Path, policy: Policy | None = None) -> Store:
-    settings = Settings(home=home)
+def open_store(home: Path, policy: Policy | None = None, url: str | None = None) -> Store:
+    """A coordinator on the store of `home`: its SQLite file, or the PostgreSQL database at `url`."""
+    settings = Settings(home=home, store=url)
     if policy is None:
         services = build(settings)
         return Store(home, services.coordinator, services.close)
     home.mkdir(parents=True, exist_ok=True)
-    coordinator = Coordinator(env=environment(settings.event_store_path), policy=policy)
+    coordinator = Coordinator(env=store_environment(settings), policy=policy)
     return Store(home, coordinator, coordinator.close)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "home")
+def store(tmp_path: Path, store_url: str | None) -> Iterator[Store]:
+    opened = open_store(tmp_path / "home", url=store_url)
     yield opened
     opened.close()
 

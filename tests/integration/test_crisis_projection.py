@@ -71,8 +71,9 @@ class Scenario:
 
 
 @pytest.fixture
-def scenario(tmp_path: Path) -> Iterator[Scenario]:
-    opened = Scenario(build(Settings(home=tmp_path / "home", backup_pool=["backup-agent"])), tmp_path)
+def scenario(tmp_path: Path, store_url: str | None) -> Iterator[Scenario]:
+    opened = Scenario(build(Settings(home=tmp_path / "home", store=store_url, backup_pool=["backup-agent"])),
+                      tmp_path)
     yield opened
     opened.close()
 

@@ -85,12 +85,13 @@ class Home:
             services.close()
 
     def consumer(self, **options: Any) -> CoordinationEventConsumer:
-        return CoordinationEventConsumer(home=self.path, **options)
+        return CoordinationEventConsumer(home=self.path, store=self.settings.get("store"), **options)
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Home:
-    return Home(tmp_path / "home")
+def home(tmp_path: Path, store_url: str | None) -> Home:
+    """A home on either store (each test of the stream runs on both)."""
+    return Home(tmp_path / "home", {"store": store_url})
 
 
 def collect(consumer: CoordinationEventConsumer, after: int = 0) -> list[CoordinationEvent]:
@@ -254,7 +255,7 @@ def test_run_drains_with_the_handlers_and_returns_the_last_position_or_the_given
 
     assert seen and last == seen[-1].position == consumer.latest_position()
     assert asyncio.run(consumer.run(after=last)) == last
-    assert len(seen) == len(collect(CoordinationEventConsumer(home.path)))
+    assert len(seen) == len(collect(home.consumer()))
 
 
 def test_resuming_after_the_last_position_yields_only_the_events_recorded_since(home: Home) -> None:

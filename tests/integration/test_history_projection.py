@@ -32,9 +32,9 @@ def stamp(hour: int, minute: int = 0) -> str:
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Iterator[Services]:
-    """A coordinator whose tasks and agents went up and down the ladder, and one task resolved."""
-    built = build(Settings(home=tmp_path / "home", backup_pool=["backup-agent"]))
+def services(tmp_path: Path, store_url: str | None) -> Iterator[Services]:
+    """A coordinator whose tasks and agents went up and down the ladder, and one task resolved (on either store)."""
+    built = build(Settings(home=tmp_path / "home", store=store_url, backup_pool=["backup-agent"]))
     alerts: list[dict[str, Any]] = [
         {"type": "TASK_ASSIGNED", "task_id": "task-1", "agent_id": "ada", "deadline": stamp(11, 40),
          "timestamp": stamp(10)},

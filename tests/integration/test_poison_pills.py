@@ -30,8 +30,8 @@ BAD = "task-bad"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "home")
+def store(tmp_path: Path, store_url: str | None) -> Iterator[Store]:
+    opened = open_store(tmp_path / "home", url=store_url)
     yield opened
     opened.close()
 
@@ -99,9 +99,9 @@ def test_nothing_a_failed_alert_half_applied_to_a_shared_agent_is_recorded(store
 
 
 def test_many_failing_alerts_across_small_batches_are_each_quarantined_and_every_other_alert_recorded(
-    tmp_path: Path, failing: None, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, failing: None, monkeypatch: pytest.MonkeyPatch, store_url: str | None
 ) -> None:
-    store = open_store(tmp_path / "home")
+    store = open_store(tmp_path / "home", url=store_url)
     original = Task.receive
 
     def receive(self: Task, alert: Any, before: Any, after: Any) -> None:
@@ -160,21 +160,23 @@ POISON = [
 ]
 
 
-def services(tmp_path: Path) -> Services:
-    return build(Settings(home=tmp_path / "home"))
+def services(tmp_path: Path, url: str | None = None) -> Services:
+    return build(Settings(home=tmp_path / "home", store=url))
 
 
-def test_the_issue_s_poison_lines_are_quarantined_and_the_valid_alerts_around_them_processed(tmp_path: Path) -> None:
+def test_the_issue_s_poison_lines_are_quarantined_and_the_valid_alerts_around_them_processed(
+    tmp_path: Path, store_url: str | None
+) -> None:
     valid = [assigned(f"task-{n}", "ada", T) for n in range(len(POISON) + 1)]
     lines = [line for pair in zip(valid, [*POISON, None], strict=True) for line in pair if line is not None]
     path = tmp_path / "alerts.jsonl"
     escaped = [*lines, crisis("task-end", "ada", "red", "9999-12-31T23:50:00Z")]  # JSON escapes the surrogates
     path.write_text("".join(json.dumps(line) + "\n" for line in escaped), encoding="utf-8")
-    store = open_store(tmp_path / "home")
+    store = open_store(tmp_path / "home", url=store_url)
     report = store.ingest(path)
     store.close()
     assert report.as_dict() == {"processed": len(valid) + 1, "observed": 0, "duplicates": 0, "quarantined": len(POISON)}
-    built = services(tmp_path)
+    built = services(tmp_path, store_url)
     try:
         assert built.coordinator.tick(LATEST) >= 0
         catch_up(built.views)
@@ -214,3 +216,20 @@ def test_a_task_that_fails_to_advance_is_set_aside_and_time_still_moves_every_ot
     store.coordinator.tick(datetime(2025, 7, 16, 12, tzinfo=UTC))
     assert "could not advance" not in caplog.text
     assert_replay_matches(store)
+
+
+def test_ids_and_texts_holding_nul_and_direction_marks_are_kept_exactly_and_bad_bytes_are_quarantined_as_read(
+    store: Store,
+) -> None:
+    odd_task, odd_agent = "task\u0000\u202e-1", "agent\u0000\u2066"
+    report = store.feed(crisis(odd_task, odd_agent, "red", T, description="stuck \u0000 here"))
+    assert report.as_dict()["processed"] == 1
+    assert store.coordinator.get_task(odd_task).agent_id == odd_agent
+    assert (odd_task, odd_agent, False) in store.ledger.open_tasks()
+    assert {row["subject"] for row in store.rows()} >= {odd_task}
+    assert any("stuck \u0000 here" in row["message"] for row in store.rows(odd_task))
+    path = store.home.parent / "bad.jsonl"
+    path.write_bytes(b'{"type": "TASK_ASSIGNED", "task_id": "\x00\xff"\n')
+    assert store.ingest(path).as_dict()["quarantined"] == 1
+    (raw,) = [row["raw"] for row in store.ledger.quarantined()]
+    assert "\x00" in raw

@@ -39,10 +39,10 @@ def busy_day() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Services:
+def services(tmp_path: Path, store_url: str | None) -> Services:
     source = tmp_path / "alerts.jsonl"
     source.write_text("".join(json.dumps(alert) + "\n" for alert in busy_day()))
-    built = build(Settings(home=tmp_path / "home"))
+    built = build(Settings(home=tmp_path / "home", store=store_url))
     built.coordinator.ingest(read_alerts(source))
     return built
 
