@@ -51,7 +51,8 @@ LEDGER_TABLES = [
     " subject_kind text NOT NULL, subject bytea NOT NULL, recipient bytea NOT NULL, priority text NOT NULL,"
     " kind text NOT NULL, message bytea, requested_at timestamptz NOT NULL, status text NOT NULL,"
     " attempts integer NOT NULL DEFAULT 0, next_attempt_at timestamptz, last_error bytea, channel text,"
-    " delivered_at timestamptz, created_at timestamptz NOT NULL, origin bigint, item integer)",
+    " delivered_at timestamptz, created_at timestamptz NOT NULL, origin bigint, item integer, claimed_by integer)",
+    "ALTER TABLE {schema}.outbox ADD COLUMN IF NOT EXISTS claimed_by integer",
     "CREATE INDEX IF NOT EXISTS outbox_due ON {schema}.outbox (next_attempt_at, id)"
     " WHERE status IN ('pending', 'failed')",
     "CREATE INDEX IF NOT EXISTS outbox_status ON {schema}.outbox (status)",
@@ -105,6 +106,9 @@ class PostgresStore(PostgresApplicationRecorder):
 
     clock: Clock = SystemClock()
     """Where the ledger's recording times come from (the composition root sets the home's clock)."""
+    claimer: int | None = None
+    """The session holding the writer lease (`adapters.postgres_lease`), when this recorder's process writes: due
+    notifications are then claimed in its name, and only while it holds the lease."""
 
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
@@ -289,9 +293,27 @@ class PostgresStore(PostgresApplicationRecorder):
         return rows
 
     def due_notifications(self, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
-        """Notifications waiting for a delivery attempt at or before `now`."""
-        return self._outbox(f"WHERE {_WAITING} AND next_attempt_at <= %s ORDER BY next_attempt_at, id LIMIT %s",
-                            (now, limit))
+        """Notifications waiting for a delivery attempt at or before `now`, the earliest first.
+
+        A writer (`claimer` set) claims them: rows are taken `FOR UPDATE SKIP LOCKED`, only while its lease
+        session holds the writer lease, and only those unclaimed or claimed by a session that has ended. So two
+        coordinators can never both be handed one notification, even in a moment of overlap at a takeover."""
+        if self.claimer is None:
+            return self._outbox(f"WHERE {_WAITING} AND next_attempt_at <= %s ORDER BY next_attempt_at, id LIMIT %s",
+                                (now, limit))
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(self._sql(
+                "WITH due AS (SELECT id FROM {schema}.outbox WHERE " + _WAITING + " AND next_attempt_at <= %(now)s"
+                " AND (claimed_by IS NULL OR claimed_by = %(me)s"
+                " OR claimed_by NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL))"
+                " AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = %(me)s)"
+                " ORDER BY next_attempt_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
+                " UPDATE {schema}.outbox o SET claimed_by = %(me)s FROM due WHERE o.id = due.id RETURNING o.id"),
+                {"now": now, "me": self.claimer, "limit": limit})
+            claimed = [row["id"] for row in c.fetchall()]
+        if not claimed:
+            return []
+        return self._outbox("WHERE id = ANY(%s) ORDER BY next_attempt_at, id", (claimed,))
 
     def upcoming_notifications(self, limit: int) -> list[tuple[str, datetime]]:
         """The key and due time of the first `limit` notifications waiting for an attempt, the earliest first."""
@@ -381,12 +403,21 @@ def _text_of(data: bytes | memoryview) -> str:
     return bytes(data).decode("utf-8", "surrogatepass")
 
 
+def reachable(url: str) -> None:
+    """Connect once to the server `url` names, so one that cannot be reached fails at once with its reason (the
+    pool would only say, after its timeout, that it got no connection)."""
+    import psycopg
+
+    psycopg.connect(url, connect_timeout=10).close()
+
+
 class EventSource:
     """The PostgreSQL store at `url` opened for reading, by a process that builds read models."""
 
     def __init__(self, url: str) -> None:
         from app.coordinator import Coordinator
 
+        reachable(url)
         self.application = Coordinator(env=environment(url))
         recorder = self.application.recorder
         assert isinstance(recorder, PostgresStore)

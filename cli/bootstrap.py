@@ -23,6 +23,7 @@ from projections.registry import projections
 from projections.runner import ProjectionRunner
 
 if TYPE_CHECKING:
+    from adapters.postgres_lease import WriterLease
     from adapters.postgres_store import PostgresStore
     from adapters.sqlite_store import LedgerRecorder
 
@@ -38,6 +39,8 @@ class Services:
     clock: Clock
     lock: HomeLock | None = None
     """The home's writer lock, when these services write."""
+    lease: WriterLease | None = None
+    """The PostgreSQL store's writer lease, when these services write to one."""
 
     @property
     def ledger(self) -> StoreRecorder:
@@ -117,17 +120,26 @@ def read_models(settings: Settings, recorder: StoreRecorder, path: Path | None =
 
 
 @contextmanager
-def services(settings: Settings, writer: str | None = None) -> Iterator[Services]:
+def services(settings: Settings, writer: str | None = None, lease: WriterLease | None = None) -> Iterator[Services]:
     """`build`, closing everything afterwards. `writer` names a command that changes the event store: it
-    holds the home's writer lock meanwhile (`HomeLocked` if another process holds it)."""
+    holds the home's writer lock meanwhile (`HomeLocked` if another process holds it) and, on a PostgreSQL store,
+    the store's writer lease (`lease` if already taken; `LeaseHeld` if another coordinator holds it)."""
     lock = HomeLock(settings.home, writer).acquire() if writer is not None else None
     try:
+        if writer is not None and settings.store is not None and lease is None:
+            from adapters.postgres_lease import WriterLease
+
+            lease = WriterLease(settings.store, writer).acquire()
         built = build(settings)
-        built.lock = lock
+        built.lock, built.lease = lock, lease
+        if lease is not None:
+            built.ledger.claimer = lease.session  # type: ignore[union-attr]  # a PostgreSQL store's
         try:
             yield built
         finally:
             built.close()
     finally:
+        if lease is not None:
+            lease.release()
         if lock is not None:
             lock.release()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
+    from adapters.postgres_lease import WriterLease
     from cli.bootstrap import Services
     from cli.settings import Settings
 
@@ -45,6 +46,8 @@ EXIT_DAMAGED = 4
 """A file of the home is damaged (the message says which, and how to recover)."""
 EXIT_FULL = 5
 """No space left on the device while writing (nothing was half-written)."""
+EXIT_UNREACHABLE = 6
+"""The PostgreSQL server holding the events cannot be reached (or refused the connection)."""
 
 
 def settings_for(home: Path | None, **overrides: Any) -> Settings:
@@ -84,16 +87,22 @@ def fail(message: str, code: int) -> typer.Exit:
 
 
 @contextmanager
-def writing(settings: Settings, command: str) -> Iterator[Services]:
-    """The services, holding the home's writer lock for `command` (exit 3 naming the holder if taken)."""
+def writing(settings: Settings, command: str, lease: WriterLease | None = None) -> Iterator[Services]:
+    """The services, holding the home's writer lock for `command` and a PostgreSQL store's writer lease (`lease`
+    if already taken): exit 3 naming the holder if either is taken."""
     from adapters.home_lock import HomeLocked
     from cli.bootstrap import services
     from cli.storage import guarded
 
+    held: tuple[type[Exception], ...] = (HomeLocked,)
+    if settings.store is not None:
+        from adapters.postgres_lease import LeaseHeld
+
+        held = (HomeLocked, LeaseHeld)
     try:
-        with guarded(settings.home), services(settings, writer=command) as built:
+        with guarded(settings.home), services(settings, writer=command, lease=lease) as built:
             yield built
-    except HomeLocked as error:
+    except held as error:
         raise fail(str(error), EXIT_BUSY) from None
 
 

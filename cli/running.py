@@ -6,7 +6,7 @@ import sys
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -14,7 +14,7 @@ from adapters.alert_file import read_alerts
 from adapters.delivery import Dispatcher
 from adapters.http.address import ListenError, is_loopback, parse_listen
 from cli.bootstrap import Services
-from cli.options import EXIT_USAGE, fail, writing
+from cli.options import EXIT_BUSY, EXIT_USAGE, fail, writing
 from cli.render import level_text, print_json, say, show, table, timestamp
 from cli.service import Service
 from cli.service_log import Log, ServiceLog
@@ -24,6 +24,7 @@ from projections import queries
 
 if TYPE_CHECKING:
     from adapters.http.server import HttpServer
+    from adapters.postgres_lease import WriterLease
 
 TABLE_ROWS = 40
 
@@ -76,7 +77,12 @@ def follow(settings: Settings, path: Path, test_mode: bool, log: Log | None = No
             raise fail(f"refusing to serve the HTTP API on {host}, which other machines can reach, without a token: "
                        "set [http] token (or COORDINATOR_HTTP__TOKEN), or listen on 127.0.0.1", EXIT_USAGE)
     log = log or ServiceLog()
-    with writing(settings, "run") as built:
+    lease = None
+    if settings.store is not None:
+        lease = _standby(settings.store, log)
+        if lease is None:
+            return  # stopped while waiting to take over
+    with writing(settings, "run", lease) as built:
 
         def observe(notification: Notification, outcome: DeliveryOutcome) -> None:
             if test_mode:
@@ -105,6 +111,42 @@ def follow(settings: Settings, path: Path, test_mode: bool, log: Log | None = No
         finally:
             if server is not None:
                 server.stop()
+    if service.lease_lost:
+        raise fail("lost the writer lease of the store (its connection ended); another coordinator may write now",
+                   EXIT_BUSY)
+
+
+def _standby(store: str, log: Log) -> WriterLease | None:
+    """Wait as a standby until this coordinator holds the store's writer lease (None when stopped first by SIGTERM
+    or SIGINT)."""
+    import signal
+    import threading
+
+    from adapters.postgres_lease import WriterLease, describe
+    from adapters.store_url import redacted
+
+    stop = threading.Event()
+    previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGTERM, signal.SIGINT)}
+    where = redacted(store)
+
+    def waiting(holder: dict[str, Any] | None, error: str | None) -> None:
+        if error is not None:
+            log(f"standby: cannot reach {where} ({error}); trying again", event="standby", error=error)
+        else:
+            log(f"standby: {describe(holder)} writes to {where}; taking over when it stops", event="standby",
+                holder=holder)
+
+    lease = WriterLease(store, "run")
+    try:
+        taken = lease.wait(stop, waiting)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if not taken:
+        log("stopped", event="stopped")
+        return None
+    log(f"writing to {where} (holding its writer lease)", event="writer", session=lease.session)
+    return lease
 
 
 def _listen(listen: str) -> tuple[str, int]:

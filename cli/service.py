@@ -78,6 +78,8 @@ class Service:
         built.views.page_size = VIEWS_PAGE
         self._escalations_from = ledger.max_notification_id() or 0
         """Escalations recorded after this position are logged (those from before the start are history)."""
+        self.lease_lost = False
+        """Set when the PostgreSQL store's writer lease was lost: the service stopped writing."""
 
     def run(self, ready: Callable[[], None] | None = None) -> None:
         """Serve until stopped (by `stop`, SIGTERM or SIGINT); `ready` is called once it follows its file."""
@@ -91,6 +93,8 @@ class Service:
         if ready is not None:
             ready()
         while not self.stop.is_set():
+            if not self._still_writer():
+                break
             worked = self.mailbox.run_pending(lambda: self._refresh_views(force=True))
             worked |= self._ingest_new()
             worked |= self._tick()
@@ -108,6 +112,16 @@ class Service:
         self.mailbox.close()
         self._refresh_views(force=True)
         self.log("stopped", event="stopped")
+
+    def _still_writer(self) -> bool:
+        """Whether this service still holds the store's writer lease (always, on the SQLite home, whose lock the
+        kernel holds for it); it stops at once when it does not."""
+        lease = self.built.lease
+        if lease is None or lease.held():
+            return True
+        self.lease_lost = True
+        self.log("lost the writer lease of the store: stopping before writing anything more", event="lease_lost")
+        return False
 
     def handle_signals(self) -> None:
         """Stop cleanly on SIGTERM and SIGINT, and print every thread's stack on SIGUSR1 (call from the main

@@ -18,7 +18,7 @@ from pathlib import Path
 import typer
 
 from adapters.home_files import EVENTS_FILE, VIEWS_FILE
-from cli.options import EXIT_DAMAGED, EXIT_FULL, fail
+from cli.options import EXIT_DAMAGED, EXIT_FULL, EXIT_UNREACHABLE, fail
 
 
 def damage(path: Path, thorough: bool = False) -> str | None:
@@ -53,6 +53,8 @@ def failure(home: Path, error: BaseException) -> typer.Exit | None:
     if full(error):
         return fail(f"no space left on the device holding {home} while writing ({error}); nothing was half-written: "
                     "free some space and run the command again", EXIT_FULL)
+    if (unreachable := _unreachable(home, error)) is not None:
+        return unreachable
     if not isinstance(error, _database_errors()):
         return None
     events, views = home / EVENTS_FILE, home / VIEWS_FILE
@@ -86,3 +88,24 @@ def set_aside(path: Path) -> Path:
         if journal.exists():
             journal.rename(kept.with_name(kept.name + suffix))
     return kept
+
+
+def _unreachable(home: Path, error: BaseException) -> typer.Exit | None:
+    """The exit for a PostgreSQL store that cannot be reached (refused, out of reach, the connection lost)."""
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None:
+        return None
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError):
+        cause = cause.__cause__
+    if cause is None:
+        return None
+    from adapters import store_url
+
+    try:
+        where = store_url.redacted(store_url.configured(home) or "the PostgreSQL store")
+    except ValueError:
+        where = "the PostgreSQL store"
+    reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return fail(f"cannot reach {where}: {reason}; nothing more was recorded: check that the server runs and the "
+                "`store` URL (user, password, host, port, database), then run the command again", EXIT_UNREACHABLE)

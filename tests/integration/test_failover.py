@@ -1,0 +1,165 @@
+"""Standby takeover for real: two coordinators share one PostgreSQL store, and the writer is SIGKILLed again and again.
+
+Both follow one growing alerts file and deliver to one shared file sink. Whichever holds the store's writer lease
+writes; the other waits. Each cycle kills the writer at a random point of its work (found by watching what is
+recorded, never by the clock) and starts the killed one again, as a standby. In the end the store must equal an
+uninterrupted run's on the SQLite home, no alert may be lost and no notification key may reach the sink twice.
+How long each takeover took (from the kill to the standby saying it writes) is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import statistics
+import subprocess
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import IO, Any
+
+import psycopg
+import pytest
+
+from tests.integration.test_crash_safety import coordinator, environment, store_facts, stream
+from tests.waiting import GENEROUS, wait_for
+
+CYCLES = 20
+TOTAL = 400
+
+
+class Process:
+    """A `coordinator run` following the alerts file, its JSON log lines read as they come (with when)."""
+
+    def __init__(self, name: str, home: Path, growing: Path, env: dict[str, str]) -> None:
+        self.name = name
+        self.lines: list[tuple[float, dict[str, Any]]] = []
+        self.process = subprocess.Popen(
+            coordinator("run", "--alerts-file", str(growing), "--no-http", "--log-format", "json", home=home),
+            env=env, cwd=home.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self._reader = threading.Thread(target=self._read, args=(self.process.stderr,), daemon=True)
+        self._reader.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            try:
+                self.lines.append((time.monotonic(), json.loads(line)))
+            except ValueError:
+                self.lines.append((time.monotonic(), {"message": line.rstrip()}))
+
+    def said(self, event: str) -> float | None:
+        """When it first logged `event` (None if it has not)."""
+        return next((moment for moment, line in self.lines if line.get("event") == event), None)
+
+    def kill(self) -> float:
+        """SIGKILL it; when."""
+        moment = time.monotonic()
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=GENEROUS)
+        return moment
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=GENEROUS)
+        self._reader.join(timeout=GENEROUS)
+        assert self.process.returncode == 0, [line for _, line in self.lines]
+
+
+def postgres_facts(url: str) -> dict[str, Any]:
+    """What `store_facts` says of a SQLite home, read from the PostgreSQL store."""
+    with psycopg.connect(url) as conn:
+        def rows(sql: str) -> list[Any]:
+            return conn.execute(sql).fetchall()
+
+        return {
+            "outbox": sorted((bytes(key).decode(), bytes(recipient).decode(), priority, kind, status)
+                             for key, recipient, priority, kind, status in
+                             rows("SELECT key, recipient, priority, kind, status FROM outbox")),
+            "accepted": rows("SELECT COUNT(*) FROM alerts_seen")[0][0],
+            "quarantined": rows("SELECT COUNT(*) FROM quarantine")[0][0],
+            "decisions": sorted((originator.hex, count) for originator, count in rows(
+                "SELECT originator_id, COUNT(*) FROM coordinator_events WHERE topic NOT LIKE '%:Deliveries.%'"
+                " GROUP BY originator_id")),
+        }
+
+
+def accepted(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        found = conn.execute("SELECT to_regclass('alerts_seen') IS NOT NULL").fetchone()
+        if not found or not found[0]:
+            return 0
+        row = conn.execute("SELECT COUNT(*) FROM alerts_seen").fetchone()
+        return int(row[0]) if row else 0
+
+
+def waiting(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT COUNT(*) FROM outbox WHERE status != 'delivered'").fetchone()
+        return int(row[0]) if row else 0
+
+
+def test_a_standby_takes_over_from_a_writer_killed_at_random_moments_and_ends_equal_to_an_uninterrupted_run(
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = stream(TOTAL)
+    valid = sum(1 for line in lines if line.endswith("}"))
+    full = tmp_path / "all.jsonl"
+    full.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    reference = tmp_path / "reference"
+    subprocess.run(coordinator("run", "--once", "--alerts-file", str(full), home=reference), check=True,
+                   env=environment(), cwd=tmp_path, capture_output=True)
+
+    sink = tmp_path / "sink.jsonl"
+    env = {**environment(), "COORDINATOR_STORE": postgres_url, "COORDINATOR_BATCH_SIZE": "1",
+           "COORDINATOR_CHANNELS__FILE__PATH": str(sink)}
+    growing = tmp_path / "alerts.jsonl"
+    growing.touch()
+    homes = {name: tmp_path / name for name in ("a", "b")}
+    for home in homes.values():
+        home.mkdir()
+    writer = Process("a", homes["a"], growing, env)
+    wait_for(lambda: writer.said("following"), "the first coordinator to write")
+    standby = Process("b", homes["b"], growing, env)
+    wait_for(lambda: standby.said("standby"), "the second coordinator to stand by")
+
+    rng = random.Random(7)
+    per_cycle = max(1, TOTAL // (CYCLES + 5))
+    written = 0
+    takeovers: list[float] = []
+    for _ in range(CYCLES):
+        with growing.open("a", encoding="utf-8") as out:
+            for line in lines[written : written + per_cycle]:
+                out.write(line + "\n")
+        fresh = sum(1 for line in lines[written : written + per_cycle] if line.endswith("}"))
+        written += per_cycle
+        target = accepted(postgres_url) + rng.randrange(fresh) if fresh else 0
+        wait_for(lambda: accepted(postgres_url) >= target, "the writer to record alerts", step=0.005)  # noqa: B023
+        killed_at = writer.kill()
+        took_over = wait_for(lambda: standby.said("writer"), "the standby to take over")  # noqa: B023
+        takeovers.append(took_over - killed_at)
+        writer, standby = standby, Process(writer.name, homes[writer.name], growing, env)
+        wait_for(lambda: standby.said("standby"), "the restarted coordinator to stand by")  # noqa: B023
+    with growing.open("a", encoding="utf-8") as out:
+        for line in lines[written:]:
+            out.write(line + "\n")
+    try:
+        wait_for(lambda: accepted(postgres_url) == valid and waiting(postgres_url) == 0, "the writer to catch up")
+    finally:
+        writer.stop()
+        standby.stop()
+
+    expected = store_facts(reference)
+    found = postgres_facts(postgres_url)
+    assert found["accepted"] == expected["accepted"] == valid
+    assert found["quarantined"] == expected["quarantined"]
+    assert found["decisions"] == sorted(expected["decisions"])
+    assert found["outbox"] == sorted((key, recipient, priority, kind, status)
+                                     for key, recipient, priority, kind, _, status in expected["outbox"])
+    delivered = [json.loads(line)["key"] for line in sink.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert [key for key, seen in Counter(delivered).items() if seen > 1] == [], "a key was delivered twice"
+    assert sorted(delivered) == sorted(row[0] for row in expected["outbox"])
+    with capsys.disabled():
+        print(f"\ntakeover after SIGKILL over {len(takeovers)} kills: p50 {statistics.median(takeovers):.2f} s, "
+              f"max {max(takeovers):.2f} s")
