@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from cli import agent_commands, mapping_commands, notification_commands, projection_commands, task_commands
+from cli import (
+    agent_commands,
+    mapping_commands,
+    notification_commands,
+    projection_commands,
+    store_commands,
+    task_commands,
+)
 from cli.audit_commands import audit, export_app
 from cli.crisis_commands import ack, resolve
 from cli.doctor_command import doctor
@@ -72,6 +79,7 @@ app.add_typer(notification_commands.app, name="notifications")
 app.add_typer(projection_commands.app, name="projections")
 app.add_typer(export_app, name="export")
 app.add_typer(mapping_commands.app, name="mappings")
+app.add_typer(store_commands.app, name="store")
 
 if __name__ == "__main__":
     app()

@@ -77,3 +77,41 @@ def test_a_query_of_a_fresh_home_builds_its_read_models_from_the_server(
     assert shown.code == 0, shown.err
     assert json.loads(shown.out)["task_id"] == "task-101"
     assert (tmp_path / "another-machine" / "views.sqlite").is_file()
+
+
+STORES = Path(__file__).resolve().parents[1] / "stores"
+
+
+@pytest.mark.parametrize("kept", sorted(path.name for path in STORES.iterdir() if (path / "events.sqlite").is_file()))
+def test_a_home_migrated_to_postgresql_answers_as_before_replays_and_sends_nothing_again(
+    coordinator: Run, tmp_path: Path, postgres_url: str, kept: str
+) -> None:
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(STORES / kept, home)
+    before = {query: coordinator(*query, "--json") for query in QUERIES if query[0] != "events"}
+    moved = coordinator("store", "migrate", "--to", postgres_url, "--json")
+    assert moved.code == 0, moved.err
+    copied = moved.json()
+    assert copied["events"] > 0 and copied["notifications"] > 0 and "coordinator:***@" in copied["to"]
+
+    elsewhere = {"COORDINATOR_STORE": postgres_url, "COORDINATOR_HOME": str(tmp_path / "new-home")}
+    verified = coordinator("replay", "--verify", env_extra=elsewhere)
+    assert verified.code == 0 and "read models agree with the events" in verified.out, verified.err
+    for query, answer in before.items():
+        after = coordinator(*query, "--json", env_extra=elsewhere)
+        assert after.code == answer.code, (query, after.err)
+        if answer.code == 0:
+            assert _stable(after.json()) == _stable(answer.json()), query
+
+    delivered = {row["key"] for row in before[("notifications",)].json() if row["status"] == "delivered"}
+    assert delivered
+    sink = tmp_path / "sink.jsonl"
+    ticked = coordinator("tick", env_extra={**elsewhere, "COORDINATOR_CHANNELS__FILE__PATH": str(sink)})
+    assert ticked.code == 0, ticked.err
+    sent = [json.loads(line)["key"] for line in sink.read_text().splitlines()] if sink.exists() else []
+    assert delivered.isdisjoint(sent), "a notification delivered before the move was sent again"
+
+    again = coordinator("store", "migrate", "--to", postgres_url)
+    assert again.code == 2 and "already holds" in again.err
