@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import tuple_row
 
 from adapters import store_url
 
@@ -152,17 +153,19 @@ class WriterLease:
 
 def holder_of(conn: psycopg.Connection[Any], name: str = "writer") -> dict[str, Any] | None:
     """Who holds the lease `name` of the store `conn` is connected to (None when nobody does)."""
-    row = conn.execute(
-        "SELECT l.host, l.pid, l.command, l.since, l.session FROM writer_leases l JOIN pg_locks k"
-        " ON k.locktype = 'advisory' AND k.granted AND k.pid = l.session AND k.classid::bigint = %s::bigint"
-        " WHERE l.name = %s", (LEASE_SPACE, name)).fetchone() if _has_table(conn) else None
+    with conn.cursor(row_factory=tuple_row) as cursor:
+        known = cursor.execute("SELECT to_regclass('writer_leases') IS NOT NULL").fetchone()
+        if not known or not known[0]:
+            return None
+        row = cursor.execute(
+            "SELECT l.host, l.pid, l.command, l.since, l.session FROM writer_leases l JOIN pg_locks k"
+            " ON k.locktype = 'advisory' AND k.granted AND k.pid = l.session AND k.classid::bigint = %s::bigint"
+            " WHERE l.name = %s", (LEASE_SPACE, name)).fetchone()
     if row is None:
         return None
     host, pid, command, since, session = row
-    return {"host": host, "pid": pid, "command": command, "since": since.astimezone(UTC).isoformat(),
-            "session": session}
+    return {"host": host, "pid": pid, "command": command, "since": _z(since), "session": session}
 
 
-def _has_table(conn: psycopg.Connection[Any]) -> bool:
-    row = conn.execute("SELECT to_regclass('writer_leases') IS NOT NULL").fetchone()
-    return bool(row and row[0])
+def _z(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

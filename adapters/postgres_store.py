@@ -361,6 +361,14 @@ class PostgresStore(PostgresApplicationRecorder):
                          ([_b(key) for key in keys],))
         return [int(row["position"]) for row in rows]
 
+    def writer(self) -> str | None:
+        """Who holds the store's writer lease now, as people read it (None when nobody does)."""
+        from adapters.postgres_lease import describe, holder_of
+
+        with self.datastore.get_connection() as conn:
+            found = holder_of(conn)
+        return None if found is None else describe(found)
+
     # Quarantine -----------------------------------------------------------------------------------
 
     def quarantine_count(self) -> int:

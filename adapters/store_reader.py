@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from adapters import event_log, outbox_table, quarantine_table
@@ -66,12 +67,18 @@ class StoreReader(Protocol):
         """Every quarantined item, oldest first."""
         ...
 
+    def writer(self) -> str | None:
+        """Who writes to the store now, as people read it (None when nobody does)."""
+        ...
+
 
 class SQLiteReader:
-    """A home's SQLite event store through a read-only connection of the standard library."""
+    """A home's SQLite event store through a read-only connection of the standard library (`home`: the home
+    directory, whose lock file names its writer)."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, home: Path | None = None) -> None:
         self.connection = connection
+        self.home = home
 
     def max_notification_id(self) -> int | None:
         return event_log.head(self.connection) or None
@@ -109,6 +116,17 @@ class SQLiteReader:
 
     def quarantined(self) -> list[dict[str, Any]]:
         return quarantine_table.listing(self.connection.cursor())
+
+    def writer(self) -> str | None:
+        if self.home is None:
+            return None
+        from adapters.home_lock import holder
+
+        found = holder(self.home)
+        if found is None:
+            return None
+        return f"{found.get('command') or 'a coordinator'} (pid {found.get('pid', '?')}, since " \
+               f"{found.get('started_at', '?')})"
 
     def close(self) -> None:
         """Close the connection."""

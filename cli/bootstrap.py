@@ -120,11 +120,15 @@ def read_models(settings: Settings, recorder: StoreRecorder, path: Path | None =
 
 
 @contextmanager
-def services(settings: Settings, writer: str | None = None, lease: WriterLease | None = None) -> Iterator[Services]:
+def services(
+    settings: Settings, writer: str | None = None, lease: WriterLease | None = None, lock: HomeLock | None = None,
+) -> Iterator[Services]:
     """`build`, closing everything afterwards. `writer` names a command that changes the event store: it
-    holds the home's writer lock meanwhile (`HomeLocked` if another process holds it) and, on a PostgreSQL store,
-    the store's writer lease (`lease` if already taken; `LeaseHeld` if another coordinator holds it)."""
-    lock = HomeLock(settings.home, writer).acquire() if writer is not None else None
+    holds the home's writer lock meanwhile (`lock` if already taken; `HomeLocked` if another process holds it)
+    and, on a PostgreSQL store, the store's writer lease (`lease` if already taken; `LeaseHeld` if another
+    coordinator holds it). Both are released afterwards."""
+    if lock is None and writer is not None:
+        lock = HomeLock(settings.home, writer).acquire()
     try:
         if writer is not None and settings.store is not None and lease is None:
             from adapters.postgres_lease import WriterLease

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
+    from adapters.home_lock import HomeLock
     from adapters.postgres_lease import WriterLease
     from cli.bootstrap import Services
     from cli.settings import Settings
@@ -87,9 +88,11 @@ def fail(message: str, code: int) -> typer.Exit:
 
 
 @contextmanager
-def writing(settings: Settings, command: str, lease: WriterLease | None = None) -> Iterator[Services]:
-    """The services, holding the home's writer lock for `command` and a PostgreSQL store's writer lease (`lease`
-    if already taken): exit 3 naming the holder if either is taken."""
+def writing(
+    settings: Settings, command: str, lease: WriterLease | None = None, lock: HomeLock | None = None,
+) -> Iterator[Services]:
+    """The services, holding the home's writer lock for `command` and a PostgreSQL store's writer lease (`lock`
+    and `lease` if already taken): exit 3 naming the holder if either is taken."""
     from adapters.home_lock import HomeLocked
     from cli.bootstrap import services
     from cli.storage import guarded
@@ -100,7 +103,7 @@ def writing(settings: Settings, command: str, lease: WriterLease | None = None) 
 
         held = (HomeLocked, LeaseHeld)
     try:
-        with guarded(settings.home), services(settings, writer=command, lease=lease) as built:
+        with guarded(settings.home), services(settings, writer=command, lease=lease, lock=lock) as built:
             yield built
     except held as error:
         raise fail(str(error), EXIT_BUSY) from None

@@ -132,4 +132,5 @@ def health_document(views: ReadSide) -> Document:
         service=service,
     )
     document["http"] = None if service is None else service.get("http")
+    document["writer"] = views.store.writer()
     return document

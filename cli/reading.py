@@ -123,7 +123,7 @@ def _store(home: Path) -> Iterator[StoreReader]:
     """The configured event store, read-only: the home's SQLite file, or the PostgreSQL server's recorder."""
     url = configured_store(home)
     if url is None:
-        reader = SQLiteReader(_read_only(home / EVENTS_FILE))
+        reader = SQLiteReader(_read_only(home / EVENTS_FILE), home)
         try:
             yield reader
         finally:

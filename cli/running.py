@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -23,6 +25,7 @@ from domain.notifications import DeliveryOutcome, Notification
 from projections import queries
 
 if TYPE_CHECKING:
+    from adapters.home_lock import HomeLock
     from adapters.http.server import HttpServer
     from adapters.postgres_lease import WriterLease
 
@@ -77,12 +80,20 @@ def follow(settings: Settings, path: Path, test_mode: bool, log: Log | None = No
             raise fail(f"refusing to serve the HTTP API on {host}, which other machines can reach, without a token: "
                        "set [http] token (or COORDINATOR_HTTP__TOKEN), or listen on 127.0.0.1", EXIT_USAGE)
     log = log or ServiceLog()
-    lease = None
+    lease = lock = None
+    stopping = threading.Event()
+    """Set by SIGTERM or SIGINT before the service handles them itself (while standing by, and starting)."""
     if settings.store is not None:
-        lease = _standby(settings.store, log)
+        lock = _home_lock(settings)  # held while standing by: this home has its one coordinator
+        lock.announce(standby=True)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stopping.set())
+        lease = _standby(settings.store, log, stopping)
         if lease is None:
+            lock.release()
             return  # stopped while waiting to take over
-    with writing(settings, "run", lease) as built:
+        lock.announce(standby=False)
+    with writing(settings, "run", lease, lock) as built:
 
         def observe(notification: Notification, outcome: DeliveryOutcome) -> None:
             if test_mode:
@@ -103,6 +114,8 @@ def follow(settings: Settings, path: Path, test_mode: bool, log: Log | None = No
         service = Service(built, path.absolute(), dispatcher, log, print_decisions if test_mode else None)
         server = _serve(built, service, dispatcher, host, port, log) if http.enabled else None
         service.handle_signals()
+        if stopping.is_set():  # asked to stop while taking over: it stops after its first pass
+            service.stop.set()
         lock = built.lock
         assert lock is not None, "the service holds the home's lock"
         address = None if server is None else server.address
@@ -116,17 +129,21 @@ def follow(settings: Settings, path: Path, test_mode: bool, log: Log | None = No
                    EXIT_BUSY)
 
 
-def _standby(store: str, log: Log) -> WriterLease | None:
-    """Wait as a standby until this coordinator holds the store's writer lease (None when stopped first by SIGTERM
-    or SIGINT)."""
-    import signal
-    import threading
+def _home_lock(settings: Settings) -> HomeLock:
+    """The home's lock for `run` (exit 3 naming the holder when another process has it)."""
+    from adapters.home_lock import HomeLock, HomeLocked
 
+    try:
+        return HomeLock(settings.home, "run").acquire()
+    except HomeLocked as error:
+        raise fail(str(error), EXIT_BUSY) from None
+
+
+def _standby(store: str, log: Log, stop: threading.Event) -> WriterLease | None:
+    """Wait as a standby until this coordinator holds the store's writer lease (None when `stop` is set first)."""
     from adapters.postgres_lease import WriterLease, describe
     from adapters.store_url import redacted
 
-    stop = threading.Event()
-    previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGTERM, signal.SIGINT)}
     where = redacted(store)
 
     def waiting(holder: dict[str, Any] | None, error: str | None) -> None:
@@ -137,12 +154,7 @@ def _standby(store: str, log: Log) -> WriterLease | None:
                 holder=holder)
 
     lease = WriterLease(store, "run")
-    try:
-        taken = lease.wait(stop, waiting)
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    if not taken:
+    if not lease.wait(stop, waiting):
         log("stopped", event="stopped")
         return None
     log(f"writing to {where} (holding its writer lease)", event="writer", session=lease.session)

@@ -39,13 +39,14 @@ def health(
 
     `views_db` holds the metrics tables (missing tables count as empty). `crises`: open tasks in crisis (RED or
     EMERGENCY). `service` describes a running coordinator service (`{"pid": ..., "started_at": ISO 8601}`),
-    None when none runs; uptime is counted to `now` (default: the current time). `avg_response_time` is the
-    mean seconds from a notification's request to its delivery, to the millisecond.
+    None when none runs (`standby` true in it: one waiting to take over writing to a PostgreSQL store); uptime is
+    counted to `now` (default: the current time). `avg_response_time` is the mean seconds from a notification's
+    request to its delivery, to the millisecond.
     """
     warnings = _scalar(views_db, "SELECT count FROM alert_counts WHERE alert_type = 'DEADLINE_WARNING'")
     delivered, average = _row(views_db, AVERAGE_RESPONSE) or (0, None)
     return {
-        "coordinator_status": "stopped" if service is None else "running",
+        "coordinator_status": "stopped" if service is None else "standby" if service.get("standby") else "running",
         "pid": None if service is None else service.get("pid"),
         "uptime": _uptime(service, now),
         "events_processed": events_recorded,

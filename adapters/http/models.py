@@ -115,6 +115,9 @@ class Health(_Document):
     quarantined: int
     projection_lag: int
     http: str | None
+    writer: str | None = None
+    """Who writes to the event store now: the home's service, or the coordinator holding a PostgreSQL store's
+    writer lease (`run (pid 42 on host-a, since ...)`)."""
 
 
 class Reject(_Document):

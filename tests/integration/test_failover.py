@@ -163,3 +163,35 @@ def test_a_standby_takes_over_from_a_writer_killed_at_random_moments_and_ends_eq
     with capsys.disabled():
         print(f"\ntakeover after SIGKILL over {len(takeovers)} kills: p50 {statistics.median(takeovers):.2f} s, "
               f"max {max(takeovers):.2f} s")
+
+
+def test_status_names_the_writer_and_a_standby_takes_over_when_the_writer_stops_cleanly(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    env = {**environment(), "COORDINATOR_STORE": postgres_url}
+    growing = tmp_path / "alerts.jsonl"
+    growing.write_text("\n".join(stream(20)) + "\n", encoding="utf-8")
+    homes = {name: tmp_path / name for name in ("a", "b")}
+    for home in homes.values():
+        home.mkdir()
+    writer = Process("a", homes["a"], growing, env)
+    wait_for(lambda: writer.said("following"), "the first coordinator to write")
+    standby = Process("b", homes["b"], growing, env)
+    wait_for(lambda: standby.said("standby"), "the second coordinator to stand by")
+
+    def status(name: str) -> dict[str, Any]:
+        done = subprocess.run(coordinator("status", "--json", home=homes[name]), env=env, capture_output=True,
+                              text=True, check=True)
+        return dict(json.loads(done.stdout))
+
+    waiting_side, writing_side = status("b"), status("a")
+    assert waiting_side["coordinator_status"] == "standby" and writing_side["coordinator_status"] == "running"
+    assert waiting_side["writer"] == writing_side["writer"]
+    assert f"pid {writer.process.pid} " in waiting_side["writer"] and waiting_side["writer"].startswith("run ")
+    assert waiting_side["events_processed"] == writing_side["events_processed"] > 0
+
+    writer.stop()
+    wait_for(lambda: standby.said("writer"), "the standby to take over")
+    wait_for(lambda: status("b")["coordinator_status"] == "running", "the standby to say it runs")
+    assert f"pid {standby.process.pid} " in status("b")["writer"]
+    standby.stop()
