@@ -53,18 +53,21 @@ class PostgresServer:
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
 
-    def start(self) -> PostgresServer:
-        """Create the cluster and start the server (waiting until it accepts connections)."""
+    def start(self, durable: bool = False) -> PostgresServer:
+        """Create the cluster and start the server (waiting until it accepts connections). Tests run it without
+        flushing to disk; `durable` keeps PostgreSQL's own defaults (every commit flushed), as benchmarks need."""
         if self._as_postgres:
             shutil.chown(self.root, "postgres", "postgres")
         password_file = self.root / "password"
         password_file.write_text(PASSWORD + "\n")
         if self._as_postgres:
             shutil.chown(password_file, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.data), "-U", USER, "--auth=trust", "--no-sync", "-E", "UTF8",
+        self._run("initdb", "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8",
                   f"--pwfile={password_file}")
         options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root}"
-                   " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+                   " -c max_connections=200")
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-o", options, "-w",
                   "-t", "120", "start")
         return self
