@@ -94,12 +94,43 @@ def _lock(home: Path) -> Check:
     return Check("writer", OK, f"held by {who}; API at {url} answers")
 
 
+def _postgres(home: Path, url: str) -> list[Check]:
+    """The PostgreSQL store's checks: it can be reached, and who holds its writer lease."""
+    import psycopg
+
+    from adapters.postgres_store import reachable
+    from adapters.store_url import redacted
+    from cli.reading import event_store
+
+    where = redacted(url)
+    try:
+        reachable(url)
+    except psycopg.Error as error:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        return [Check("event store", FAIL, f"{where} cannot be reached: {reason}",
+                      "check that the server runs and the `store` URL (user, password, host, port, database)")]
+    with event_store(home) as store:
+        writer = store.writer()
+        events = store.max_notification_id() or 0
+    return [Check("event store", OK, f"{where}: {events:,} events"),
+            Check("store writer", OK, f"lease held by {writer}" if writer else "nobody holds the writer lease")]
+
+
 def _stores(home: Path) -> list[Check]:
     from adapters.home_files import EVENTS_FILE, VIEWS_FILE
-    from cli.reading import event_store
+    from cli.reading import configured_store
     from cli.storage import damage
 
     events, views = home / EVENTS_FILE, home / VIEWS_FILE
+    url = configured_store(home)
+    if url is not None:
+        found = _postgres(home, url)
+        if found[0].status == FAIL:
+            return found
+        problem = damage(views, thorough=True)
+        found.append(Check("read models", OK, f"{views}: integrity ok") if problem is None else
+                     Check("read models", FAIL, f"{views}: {problem}", "run `coordinator projections rebuild`"))
+        return found + _letters(home)
     if not events.is_file():
         return [Check("event store", WARN, f"{events} does not exist yet", "run `coordinator run` to create it")]
     if (problem := damage(events, thorough=True)) is not None:
@@ -108,12 +139,19 @@ def _stores(home: Path) -> list[Check]:
     problem = damage(views, thorough=True)
     found.append(Check("read models", OK, f"{views}: integrity ok") if problem is None else
                  Check("read models", FAIL, f"{views}: {problem}", "run `coordinator projections rebuild`"))
+    return found + _letters(home)
+
+
+def _letters(home: Path) -> list[Check]:
+    """Dead letters and quarantined input."""
+    from cli.reading import event_store
+
     with event_store(home) as store:
         dead = store.notification_counts()["dead"]
         quarantined = store.quarantine_count()
-    found.append(Check("notifications", WARN, f"{dead} dead letter(s)", "see `coordinator notifications --status "
+    found = [Check("notifications", WARN, f"{dead} dead letter(s)", "see `coordinator notifications --status "
                        "dead`; `coordinator notifications retry --dead` once the channel works") if dead else
-                 Check("notifications", OK, "no dead letters"))
+                 Check("notifications", OK, "no dead letters")]
     found.append(Check("quarantine", WARN, f"{quarantined} item(s) refused", "see `coordinator quarantine`")
                  if quarantined else Check("quarantine", OK, "nothing refused"))
     return found

@@ -115,3 +115,25 @@ def test_a_home_migrated_to_postgresql_answers_as_before_replays_and_sends_nothi
 
     again = coordinator("store", "migrate", "--to", postgres_url)
     assert again.code == 2 and "already holds" in again.err
+
+
+def test_doctor_checks_the_server_and_a_server_out_of_reach_is_named_without_its_password(
+    coordinator: Run, postgres_url: str
+) -> None:
+    on_postgres = {"COORDINATOR_STORE": postgres_url}
+    ran = coordinator("run", "--once", "--alerts-file", str(EXAMPLE), "--as-of", AS_OF, env_extra=on_postgres)
+    assert ran.code == 0, ran.err
+    healthy = coordinator("doctor", "--json", env_extra=on_postgres)
+    assert healthy.code == 0, healthy.out
+    checks = {row["name"]: row for row in healthy.json()}
+    assert checks["event store"]["status"] == "ok" and "coordinator:***@" in checks["event store"]["detail"]
+    assert checks["store writer"]["detail"] == "nobody holds the writer lease"
+
+    away = {"COORDINATOR_STORE": "postgresql://someone:hunter2@127.0.0.1:1/hive"}
+    broken = coordinator("doctor", "--json", env_extra=away)
+    assert broken.code == 1
+    assert "hunter2" not in broken.out + broken.err
+    assert {row["name"]: row["status"] for row in broken.json()}["event store"] == "fail"
+    listed = coordinator("task", "list", env_extra=away)
+    assert listed.code == 6 and "cannot reach postgresql://someone:***@127.0.0.1:1/hive" in listed.err
+    assert "hunter2" not in listed.err
