@@ -52,7 +52,6 @@ LEDGER_TABLES = [
     " kind text NOT NULL, message bytea, requested_at timestamptz NOT NULL, status text NOT NULL,"
     " attempts integer NOT NULL DEFAULT 0, next_attempt_at timestamptz, last_error bytea, channel text,"
     " delivered_at timestamptz, created_at timestamptz NOT NULL, origin bigint, item integer, claimed_by integer)",
-    "ALTER TABLE {schema}.outbox ADD COLUMN IF NOT EXISTS claimed_by integer",
     "CREATE INDEX IF NOT EXISTS outbox_due ON {schema}.outbox (next_attempt_at, id)"
     " WHERE status IN ('pending', 'failed')",
     "CREATE INDEX IF NOT EXISTS outbox_status ON {schema}.outbox (status)",
@@ -411,12 +410,19 @@ def _text_of(data: bytes | memoryview) -> str:
     return bytes(data).decode("utf-8", "surrogatepass")
 
 
-def reachable(url: str) -> None:
+EVENTS_TABLE = "coordinator_events"
+"""The events table eventsourcing names after the application (`Coordinator.name`)."""
+
+
+def reachable(url: str) -> bool:
     """Connect once to the server `url` names, so one that cannot be reached fails at once with its reason (the
-    pool would only say, after its timeout, that it got no connection)."""
+    pool would only say, after its timeout, that it got no connection); whether the store's tables exist."""
     import psycopg
 
-    psycopg.connect(url, connect_timeout=10).close()
+    schema = store_url.connection_settings(url).get("POSTGRES_SCHEMA", "public")
+    with psycopg.connect(url, connect_timeout=10) as conn:
+        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".{EVENTS_TABLE}',)).fetchone()
+    return bool(row and row[0])
 
 
 class EventSource:
@@ -425,8 +431,10 @@ class EventSource:
     def __init__(self, url: str) -> None:
         from app.coordinator import Coordinator
 
-        reachable(url)
-        self.application = Coordinator(env=environment(url))
+        env = environment(url)
+        if reachable(url):  # a reader leaves existing tables alone: creating (even "if not exists") takes locks
+            env["CREATE_TABLE"] = "no"
+        self.application = Coordinator(env=env)
         recorder = self.application.recorder
         assert isinstance(recorder, PostgresStore)
         self.recorder = recorder

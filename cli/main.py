@@ -20,6 +20,7 @@ from cli.doctor_command import doctor
 from cli.health_commands import metrics, status
 from cli.help import Command, group
 from cli.history_commands import events, replay
+from cli.project_command import project
 from cli.quarantine_command import quarantine
 from cli.rules_command import rules
 from cli.run_commands import run, tick
@@ -73,6 +74,7 @@ app.command("test-event", cls=Command)(test_event)
 app.command(cls=Command)(audit)
 app.command(cls=Command)(doctor)
 app.command(cls=Command)(rules)
+app.command(cls=Command)(project)
 app.add_typer(task_commands.app, name="task")
 app.add_typer(agent_commands.app, name="agent")
 app.add_typer(notification_commands.app, name="notifications")

@@ -1,0 +1,49 @@
+"""The projection worker's loop: catch the read models up, then wait until the event store may hold more."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+from adapters.event_signal import Changes, Listening, Polling
+from cli.bootstrap import services
+from cli.service_log import Log
+from cli.settings import Settings
+from cli.storage import guarded
+
+SAFETY_NET = 30.0
+"""The longest the worker waits without looking, whatever it was told (a notification lost with a connection)."""
+PAGE = 10_000
+"""Events per read-model transaction: a long-running process keeps its memory small."""
+
+
+def keep_current(settings: Settings, log: Log, once: bool = False) -> None:
+    """Apply new events to the home's read models as they are recorded, until SIGTERM or SIGINT (or, with `once`,
+    until they are current)."""
+    stop = threading.Event()
+    if not once:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    with guarded(settings.home), services(settings) as built:
+        views = built.views
+        views.page_size = PAGE
+        changes: Changes = Polling()
+        if settings.store is not None:
+            changes = Listening(settings.store, built.ledger.channel_name)  # type: ignore[union-attr]
+        def position() -> int:
+            return min((views.position(projection) for projection in views.projections), default=0)
+
+        try:
+            views.catch_up()
+            log(f"read models of {settings.home} current at position {position()}", event="current",
+                position=position())
+            while not once and not stop.is_set():
+                woken = changes.wait(stop, SAFETY_NET)
+                started = time.perf_counter()
+                if views.catch_up():
+                    log(f"read models at position {position()} ({time.perf_counter() - started:.3f} s)",
+                        event="applied", position=position(), woken=woken)
+        finally:
+            changes.close()
+    log("stopped", event="stopped")

@@ -1,0 +1,70 @@
+"""The projection worker for real: `coordinator project` keeps a home's read models current with a PostgreSQL store
+written from elsewhere, woken by LISTEN/NOTIFY."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import psycopg
+
+from tests.integration.test_crash_safety import coordinator, environment
+from tests.integration.test_failover import Process
+from tests.waiting import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "coordination_alerts.json"
+
+
+def head(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT COALESCE(MAX(notification_id), 0) FROM coordinator_events").fetchone()
+        return int(row[0]) if row else 0
+
+
+def positions(home: Path) -> set[int]:
+    try:
+        with sqlite3.connect(f"file:{home / 'views.sqlite'}?mode=ro", uri=True) as views:
+            return {int(row[0]) for row in views.execute("SELECT position FROM projection_positions")}
+    except sqlite3.Error:
+        return set()
+
+
+def test_a_worker_brings_its_home_up_to_date_as_soon_as_another_coordinator_records_events(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    env = {**environment(), "COORDINATOR_STORE": postgres_url}
+    worker_home, writer_home = tmp_path / "worker", tmp_path / "writer"
+    worker_home.mkdir()
+    worker = ProcessOf(worker_home, env)
+    wait_for(lambda: worker.said("current"), "the worker to build its read models")
+
+    subprocess.run(coordinator("run", "--once", "--alerts-file", str(EXAMPLE), "--as-of", "2025-07-16T23:00:00Z",
+                               home=writer_home), env=env, check=True, capture_output=True)
+    recorded = head(postgres_url)
+    assert recorded > 0
+    wait_for(lambda: positions(worker_home) == {recorded}, "the worker to apply every event")
+    assert any(line.get("event") == "applied" and line.get("woken") for _, line in worker.lines)
+
+    shown = subprocess.run(coordinator("task", "show", "task-101", "--json", home=worker_home), env=env,
+                           check=True, capture_output=True, text=True)
+    assert json.loads(shown.stdout)["task_id"] == "task-101"
+    worker.stop()
+    assert worker.said("stopped")
+
+
+class ProcessOf(Process):
+    """`coordinator project` on `home`, its JSON log read as it comes."""
+
+    def __init__(self, home: Path, env: dict[str, str]) -> None:
+        self.name = home.name
+        self.lines = []
+        self.process = subprocess.Popen(coordinator("project", "--log-format", "json", home=home), env=env,
+                                        cwd=home.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        text=True)
+        import threading
+
+        self._reader = threading.Thread(target=self._read, args=(self.process.stderr,), daemon=True)
+        self._reader.start()
