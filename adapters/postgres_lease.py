@@ -6,7 +6,8 @@ server sees the connection close), and within seconds of a machine lost or a net
 both ends detect. The holder checks its lease before each pass and stops writing once it is gone.
 
 Who holds the lease is kept in `writer_leases` (host, pid, command, since, the lease session's backend pid), for
-error messages and `coordinator status`; a row whose session has ended describes a past holder.
+error messages and `coordinator status`; a row whose session has ended describes a past holder. A standby's request
+for the lock waits on the server, which grants it the moment the holder's session ends.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+import psycopg.errors
 from psycopg.rows import tuple_row
 
 from adapters import store_url
@@ -25,9 +27,10 @@ from adapters import store_url
 LEASE_SPACE = 0x5EED
 """The first key of every advisory lock the coordinator takes (the second names the lease), so its locks never
 meet another application's."""
-POLL = 0.5
-"""Seconds between a waiting coordinator's attempts to take the lease (a takeover comes within this of the
-holder's end)."""
+POLL = 1.0
+"""Seconds a waiting coordinator's request for the lease waits on the server before it looks whether it was asked
+to stop (the server grants the lease the moment the holder's session ends), and between attempts to reach a
+server out of reach."""
 KEEPALIVE: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1, "keepalives_count": 2,
              "connect_timeout": 10,
              "options": "-c tcp_keepalives_idle=2 -c tcp_keepalives_interval=1 -c tcp_keepalives_count=2"}
@@ -67,17 +70,24 @@ class WriterLease:
         self.session: int | None = None
         """The backend pid of the session holding the lease (what delivery claims are made in the name of)."""
 
-    def try_acquire(self) -> bool:
-        """Take the lease if it is free; whether this process now holds it."""
+    def try_acquire(self, wait: float = 0.0) -> bool:
+        """Take the lease if it is free, or becomes free within `wait` seconds (the server wakes the waiter the
+        moment the holder's session ends); whether this process now holds it."""
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(self.url, autocommit=True, **KEEPALIVE)
         conn = self._conn
-        row = conn.execute("SELECT pg_try_advisory_lock(%s::integer, hashtext(%s)), pg_backend_pid()",
-                           (LEASE_SPACE, self.name)).fetchone()
-        assert row is not None
-        if not row[0]:
-            return False
-        self.session = int(row[1])
+        if wait > 0:
+            conn.execute(f"SET lock_timeout = '{int(wait * 1000)}ms'")
+            try:
+                conn.execute("SELECT pg_advisory_lock(%s::integer, hashtext(%s))", (LEASE_SPACE, self.name))
+            except psycopg.errors.LockNotAvailable:
+                return False
+        else:
+            row = conn.execute("SELECT pg_try_advisory_lock(%s::integer, hashtext(%s))",
+                               (LEASE_SPACE, self.name)).fetchone()
+            if row is None or not row[0]:
+                return False
+        self.session = conn.info.backend_pid
         conn.execute(TABLE)
         conn.execute(
             "INSERT INTO writer_leases VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET"
@@ -95,14 +105,15 @@ class WriterLease:
         return self
 
     def wait(self, stop: threading.Event, waiting: Any = None) -> bool:
-        """Take the lease as soon as it is free (checking every `POLL` seconds) or until `stop` is set; whether it
-        was taken. `waiting(holder, error)` is called when it starts to wait, and again whenever why it waits
-        changes (`error`: why the server cannot be reached, None when it can)."""
-        told: object = object()
+        """Take the lease as soon as it is free (the request waits on the server, which grants it the moment the
+        holder's session ends) or until `stop` is set; whether it was taken. `waiting(holder, error)` is called
+        when it starts to wait, and again whenever why it waits changes (`error`: why the server cannot be
+        reached, None when it can)."""
+        told: object = None
         while not stop.is_set():
             error = None
             try:
-                if self.try_acquire():
+                if self.try_acquire(wait=0.0 if told is None else POLL):
                     return True
             except psycopg.OperationalError as failure:
                 self.close()  # the server is out of reach: try again
@@ -111,8 +122,9 @@ class WriterLease:
             why = (error, None if holder is None else holder.get("session"))
             if why != told and waiting is not None:
                 waiting(holder, error)
-                told = why
-            stop.wait(POLL)
+            told = why
+            if error is not None:
+                stop.wait(POLL)  # the server is out of reach: look again in a while
         return False
 
     def held(self) -> bool:
