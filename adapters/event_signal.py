@@ -43,7 +43,9 @@ class Listening:
         import psycopg
         from psycopg.sql import SQL, Identifier
 
-        self.connection = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        from adapters import store_url
+
+        self.connection = psycopg.connect(store_url.connectable(url), autocommit=True, connect_timeout=10)
         self.connection.execute(SQL("LISTEN {}").format(Identifier(channel)))
 
     def wait(self, stop: threading.Event, timeout: float) -> bool:

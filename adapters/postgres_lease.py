@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 import psycopg.errors
 from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Identifier
 
 from adapters import store_url
 
@@ -36,7 +37,7 @@ KEEPALIVE: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 2, "keepalives_
              "options": "-c tcp_keepalives_idle=2 -c tcp_keepalives_interval=1 -c tcp_keepalives_count=2"}
 """TCP keepalives on the lease's connection, client and server side: a holder cut off is noticed by both within
 about 4 seconds."""
-TABLE = ("CREATE TABLE IF NOT EXISTS writer_leases (name text PRIMARY KEY, session integer NOT NULL,"
+TABLE = ("CREATE TABLE IF NOT EXISTS {}.writer_leases (name text PRIMARY KEY, session integer NOT NULL,"
          " host text NOT NULL, pid integer NOT NULL, command text NOT NULL, since timestamptz NOT NULL)")
 
 
@@ -59,12 +60,14 @@ def describe(holder: dict[str, Any] | None) -> str:
 
 
 class WriterLease:
-    """The writer lease `name` of the store at `url`, held from `acquire` until `release` (or the session ends)."""
+    """The writer lease of the store at `url`, held from `acquire` until `release` (or the session ends). Stores in
+    different schemas of one database (`?schema=NAME`) have leases of their own, so each has its own writer."""
 
-    def __init__(self, url: str, command: str, name: str = "writer") -> None:
+    def __init__(self, url: str, command: str) -> None:
         self.url = url
         self.command = command
-        self.name = name
+        self.schema = schema_of(url)
+        self.name = lease_name(self.schema)
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = threading.Lock()
         self.session: int | None = None
@@ -74,7 +77,7 @@ class WriterLease:
         """Take the lease if it is free, or becomes free within `wait` seconds (the server wakes the waiter the
         moment the holder's session ends); whether this process now holds it."""
         if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self.url, autocommit=True, **KEEPALIVE)
+            self._conn = psycopg.connect(store_url.connectable(self.url), autocommit=True, **KEEPALIVE)
         conn = self._conn
         if wait > 0:
             conn.execute(f"SET lock_timeout = '{int(wait * 1000)}ms'")
@@ -88,11 +91,13 @@ class WriterLease:
             if row is None or not row[0]:
                 return False
         self.session = conn.info.backend_pid
-        conn.execute(TABLE)
-        conn.execute(
-            "INSERT INTO writer_leases VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET"
+        schema = Identifier(self.schema)
+        conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+        conn.execute(SQL(TABLE).format(schema))
+        conn.execute(SQL(
+            "INSERT INTO {}.writer_leases VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET"
             " session = excluded.session, host = excluded.host, pid = excluded.pid, command = excluded.command,"
-            " since = excluded.since",
+            " since = excluded.since").format(schema),
             (self.name, self.session, socket.gethostname(), os.getpid(), self.command, datetime.now(UTC)))
         return True
 
@@ -140,8 +145,8 @@ class WriterLease:
 
     def holder(self) -> dict[str, Any] | None:
         """Who holds the lease now (None when nobody does)."""
-        with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as conn:
-            return holder_of(conn, self.name)
+        with psycopg.connect(store_url.connectable(self.url), autocommit=True, connect_timeout=10) as conn:
+            return holder_of(conn, self.schema)
 
     def _holder_or_none(self) -> dict[str, Any] | None:
         try:
@@ -163,16 +168,28 @@ class WriterLease:
                 self.session = None
 
 
-def holder_of(conn: psycopg.Connection[Any], name: str = "writer") -> dict[str, Any] | None:
-    """Who holds the lease `name` of the store `conn` is connected to (None when nobody does)."""
+def schema_of(url: str) -> str:
+    """The schema the store at `url` keeps its tables in."""
+    return store_url.connection_settings(url).get("POSTGRES_SCHEMA") or "public"
+
+
+def lease_name(schema: str) -> str:
+    """The name of the writer lease of the store in `schema`."""
+    return f"writer:{schema}"
+
+
+def holder_of(conn: psycopg.Connection[Any], schema: str = "public") -> dict[str, Any] | None:
+    """Who holds the writer lease of the store in `schema` of the database `conn` is connected to (None when
+    nobody does)."""
     with conn.cursor(row_factory=tuple_row) as cursor:
-        known = cursor.execute("SELECT to_regclass('writer_leases') IS NOT NULL").fetchone()
+        known = cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".writer_leases',)).fetchone()
         if not known or not known[0]:
             return None
-        row = cursor.execute(
-            "SELECT l.host, l.pid, l.command, l.since, l.session FROM writer_leases l JOIN pg_locks k"
+        row = cursor.execute(SQL(
+            "SELECT l.host, l.pid, l.command, l.since, l.session FROM {}.writer_leases l JOIN pg_locks k"
             " ON k.locktype = 'advisory' AND k.granted AND k.pid = l.session AND k.classid::bigint = %s::bigint"
-            " WHERE l.name = %s", (LEASE_SPACE, name)).fetchone()
+            " AND k.objid::bigint = (hashtext(l.name)::bigint & 4294967295) WHERE l.name = %s").format(
+                Identifier(schema)), (LEASE_SPACE, lease_name(schema))).fetchone()
     if row is None:
         return None
     host, pid, command, since, session = row

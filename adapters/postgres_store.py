@@ -365,7 +365,7 @@ class PostgresStore(PostgresApplicationRecorder):
         from adapters.postgres_lease import describe, holder_of
 
         with self.datastore.get_connection() as conn:
-            found = holder_of(conn)
+            found = holder_of(conn, self.datastore.schema)
         return None if found is None else describe(found)
 
     # Quarantine -----------------------------------------------------------------------------------
@@ -416,12 +416,16 @@ EVENTS_TABLE = "coordinator_events"
 
 def reachable(url: str) -> bool:
     """Connect once to the server `url` names, so one that cannot be reached fails at once with its reason (the
-    pool would only say, after its timeout, that it got no connection); whether the store's tables exist."""
+    pool would only say, after its timeout, that it got no connection); whether the store's tables exist (when they
+    do not, their schema is made ready for them)."""
     import psycopg
+    from psycopg.sql import SQL, Identifier
 
     schema = store_url.connection_settings(url).get("POSTGRES_SCHEMA", "public")
-    with psycopg.connect(url, connect_timeout=10) as conn:
+    with psycopg.connect(store_url.connectable(url), connect_timeout=10, autocommit=True) as conn:
         row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".{EVENTS_TABLE}',)).fetchone()
+        if not (row and row[0]):
+            conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema)))
     return bool(row and row[0])
 
 

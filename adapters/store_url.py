@@ -54,6 +54,12 @@ def connection_settings(url: str) -> dict[str, str]:
     return found
 
 
+def connectable(url: str) -> str:
+    """`url` as libpq takes it: without the options only the coordinator understands (`schema`)."""
+    parts = urlsplit(url)
+    return parts._replace(query="").geturl() if parts.query else url
+
+
 def redacted(url: str) -> str:
     """`url` with its password hidden, fit to print or log."""
     parts = urlsplit(url)

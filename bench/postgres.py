@@ -111,13 +111,13 @@ def takeovers(store: str, alerts: Path, workdir: Path, kills: int) -> list[float
 
 def worker_lag(store: str, workdir: Path, alerts: Path, rate: float, seconds: float) -> list[float]:
     """Seconds from each commit of a steady stream of alerts to a projection worker logging that it applied it."""
+    from adapters import postgres_store
     from adapters.alert_file import read_alerts
-    from cli.bootstrap import build
-    from cli.settings import Settings
+    from app.coordinator import Coordinator
 
     worker = Service(workdir / "worker", None, store, ("project",))
     worker.wait_for("current")
-    writer = build(Settings(home=workdir / "lag-writer", store=store))
+    writer = Coordinator(env=postgres_store.environment(store))
     committed: list[tuple[float, int]] = []
     try:
         items = read_alerts(alerts)
@@ -128,9 +128,9 @@ def worker_lag(store: str, workdir: Path, alerts: Path, rate: float, seconds: fl
             item = next(items, None)
             if item is None:
                 break
-            writer.coordinator.ingest([item])
+            writer.ingest([item])
             moment = time.monotonic()
-            committed.append((moment, writer.ledger.max_notification_id() or 0))
+            committed.append((moment, writer.recorder.max_notification_id() or 0))
             due += interval
             time.sleep(max(0.0, due - time.monotonic()))
         last = committed[-1][1] if committed else 0

@@ -195,3 +195,38 @@ def test_status_names_the_writer_and_a_standby_takes_over_when_the_writer_stops_
     wait_for(lambda: status("b")["coordinator_status"] == "running", "the standby to say it runs")
     assert f"pid {standby.process.pid} " in status("b")["writer"]
     standby.stop()
+
+
+def test_stores_in_two_schemas_of_one_database_each_have_a_writer_of_their_own_and_keep_their_tasks_apart(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    growing = tmp_path / "alerts.jsonl"
+    growing.write_text("\n".join(stream(30)) + "\n", encoding="utf-8")
+    running = []
+    for hive in ("north", "south"):
+        home = tmp_path / hive
+        home.mkdir()
+        env = {**environment(), "COORDINATOR_STORE": f"{postgres_url}?schema=hive_{hive}"}
+        running.append((hive, home, env, Process(hive, home, growing, env)))
+    for _, _, _, process in running:
+        wait_for(lambda: process.said("following"), "both coordinators to write")  # noqa: B023
+    for hive, home, env, process in running:
+        done = subprocess.run(coordinator("status", "--json", home=home), env=env, capture_output=True, text=True,
+                              check=True)
+        assert f"pid {process.process.pid} " in json.loads(done.stdout)["writer"], hive
+    (tmp_path / "only-north.jsonl").write_text(json.dumps(
+        {"type": "TASK_ASSIGNED", "task_id": "task-north-only", "agent_id": "ada",
+         "timestamp": "2025-07-16T09:00:00Z"}) + "\n", encoding="utf-8")
+    for _, _, _, process in running:
+        process.stop()
+    north_env, south_env = running[0][2], running[1][2]
+    subprocess.run(coordinator("run", "--once", "--alerts-file", str(tmp_path / "only-north.jsonl"),
+                               home=tmp_path / "north"), env=north_env, check=True, capture_output=True)
+
+    def task_ids(env: dict[str, str], home: Path) -> set[str]:
+        done = subprocess.run(coordinator("task", "list", "--json", home=home), env=env, capture_output=True,
+                              text=True, check=True)
+        return {task["task_id"] for task in json.loads(done.stdout)}
+
+    assert "task-north-only" in task_ids(north_env, tmp_path / "north")
+    assert "task-north-only" not in task_ids(south_env, tmp_path / "south")
