@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
@@ -84,6 +85,9 @@ class MemoryStore(POPOApplicationRecorder):
 
     def known_fingerprints(self, fingerprints: Collection[str]) -> set[str]:
         return {fingerprint for fingerprint in fingerprints if fingerprint in self.accepted}
+
+    def existing(self, aggregate_ids: Collection[UUID]) -> set[UUID]:
+        return {aggregate_id for aggregate_id in aggregate_ids if self.select_events(aggregate_id, limit=1)}
 
     def open_tasks(self) -> list[tuple[str, str | None, bool]]:
         return [(entry.task_id, entry.agent_id, entry.pinned) for entry in self.tasks.values() if entry.open]

@@ -215,6 +215,11 @@ class PostgresStore(PostgresApplicationRecorder):
                          (list(fingerprints),))
         return {row["fingerprint"] for row in rows}
 
+    def existing(self, aggregate_ids: Collection[UUID]) -> set[UUID]:
+        rows = self._all("SELECT originator_id FROM {events} WHERE originator_version = 1"
+                         " AND originator_id = ANY(%s)", (list(aggregate_ids),))
+        return {row["originator_id"] for row in rows}
+
     def open_tasks(self) -> list[tuple[str, str | None, bool]]:
         rows = self._all("SELECT task_id, agent_id, pinned FROM {schema}.task_index WHERE open")
         return [(_text_of(row["task_id"]), _s(row["agent_id"]), row["pinned"]) for row in rows]

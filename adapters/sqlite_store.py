@@ -203,6 +203,17 @@ class LedgerRecorder(SQLiteApplicationRecorder):
                 known.update(chunk[row[0]] for row in c.fetchall())
         return known
 
+    def existing(self, aggregate_ids: Collection[UUID]) -> set[UUID]:
+        wanted = list(aggregate_ids)
+        found: set[UUID] = set()
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(wanted), _LOOKUP_CHUNK):
+                chunk = {aggregate_id.hex: aggregate_id for aggregate_id in wanted[start : start + _LOOKUP_CHUNK]}
+                c.execute(f"SELECT originator_id FROM {self.events_table_name} WHERE originator_version = 1"
+                          f" AND originator_id IN ({','.join('?' * len(chunk))})", list(chunk))
+                found.update(chunk[row[0]] for row in c.fetchall())
+        return found
+
     def open_tasks(self) -> list[tuple[str, str | None, bool]]:
         with self.datastore.transaction(commit=False) as c:
             c.execute("SELECT task_id, agent_id, pinned FROM task_index WHERE open = 1")

@@ -105,6 +105,7 @@ class Coordinator(Application[UUID]):
                 else:
                     known.add(item.fingerprint)
                     fresh.append(item)
+            self.workspace.look_up(*_named(fresh))
             set_aside = {id(item) for item in self._apply_all(fresh)}
             for item in fresh:
                 if id(item) in set_aside:
@@ -383,6 +384,20 @@ class Coordinator(Application[UUID]):
         # each aggregate's own in the order of its versions.
         events = heapq.merge(*streams, key=_created)
         self.store.save([self.mapper.to_stored_event(event) for event in events], batch)
+
+
+def _named(items: Sequence[Alert | Observation]) -> tuple[set[str], set[str]]:
+    """The tasks and agents `items` name (for `Workspace.look_up`)."""
+    tasks: set[str] = set()
+    agents: set[str] = set()
+    for item in items:
+        alert = item.alert if isinstance(item, Observation) else item
+        if alert is None:
+            continue
+        if alert.task_id is not None:
+            tasks.add(alert.task_id)
+        agents.update(agent for agent in (alert.agent_id, alert.old_agent) if agent is not None)
+    return tasks, agents
 
 
 def _created(event: Any) -> Any:

@@ -10,6 +10,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
@@ -114,6 +115,9 @@ class Ledger(Protocol):
 
     def due(self, as_of: datetime) -> tuple[list[str], list[str]]:
         """Ids of tasks and agents whose next time-based crossing is at or before `as_of`."""
+
+    def existing(self, aggregate_ids: Collection[UUID]) -> set[UUID]:
+        """Those of `aggregate_ids` with events recorded (one query, however many are asked about)."""
 
 
 

@@ -145,3 +145,41 @@ def test_a_heartbeat_of_an_agent_at_work_leaves_its_tasks_alone_until_time_settl
     task = coordinator.get_task(TASK)
     assert task.stage is Stage.EMERGENCY, "past its deadline"
     assert at(10) in [entry["at"] for entry in task.history], "the deadline's crossing, recorded at its instant"
+
+
+def _history(coordinator: Coordinator) -> dict[object, list[tuple[int, str, dict[str, object]]]]:
+    """Every aggregate's events (version, topic, state without the instant it was recorded)."""
+    import json
+
+    found: dict[object, list[tuple[int, str, dict[str, object]]]] = {}
+    for note in store_of(coordinator).select_notifications(start=1, limit=1_000_000):
+        state = json.loads(note.state)
+        state.pop("timestamp", None)
+        found.setdefault(note.originator_id, []).append((note.originator_version, note.topic, state))
+    return found
+
+
+def test_looking_up_which_tasks_and_agents_are_new_records_what_asking_the_store_one_by_one_records(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+
+    from adapters.alert_items import item_for
+    from app.workspace import Workspace
+    from tests.integration.test_crash_safety import stream
+
+    lines = stream(600, seed=3)
+    items = [item_for(json.loads(line), line, "alerts.jsonl", number, None) if line.endswith("}") else None
+             for number, line in enumerate(lines, 1)]
+    alerts = [item for item in items if item is not None]
+    looked_up = Coordinator(env=environment())
+    for start in range(0, len(alerts), 50):  # batches naming new and known aggregates alike
+        looked_up.ingest(alerts[start : start + 50], batch_size=25)
+    asked: list[object] = []
+    monkeypatch.setattr(Workspace, "look_up", lambda self, tasks, agents: asked.append(1))
+    one_by_one = Coordinator(env=environment())
+    for start in range(0, len(alerts), 50):
+        one_by_one.ingest(alerts[start : start + 50], batch_size=25)
+    assert asked, "the plain path was taken"
+    assert _history(looked_up) == _history(one_by_one)
+    assert len(_history(looked_up)) > 30
