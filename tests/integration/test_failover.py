@@ -17,6 +17,8 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -65,6 +67,17 @@ class Process:
         self.process.wait(timeout=GENEROUS)
         self._reader.join(timeout=GENEROUS)
         assert self.process.returncode == 0, [line for _, line in self.lines]
+
+
+@contextmanager
+def explained(*processes: Process) -> Iterator[None]:
+    """On a failure, show what each coordinator logged last (with its exit code), to say where it went wrong."""
+    try:
+        yield
+    except BaseException as failure:
+        told = "\n".join(f"{process.name} (exit {process.process.poll()}): {line}"
+                         for process in processes for _, line in process.lines[-8:])
+        raise AssertionError(f"{failure}\n--- the coordinators' last log lines:\n{told}") from failure
 
 
 def postgres_facts(url: str) -> dict[str, Any]:
@@ -135,31 +148,38 @@ def test_a_standby_takes_over_from_a_writer_killed_at_random_moments_and_ends_eq
         fresh = sum(1 for line in lines[written : written + per_cycle] if line.endswith("}"))
         written += per_cycle
         target = accepted(postgres_url) + rng.randrange(fresh) if fresh else 0
-        wait_for(lambda: accepted(postgres_url) >= target, "the writer to record alerts", step=0.005)  # noqa: B023
+        with explained(writer, standby):
+            wait_for(lambda: accepted(postgres_url) >= target, "the writer to record alerts",  # noqa: B023
+                     step=0.005)
         killed_at = writer.kill()
-        took_over = wait_for(lambda: standby.said("writer"), "the standby to take over")  # noqa: B023
+        with explained(writer, standby):
+            took_over = wait_for(lambda: standby.said("writer"), "the standby to take over")  # noqa: B023
         takeovers.append(took_over - killed_at)
         writer, standby = standby, Process(writer.name, homes[writer.name], growing, env)
-        wait_for(lambda: standby.said("standby"), "the restarted coordinator to stand by")  # noqa: B023
+        with explained(writer, standby):
+            wait_for(lambda: standby.said("standby"), "the restarted coordinator to stand by")  # noqa: B023
     with growing.open("a", encoding="utf-8") as out:
         for line in lines[written:]:
             out.write(line + "\n")
-    try:
-        wait_for(lambda: accepted(postgres_url) == valid and waiting(postgres_url) == 0, "the writer to catch up")
-    finally:
-        writer.stop()
-        standby.stop()
+    with explained(writer, standby):
+        try:
+            wait_for(lambda: accepted(postgres_url) == valid and waiting(postgres_url) == 0,
+                     "the writer to catch up")
+        finally:
+            writer.stop()
+            standby.stop()
 
-    expected = store_facts(reference)
-    found = postgres_facts(postgres_url)
-    assert found["accepted"] == expected["accepted"] == valid
-    assert found["quarantined"] == expected["quarantined"]
-    assert found["decisions"] == sorted(expected["decisions"])
-    assert found["outbox"] == sorted((key, recipient, priority, kind, status)
-                                     for key, recipient, priority, kind, _, status in expected["outbox"])
-    delivered = [json.loads(line)["key"] for line in sink.read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert [key for key, seen in Counter(delivered).items() if seen > 1] == [], "a key was delivered twice"
-    assert sorted(delivered) == sorted(row[0] for row in expected["outbox"])
+    with explained(writer, standby):
+        expected = store_facts(reference)
+        found = postgres_facts(postgres_url)
+        assert found["accepted"] == expected["accepted"] == valid
+        assert found["quarantined"] == expected["quarantined"]
+        assert found["decisions"] == sorted(expected["decisions"])
+        assert found["outbox"] == sorted((key, recipient, priority, kind, status)
+                                         for key, recipient, priority, kind, _, status in expected["outbox"])
+        delivered = [json.loads(line)["key"] for line in sink.read_text(encoding="utf-8").splitlines() if line.strip()]
+        assert [key for key, seen in Counter(delivered).items() if seen > 1] == [], "a key was delivered twice"
+        assert sorted(delivered) == sorted(row[0] for row in expected["outbox"])
     with capsys.disabled():
         print(f"\ntakeover after SIGKILL over {len(takeovers)} kills: p50 {statistics.median(takeovers):.2f} s, "
               f"max {max(takeovers):.2f} s")
