@@ -14,11 +14,6 @@ SCHEMES = ("postgresql", "postgres")
 FORM = "postgresql://user:password@host:port/database"
 
 
-def is_postgres(store: str | None) -> bool:
-    """Whether a configured store names a PostgreSQL server (rather than the SQLite home)."""
-    return bool(store) and urlsplit(str(store)).scheme in SCHEMES
-
-
 def check(url: str) -> str:
     """`url` if it names a PostgreSQL database (ValueError saying what is missing otherwise)."""
     parts = urlsplit(url)
@@ -34,7 +29,8 @@ def check(url: str) -> str:
         raise ValueError(f"no database name ({FORM})")
     unknown = set(parse_qs(parts.query)) - {"schema"}
     if unknown:
-        raise ValueError(f"unknown option {sorted(unknown)[0]!r} (only ?schema=NAME is understood)")
+        raise ValueError(f"unknown option {sorted(unknown)[0]!r} (only ?schema=NAME is understood; libpq's own "
+                         "settings, such as TLS, go in its environment variables: PGSSLMODE, PGSSLROOTCERT...)")
     return url
 
 
