@@ -47,7 +47,8 @@ def start(
     log_format: LogFormatOption = "text", home: HomeOption = None,
 ) -> None:
     """Start the coordinator in the background, following the alerts file and serving its HTTP API; returns once
-    it is ready. Its log is `<home>/coordinator.log`; `coordinator status` shows its pid, uptime and API address.
+    it is ready (or, on a PostgreSQL store another coordinator writes to, once it stands by to take over). Its
+    log is `<home>/coordinator.log`; `coordinator status` shows its pid, uptime and API address.
 
     Example: `coordinator start --alerts-file coordination_alerts.json --http 127.0.0.1:8686`
     """
@@ -74,6 +75,10 @@ def start(
         if running is not None and running.get("pid") == process.pid and running.get("ready"):
             api = f"; HTTP API at {running['http']}" if running.get("http") else ""
             say(f"started (pid {process.pid}), following {path}; log: {settings.home / LOG_FILE}{api}")
+            return
+        if running is not None and running.get("pid") == process.pid and running.get("standby"):
+            say(f"started (pid {process.pid}) as a standby: another coordinator writes to the store, and this one "
+                f"takes over when it stops (`coordinator status` names the writer); log: {settings.home / LOG_FILE}")
             return
         if process.poll() is not None:
             raise fail(f"the coordinator exited at once (code {process.returncode}); see {settings.home / LOG_FILE}",

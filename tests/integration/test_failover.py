@@ -250,3 +250,24 @@ def test_stores_in_two_schemas_of_one_database_each_have_a_writer_of_their_own_a
 
     assert "task-north-only" in task_ids(north_env, tmp_path / "north")
     assert "task-north-only" not in task_ids(south_env, tmp_path / "south")
+
+
+def test_starting_a_second_coordinator_in_the_background_returns_once_it_stands_by(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    env = {**environment(), "COORDINATOR_STORE": postgres_url}
+    growing = tmp_path / "alerts.jsonl"
+    growing.write_text("\n".join(stream(10)) + "\n", encoding="utf-8")
+    homes = [tmp_path / "a", tmp_path / "b"]
+    try:
+        for home in homes:
+            started = subprocess.run(coordinator("start", "--alerts-file", str(growing), "--no-http", home=home),
+                                     env=env, capture_output=True, text=True, timeout=GENEROUS)
+            assert started.returncode == 0, started.stderr
+        assert "as a standby" in started.stdout
+        done = subprocess.run(coordinator("status", "--json", home=homes[1]), env=env, capture_output=True,
+                              text=True, check=True)
+        assert json.loads(done.stdout)["coordinator_status"] == "standby"
+    finally:
+        for home in homes:
+            subprocess.run(coordinator("stop", home=home), env=env, capture_output=True, timeout=GENEROUS)
