@@ -24,6 +24,10 @@ class NotFound(LookupError):
         return cls(f"unknown {kind} {name!r}: no alert has named it{when}")
 
 
+class Unavailable(RuntimeError):
+    """Commands cannot be carried out here now (a standby: another coordinator writes); the message says who."""
+
+
 class Queries(Protocol):
     """What can be read: the same documents the command line prints with `--json`."""
 

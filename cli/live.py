@@ -10,7 +10,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, TypeVar
 
 from adapters.delivery import DeliveryStopped
-from app.ports import Document
+from app.ports import Document, Unavailable
 from cli import actions
 
 if TYPE_CHECKING:
@@ -115,3 +115,31 @@ class WriterCommands:
 
     def catch_up(self) -> None:
         self.mailbox.submit(lambda: None)  # the writer settles its read models before it answers any job
+
+
+class StandbyCommands:
+    """The `Commands` port of a standby: it writes nothing until it takes over, so every command is `Unavailable`
+    (HTTP 503), naming who writes now (`writer()`)."""
+
+    def __init__(self, writer: Callable[[], str | None]) -> None:
+        self.writer = writer
+
+    def _refuse(self) -> Unavailable:
+        who = self.writer() or "another coordinator"
+        return Unavailable(f"this coordinator is a standby: {who} writes to the store; send commands to it (this one "
+                           "takes over when it stops)")
+
+    def ingest(self, items: Sequence[Item]) -> Document:
+        raise self._refuse()
+
+    def acknowledge(self, task_id: str, by: str) -> Document:
+        raise self._refuse()
+
+    def resolve(self, task_id: str, by: str, note: str | None) -> Document:
+        raise self._refuse()
+
+    def retry(self, notification: str | None) -> Document:
+        raise self._refuse()
+
+    def catch_up(self) -> None:
+        """Nothing to wait for: a standby's queries bring its read models up to date themselves."""

@@ -50,6 +50,8 @@ def _post(settings: Settings, service: dict[str, Any], path: str, body: dict[str
                    f"{error}", EXIT_BUSY) from None
     if response.status_code == 404:
         raise fail(_detail(response), EXIT_NOT_FOUND)
+    if response.status_code == 503:  # a standby: another coordinator writes (the detail names it)
+        raise fail(_detail(response), EXIT_BUSY)
     if response.status_code == 401:
         raise fail(f"the coordinator service refused the request ({_detail(response)}): set the same "
                    "[http] token (or COORDINATOR_HTTP__TOKEN) as the service", EXIT_USAGE)

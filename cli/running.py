@@ -80,16 +80,26 @@ def follow(settings: Settings, path: Path, test_mode: bool, log: Log | None = No
             raise fail(f"refusing to serve the HTTP API on {host}, which other machines can reach, without a token: "
                        "set [http] token (or COORDINATOR_HTTP__TOKEN), or listen on 127.0.0.1", EXIT_USAGE)
     log = log or ServiceLog()
-    lease = lock = None
+    lease = lock = server = None
     stopping = threading.Event()
     """Set by SIGTERM or SIGINT before the service handles them itself (while standing by, and starting)."""
     if settings.store is not None:
         lock = _home_lock(settings)  # held while standing by: this home has its one coordinator
-        lock.announce(standby=True)
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stopping.set())
-        lease = _standby(settings.store, log, stopping)
+        try:
+            if http.enabled:  # a standby answers queries over HTTP, and refuses commands, while it waits
+                server = _serve_standby(settings, host, port, log)
+            lock.announce(standby=True, http=None if server is None else server.address)
+            lease = _standby(settings.store, log, stopping)
+        except BaseException:
+            if server is not None:
+                server.stop()
+            lock.release()
+            raise
         if lease is None:
+            if server is not None:
+                server.stop()
             lock.release()
             return  # stopped while waiting to take over
         lock.announce(standby=False)
@@ -112,7 +122,10 @@ def follow(settings: Settings, path: Path, test_mode: bool, log: Log | None = No
             seen[0] = _newest_notification(built)
 
         service = Service(built, path.absolute(), dispatcher, log, print_decisions if test_mode else None)
-        server = _serve(built, service, dispatcher, host, port, log) if http.enabled else None
+        if server is not None:
+            _take_over_api(server, built, service, dispatcher)
+        elif http.enabled:
+            server = _serve(built, service, dispatcher, host, port, log)
         service.handle_signals()
         if stopping.is_set():  # asked to stop while taking over: it stops after its first pass
             service.stop.set()
@@ -170,22 +183,57 @@ def _listen(listen: str) -> tuple[str, int]:
 
 def _serve(built: Services, service: Service, dispatcher: Dispatcher, host: str, port: int, log: Log) -> HttpServer:
     """Bind the API's address (exit 2 naming it when taken) and start serving it."""
+    from cli.live import WriterCommands
+    from cli.queries import HomeQueries
+
+    commands = WriterCommands(service.mailbox, built, service.cycle, dispatcher)
+    return _http(built.settings, HomeQueries(built.settings.home, fresh=False), commands, host, port, log,
+                 built.clock)
+
+
+def _serve_standby(settings: Settings, host: str, port: int, log: Log) -> HttpServer:
+    """The API of a standby: queries answered from its home's read models (brought up to date from the store
+    first), commands refused with 503 naming who writes."""
+    from adapters.clock import clock_from_environment
+    from cli.live import StandbyCommands
+    from cli.queries import HomeQueries
+
+    def writer() -> str | None:
+        from cli.reading import event_store
+
+        try:
+            with event_store(settings.home) as store:
+                return store.writer()
+        except Exception:  # the store out of reach: the refusal still says why it refuses
+            return None
+
+    return _http(settings, HomeQueries(settings.home, fresh=True), StandbyCommands(writer), host, port, log,
+                 clock_from_environment())
+
+
+def _take_over_api(server: HttpServer, built: Services, service: Service, dispatcher: Dispatcher) -> None:
+    """Turn a standby's API into the writer's: commands go to this service, queries read its read models as the
+    service keeps them."""
+    from cli.live import WriterCommands
+    from cli.queries import HomeQueries
+
+    state = server.app.state
+    state.queries = HomeQueries(built.settings.home, fresh=False)
+    state.commands = WriterCommands(service.mailbox, built, service.cycle, dispatcher)
+
+
+def _http(settings: Settings, queries: Any, commands: Any, host: str, port: int, log: Log, clock: Any) -> HttpServer:
     from adapters.http.app import create_app
     from adapters.http.auth import Access
     from adapters.http.server import HttpServer, bind
-    from cli.live import WriterCommands
-    from cli.queries import HomeQueries
 
     try:
         sock = bind(host, port)
     except ListenError as error:
         raise fail(f"{error}; choose another address with --http HOST:PORT or [http] listen "
                    "(or --no-http)", EXIT_USAGE) from None
-    settings = built.settings
-    commands = WriterCommands(service.mailbox, built, service.cycle, dispatcher)
     access = Access(settings.http.token, settings.http.protect_reads)
-    app = create_app(HomeQueries(settings.home, fresh=False), commands, settings.home, access, settings.http.max_body,
-                     built.clock)
+    app = create_app(queries, commands, settings.home, access, settings.http.max_body, clock)
     server = HttpServer(app, sock)
     server.start()
     log(f"serving the HTTP API at {server.address}", event="serving", http=server.address)

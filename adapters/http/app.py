@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from adapters.clock import Clock, clock_from_environment
 from adapters.http import alerts, commands, dashboard, events, reads
 from adapters.http.auth import Access
-from app.ports import Commands, NotFound, Queries
+from app.ports import Commands, NotFound, Queries, Unavailable
 
 API = "/api/v1"
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
@@ -49,6 +49,10 @@ def create_app(
     @api.exception_handler(NotFound)
     async def not_found(request: Request, error: NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status.HTTP_404_NOT_FOUND)
+
+    @api.exception_handler(Unavailable)
+    async def unavailable(request: Request, error: Unavailable) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status.HTTP_503_SERVICE_UNAVAILABLE, {"Retry-After": "5"})
 
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:

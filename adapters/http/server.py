@@ -33,6 +33,7 @@ class HttpServer:
     """An ASGI app served by uvicorn in a background thread until `stop`."""
 
     def __init__(self, app: Any, sock: socket.socket) -> None:
+        self.app = app
         self.sock = sock
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=2)

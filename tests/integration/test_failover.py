@@ -35,11 +35,12 @@ TOTAL = 400
 class Process:
     """A `coordinator run` following the alerts file, its JSON log lines read as they come (with when)."""
 
-    def __init__(self, name: str, home: Path, growing: Path, env: dict[str, str]) -> None:
+    def __init__(self, name: str, home: Path, growing: Path, env: dict[str, str], http: bool = False) -> None:
         self.name = name
         self.lines: list[tuple[float, dict[str, Any]]] = []
+        serving = () if http else ("--no-http",)
         self.process = subprocess.Popen(
-            coordinator("run", "--alerts-file", str(growing), "--no-http", "--log-format", "json", home=home),
+            coordinator("run", "--alerts-file", str(growing), *serving, "--log-format", "json", home=home),
             env=env, cwd=home.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self._reader = threading.Thread(target=self._read, args=(self.process.stderr,), daemon=True)
         self._reader.start()
@@ -271,3 +272,39 @@ def test_starting_a_second_coordinator_in_the_background_returns_once_it_stands_
     finally:
         for home in homes:
             subprocess.run(coordinator("stop", home=home), env=env, capture_output=True, timeout=GENEROUS)
+
+
+def test_a_standby_answers_queries_over_http_and_refuses_commands_naming_the_writer_until_it_takes_over(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    import httpx
+
+    env = {**environment(), "COORDINATOR_STORE": postgres_url}
+    growing = tmp_path / "alerts.jsonl"
+    growing.write_text("\n".join(stream(30)) + "\n", encoding="utf-8")
+    homes = {name: tmp_path / name for name in ("a", "b")}
+    for home in homes.values():
+        home.mkdir()
+    writer = Process("a", homes["a"], growing, env, http=True)
+    wait_for(lambda: writer.said("following"), "the first coordinator to write")
+    standby = Process("b", homes["b"], growing, env, http=True)
+    wait_for(lambda: standby.said("standby"), "the second coordinator to stand by")
+    with explained(writer, standby):
+        api = next(line["http"] for _, line in standby.lines if line.get("event") == "serving") + "/api/v1"
+        tasks = httpx.get(f"{api}/tasks", timeout=GENEROUS)
+        assert tasks.status_code == 200 and len(tasks.json()) > 0
+        alert = {"type": "TASK_ASSIGNED", "task_id": "task-by-http", "agent_id": "ada",
+                 "timestamp": "2099-01-01T09:00:00Z"}
+        refused = httpx.post(f"{api}/alerts", json=alert, timeout=GENEROUS)
+        assert refused.status_code == 503 and f"pid {writer.process.pid} " in refused.json()["detail"]
+        acked = subprocess.run(coordinator("ack", "task-1", home=homes["b"]), env=env, capture_output=True,
+                               text=True, timeout=GENEROUS)
+        assert acked.returncode == 3 and "standby" in acked.stderr
+
+        writer.kill()
+        wait_for(lambda: standby.said("following"), "the standby to take over")
+        accepted_now = httpx.post(f"{api}/alerts", json=alert, timeout=GENEROUS)
+        assert accepted_now.status_code == 202, accepted_now.text
+        shown = httpx.get(f"{api}/tasks/task-by-http", timeout=GENEROUS)
+        assert shown.status_code == 200 and shown.json()["agent_id"] == "ada"
+        standby.stop()
