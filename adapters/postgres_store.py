@@ -27,40 +27,15 @@ from psycopg.sql import SQL, Identifier
 from adapters import outbox_table, quarantine_table, store_url
 from adapters.clock import Clock, SystemClock
 from adapters.event_codec import EventMapper
+from adapters.postgres_ledger import LEDGER_TABLES
+from adapters.postgres_ledger import b as _b
+from adapters.postgres_ledger import s as _s
+from adapters.postgres_ledger import text_of as _text_of
+from adapters.postgres_ledger import utc_text as _text
 from adapters.sqlite_store import quarantine_digest
 from app.ledger import LedgerBatch
 from app.records import DELIVERIES_TOPIC, Record
 from domain.sources import SourceMark
-
-LEDGER_TABLES = [
-    "CREATE TABLE IF NOT EXISTS {schema}.alerts_seen (fingerprint text PRIMARY KEY, source integer NOT NULL,"
-    " line integer)",
-    "CREATE TABLE IF NOT EXISTS {schema}.alert_sources (id serial PRIMARY KEY, name text NOT NULL UNIQUE)",
-    "CREATE TABLE IF NOT EXISTS {schema}.quarantine (id bigserial PRIMARY KEY, source bytea NOT NULL,"
-    " line integer, item_index integer, raw bytea NOT NULL, reason bytea NOT NULL, recorded_at timestamptz NOT NULL,"
-    " digest text NOT NULL UNIQUE)",
-    "CREATE TABLE IF NOT EXISTS {schema}.task_index (task_id bytea PRIMARY KEY, agent_id bytea,"
-    " open boolean NOT NULL, next_due timestamptz, pinned boolean NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS task_index_open ON {schema}.task_index (open) WHERE open",
-    "CREATE INDEX IF NOT EXISTS task_index_due ON {schema}.task_index (next_due) WHERE next_due IS NOT NULL",
-    "CREATE TABLE IF NOT EXISTS {schema}.agent_index (agent_id bytea PRIMARY KEY, next_due timestamptz)",
-    "CREATE INDEX IF NOT EXISTS agent_index_due ON {schema}.agent_index (next_due) WHERE next_due IS NOT NULL",
-    "CREATE TABLE IF NOT EXISTS {schema}.sources (path text PRIMARY KEY, inode bigint NOT NULL,"
-    " \"offset\" bigint NOT NULL, line bigint NOT NULL, mtime_ns bigint NOT NULL, head text NOT NULL DEFAULT '')",
-    "CREATE TABLE IF NOT EXISTS {schema}.outbox (id bigserial PRIMARY KEY, key bytea NOT NULL UNIQUE,"
-    " subject_kind text NOT NULL, subject bytea NOT NULL, recipient bytea NOT NULL, priority text NOT NULL,"
-    " kind text NOT NULL, message bytea, requested_at timestamptz NOT NULL, status text NOT NULL,"
-    " attempts integer NOT NULL DEFAULT 0, next_attempt_at timestamptz, last_error bytea, channel text,"
-    " delivered_at timestamptz, created_at timestamptz NOT NULL, origin bigint, item integer, claimed_by integer)",
-    "CREATE INDEX IF NOT EXISTS outbox_due ON {schema}.outbox (next_attempt_at, id)"
-    " WHERE status IN ('pending', 'failed')",
-    "CREATE INDEX IF NOT EXISTS outbox_status ON {schema}.outbox (status)",
-    "CREATE TABLE IF NOT EXISTS {schema}.delivery_attempts (outbox_id bigint NOT NULL, position bigint NOT NULL,"
-    " PRIMARY KEY (outbox_id, position))",
-]
-"""The ledger's tables, as the SQLite store's (see `adapters.sqlite_store` and `adapters.outbox_table`). Text that
-comes from input (ids, keys, recipients, messages, errors, what was quarantined) is kept as its UTF-8 in `bytea`:
-PostgreSQL's `text` cannot hold the NUL character, which an accepted id may contain (`_b` and `_s`)."""
 
 _OUTBOX_INSTANTS = ("requested_at", "next_attempt_at", "delivered_at", "created_at")
 _OUTBOX_TEXTS = ("key", "subject", "recipient", "message", "last_error")
@@ -81,14 +56,6 @@ def environment(url: str) -> dict[str, str]:
         "APPLICATION_RECORDER_TOPIC": f"{PostgresStore.__module__}:{PostgresStore.__qualname__}",
         "MAPPER_TOPIC": f"{EventMapper.__module__}:{EventMapper.__qualname__}",
     }
-
-
-def _text(moment: Any) -> str | None:
-    """An instant as the SQLite store's sortable UTC text (None stays None)."""
-    if moment is None:
-        return None
-    assert isinstance(moment, datetime)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _outbox_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -398,21 +365,6 @@ def _uuid(originator_id: str) -> UUID | str:
         return UUID(originator_id)
     except ValueError:
         return UUID(int=0)
-
-
-def _b(text: str | None) -> bytes | None:
-    """Text from input as a `bytea` column keeps it (None stays None)."""
-    return None if text is None else text.encode("utf-8", "surrogatepass")
-
-
-def _s(data: bytes | memoryview | None) -> Any:
-    """The text a `bytea` column keeps (None stays None)."""
-    return None if data is None else bytes(data).decode("utf-8", "surrogatepass")
-
-
-def _text_of(data: bytes | memoryview) -> str:
-    """The text a `NOT NULL` `bytea` column keeps."""
-    return bytes(data).decode("utf-8", "surrogatepass")
 
 
 EVENTS_TABLE = "coordinator_events"

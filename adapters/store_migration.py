@@ -12,7 +12,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -23,6 +22,8 @@ from psycopg.sql import SQL
 
 from adapters import event_log
 from adapters.home_files import SNAPSHOTS_TABLE
+from adapters.postgres_ledger import b as _b
+from adapters.postgres_ledger import instant as _instant
 from adapters.postgres_store import PostgresStore
 
 PAGE = 5_000
@@ -103,17 +104,6 @@ def _pages(db: sqlite3.Connection) -> Iterator[list[Any]]:
 
 def _q(target: PostgresStore, text: str) -> Any:
     return SQL(text).format(schema=target.schema)
-
-
-def _b(text: str | None) -> bytes | None:
-    return None if text is None else text.encode("utf-8", "surrogatepass")
-
-
-def _instant(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _fingerprint(stored: bytes | str) -> str:

@@ -129,16 +129,21 @@ def test_a_service_killed_at_random_moments_ends_equal_to_an_uninterrupted_run(t
     assert outcome["delivered"] == outcome["requested"]
 
 
-def kill_and_compare(tmp_path: Path, cycles: int, total: int, seed: int = 5) -> dict[str, Any]:
-    """SIGKILL a service `cycles` times while it follows a growing file of `total` alerts, then let it finish;
-    returns the facts of that run and of an uninterrupted one, and what reached the file sink."""
-    lines = stream(total)
-    valid = sum(1 for line in lines if line.endswith("}"))
+def uninterrupted(tmp_path: Path, lines: list[str]) -> tuple[int, Path]:
+    """How many of `lines` are valid alerts, and the home of one uninterrupted `run --once` over them all."""
     full = tmp_path / "all.jsonl"
     full.write_text("\n".join(lines) + "\n", encoding="utf-8")
     reference = tmp_path / "reference"
     subprocess.run(coordinator("run", "--once", "--alerts-file", str(full), home=reference), check=True,
                    env=environment(), cwd=tmp_path, capture_output=True)
+    return sum(1 for line in lines if line.endswith("}")), reference
+
+
+def kill_and_compare(tmp_path: Path, cycles: int, total: int, seed: int = 5) -> dict[str, Any]:
+    """SIGKILL a service `cycles` times while it follows a growing file of `total` alerts, then let it finish;
+    returns the facts of that run and of an uninterrupted one, and what reached the file sink."""
+    lines = stream(total)
+    valid, reference = uninterrupted(tmp_path, lines)
 
     home = tmp_path / "killed"
     growing = tmp_path / "alerts.jsonl"

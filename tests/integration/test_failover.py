@@ -25,7 +25,7 @@ from typing import IO, Any
 import psycopg
 import pytest
 
-from tests.integration.test_crash_safety import coordinator, environment, store_facts, stream
+from tests.integration.test_crash_safety import coordinator, environment, store_facts, stream, uninterrupted
 from tests.waiting import GENEROUS, wait_for
 
 CYCLES = 20
@@ -81,6 +81,19 @@ def explained(*processes: Process) -> Iterator[None]:
         raise AssertionError(f"{failure}\n--- the coordinators' last log lines:\n{told}") from failure
 
 
+def pair(tmp_path: Path, growing: Path, env: dict[str, str], http: bool = False
+         ) -> tuple[dict[str, Path], Process, Process]:
+    """Two coordinators on one store, each with a home of its own: `a` writing, then `b` standing by."""
+    homes = {name: tmp_path / name for name in ("a", "b")}
+    for home in homes.values():
+        home.mkdir()
+    writer = Process("a", homes["a"], growing, env, http=http)
+    wait_for(lambda: writer.said("following"), "the first coordinator to write")
+    standby = Process("b", homes["b"], growing, env, http=http)
+    wait_for(lambda: standby.said("standby"), "the second coordinator to stand by")
+    return homes, writer, standby
+
+
 def postgres_facts(url: str) -> dict[str, Any]:
     """What `store_facts` says of a SQLite home, read from the PostgreSQL store."""
     with psycopg.connect(url) as conn:
@@ -118,25 +131,14 @@ def test_a_standby_takes_over_from_a_writer_killed_at_random_moments_and_ends_eq
     tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     lines = stream(TOTAL)
-    valid = sum(1 for line in lines if line.endswith("}"))
-    full = tmp_path / "all.jsonl"
-    full.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    reference = tmp_path / "reference"
-    subprocess.run(coordinator("run", "--once", "--alerts-file", str(full), home=reference), check=True,
-                   env=environment(), cwd=tmp_path, capture_output=True)
+    valid, reference = uninterrupted(tmp_path, lines)
 
     sink = tmp_path / "sink.jsonl"
     env = {**environment(), "COORDINATOR_STORE": postgres_url, "COORDINATOR_BATCH_SIZE": "1",
            "COORDINATOR_CHANNELS__FILE__PATH": str(sink)}
     growing = tmp_path / "alerts.jsonl"
     growing.touch()
-    homes = {name: tmp_path / name for name in ("a", "b")}
-    for home in homes.values():
-        home.mkdir()
-    writer = Process("a", homes["a"], growing, env)
-    wait_for(lambda: writer.said("following"), "the first coordinator to write")
-    standby = Process("b", homes["b"], growing, env)
-    wait_for(lambda: standby.said("standby"), "the second coordinator to stand by")
+    homes, writer, standby = pair(tmp_path, growing, env)
 
     rng = random.Random(7)
     per_cycle = max(1, TOTAL // (CYCLES + 5))
@@ -192,13 +194,7 @@ def test_status_names_the_writer_and_a_standby_takes_over_when_the_writer_stops_
     env = {**environment(), "COORDINATOR_STORE": postgres_url}
     growing = tmp_path / "alerts.jsonl"
     growing.write_text("\n".join(stream(20)) + "\n", encoding="utf-8")
-    homes = {name: tmp_path / name for name in ("a", "b")}
-    for home in homes.values():
-        home.mkdir()
-    writer = Process("a", homes["a"], growing, env)
-    wait_for(lambda: writer.said("following"), "the first coordinator to write")
-    standby = Process("b", homes["b"], growing, env)
-    wait_for(lambda: standby.said("standby"), "the second coordinator to stand by")
+    homes, writer, standby = pair(tmp_path, growing, env)
 
     def status(name: str) -> dict[str, Any]:
         done = subprocess.run(coordinator("status", "--json", home=homes[name]), env=env, capture_output=True,
@@ -282,13 +278,7 @@ def test_a_standby_answers_queries_over_http_and_refuses_commands_naming_the_wri
     env = {**environment(), "COORDINATOR_STORE": postgres_url}
     growing = tmp_path / "alerts.jsonl"
     growing.write_text("\n".join(stream(30)) + "\n", encoding="utf-8")
-    homes = {name: tmp_path / name for name in ("a", "b")}
-    for home in homes.values():
-        home.mkdir()
-    writer = Process("a", homes["a"], growing, env, http=True)
-    wait_for(lambda: writer.said("following"), "the first coordinator to write")
-    standby = Process("b", homes["b"], growing, env, http=True)
-    wait_for(lambda: standby.said("standby"), "the second coordinator to stand by")
+    homes, writer, standby = pair(tmp_path, growing, env, http=True)
     with explained(writer, standby):
         api = next(line["http"] for _, line in standby.lines if line.get("event") == "serving") + "/api/v1"
         tasks = httpx.get(f"{api}/tasks", timeout=GENEROUS)
