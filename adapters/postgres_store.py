@@ -82,6 +82,8 @@ class PostgresStore(PostgresApplicationRecorder):
         prefix = events_table_name.removesuffix("_events")
         self.snapshots_table = Identifier(f"{prefix}_snapshots")
         self.events = SQL("{}.{}").format(self.schema, Identifier(events_table_name))
+        self.events_name = f'"{self.datastore.schema}"."{events_table_name}"'
+        """The events table's name as text (for the catalogue functions that take one)."""
         self.sql_create_statements.extend(SQL(statement).format(schema=self.schema) for statement in LEDGER_TABLES)
 
     def _sql(self, text: str) -> Any:

@@ -1,10 +1,10 @@
 """Copying a SQLite home's history into an empty PostgreSQL store: events, snapshots, ledger and outbox state.
 
 Everything is copied in one transaction, so an interrupted migration leaves the target as empty as it was and can
-simply be run again. Events keep their order; their positions in the target's log are those the target gives
-out (the same as the home's when, as usual, the home's have no gaps), and everything that names a position (an
-outbox row's requesting event, where an attempt is recorded) is translated to it. Delivered, failed and dead
-notifications keep their state, so nothing is sent again after the move.
+simply be run again. Events keep their positions exactly (the target's sequence is then moved past the last), so
+everything that names a position (an outbox row's requesting event, where an attempt is recorded, the position
+a home's read models have reached) means the same in the target, however many attempts it took. Delivered,
+failed and dead notifications keep their state, so nothing is sent again after the move.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
 from psycopg import Cursor
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Identifier
 
 from adapters import event_log
 from adapters.home_files import SNAPSHOTS_TABLE
@@ -56,30 +55,47 @@ def count_events(source: Path) -> int:
 
 def migrate(source: Path, target: PostgresStore, progress: Progress | None = None) -> Migrated:
     """Copy the SQLite event store at `source` (already opened once by today's code, so its tables are current)
-    into `target`, which must hold no events (`TargetNotEmpty` otherwise)."""
+    into `target`, which must hold nothing yet (`TargetNotEmpty` otherwise)."""
     done = Migrated()
     advance = progress or (lambda count: None)
     with _read_only(source) as db, target.datastore.transaction(commit=True) as c:
-        c.execute(SQL("SELECT COUNT(*) AS n FROM {}").format(target.events))
-        row = c.fetchone()
-        if row is not None and row["n"]:
-            raise TargetNotEmpty(f"the target already holds {row['n']:,} events: migrate into an empty database")
-        positions: dict[int, int] = {}
-        for page in _pages(db):
-            stored = [StoredEvent(UUID(record.originator_id), record.originator_version, record.topic, record.state)
-                      for record in page]
-            target._insert_stored_events(c, stored)
-            ids = target._fetch_ids_after_insert_events(c, stored)
-            assert ids is not None
-            positions.update(zip((record.position for record in page), ids, strict=True))
-            done.events += len(page)
-            advance(len(page))
+        c.execute(SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(target.events))  # no writer adds events meanwhile
+        _check_empty(c, target)
+        with c.copy(SQL("COPY {} (notification_id, originator_id, originator_version, topic, state) FROM STDIN")
+                    .format(target.events)) as copy:
+            for page in _pages(db):
+                for record in page:
+                    copy.write_row((record.position, UUID(record.originator_id), record.originator_version,
+                                    record.topic, record.state))
+                done.events += len(page)
+                advance(len(page))
+        c.execute(SQL("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), GREATEST(%s, 1), %s)"),
+                  (target.events_name, event_log.head(db), done.events > 0))
         done.snapshots = _copy_snapshots(db, c, target)
         done.alerts = _copy_alerts(db, c, target)
         done.quarantined = _copy_quarantine(db, c, target)
         _copy_indexes(db, c, target)
-        done.notifications = _copy_outbox(db, c, target, positions)
+        done.notifications = _copy_outbox(db, c, target)
     return done
+
+
+_TABLES = ("alerts_seen", "alert_sources", "quarantine", "task_index", "agent_index", "sources", "outbox",
+           "delivery_attempts")
+"""The ledger's tables, each of which must be empty before a copy (beside the events and snapshots)."""
+
+
+def _check_empty(c: Cursor[Any], target: PostgresStore) -> None:
+    tables = [target.events, SQL("{}.{}").format(target.schema, target.snapshots_table),
+              *(SQL("{}.{}").format(target.schema, Identifier(name)) for name in _TABLES)]
+    names = ["events", "snapshots", *_TABLES]
+    held = []
+    for name, table in zip(names, tables, strict=True):
+        c.execute(SQL("SELECT COUNT(*) AS n FROM {}").format(table))
+        row = c.fetchone()
+        if row is not None and row["n"]:
+            held.append(f"{row['n']:,} {name}")
+    if held:
+        raise TargetNotEmpty(f"the target already holds {', '.join(held)}: migrate into an empty database")
 
 
 class _read_only:
@@ -161,7 +177,7 @@ def _copy_indexes(db: sqlite3.Connection, c: Cursor[Any], target: PostgresStore)
     c.executemany(_q(target, "INSERT INTO {schema}.sources VALUES (%s,%s,%s,%s,%s,%s)"), marks)
 
 
-def _copy_outbox(db: sqlite3.Connection, c: Cursor[Any], target: PostgresStore, positions: dict[int, int]) -> int:
+def _copy_outbox(db: sqlite3.Connection, c: Cursor[Any], target: PostgresStore) -> int:
     columns = ("id, key, subject_kind, subject, recipient, priority, kind, message, requested_at, status, attempts,"
                " next_attempt_at, last_error, channel, delivered_at, created_at, origin, item")
     rows = db.execute(f"SELECT {columns} FROM outbox ORDER BY id")
@@ -170,7 +186,7 @@ def _copy_outbox(db: sqlite3.Connection, c: Cursor[Any], target: PostgresStore, 
         c.executemany(_q(target, f"INSERT INTO {{schema}}.outbox ({columns}) VALUES ({','.join(['%s'] * 18)})"),
                       [(id_, _b(key), subject_kind, _b(subject), _b(recipient), priority, kind, _b(message),
                         _instant(requested), status, attempts, _instant(next_at), _b(error), channel,
-                        _instant(delivered), _instant(created), None if origin is None else positions[origin], item)
+                        _instant(delivered), _instant(created), origin, item)
                        for (id_, key, subject_kind, subject, recipient, priority, kind, message, requested, status,
                             attempts, next_at, error, channel, delivered, created, origin, item) in page])
         copied += len(page)
@@ -178,7 +194,6 @@ def _copy_outbox(db: sqlite3.Connection, c: Cursor[Any], target: PostgresStore, 
                          " GREATEST((SELECT MAX(id) FROM {schema}.outbox), 1))"))
     attempts = db.execute("SELECT outbox_id, position FROM delivery_attempts")
     while page := attempts.fetchmany(PAGE):
-        c.executemany(_q(target, "INSERT INTO {schema}.delivery_attempts VALUES (%s, %s)"),
-                      [(outbox_id, positions[position]) for outbox_id, position in page])
+        c.executemany(_q(target, "INSERT INTO {schema}.delivery_attempts VALUES (%s, %s)"), page)
     return copied
 
