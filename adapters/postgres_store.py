@@ -27,16 +27,22 @@ from psycopg.sql import SQL, Identifier
 from adapters import outbox_table, quarantine_table, store_url
 from adapters.clock import Clock, SystemClock
 from adapters.event_codec import EventMapper
+from adapters.postgres_lease import LEASE_SPACE, WriterLease
 from adapters.postgres_ledger import LEDGER_TABLES
 from adapters.postgres_ledger import b as _b
 from adapters.postgres_ledger import s as _s
 from adapters.postgres_ledger import text_of as _text_of
 from adapters.postgres_ledger import utc_text as _text
 from adapters.sqlite_store import quarantine_digest
-from app.ledger import LedgerBatch
+from app.ledger import LeaseLost, LedgerBatch
 from app.records import DELIVERIES_TOPIC, Record
 from domain.sources import SourceMark
 
+_HOLDS_LEASE = ("EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = %(me)s"
+                " AND classid::bigint = %(space)s AND objid::bigint = (hashtext(%(lease)s)::bigint & 4294967295)"
+                " AND objsubid = 2) AS held")
+"""Whether session `me` holds the advisory lock of lease `lease` (`adapters.postgres_lease`: a two-key lock
+shows its first key as `classid`, its second as `objid`, and `objsubid` 2)."""
 _OUTBOX_INSTANTS = ("requested_at", "next_attempt_at", "delivered_at", "created_at")
 _OUTBOX_TEXTS = ("key", "subject", "recipient", "message", "last_error")
 _WAITING = "status IN ('pending', 'failed')"
@@ -73,8 +79,11 @@ class PostgresStore(PostgresApplicationRecorder):
     clock: Clock = SystemClock()
     """Where the ledger's recording times come from (the composition root sets the home's clock)."""
     claimer: int | None = None
-    """The session holding the writer lease (`adapters.postgres_lease`), when this recorder's process writes: due
-    notifications are then claimed in its name, and only while it holds the lease."""
+    """The session holding the writer lease (`adapters.postgres_lease`), when this recorder's process writes (see
+    `write_under`): due notifications are then claimed in its name, and nothing is saved or claimed unless it still
+    holds the lease."""
+    lease_name: str = ""
+    """The name of that lease."""
 
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
@@ -92,9 +101,34 @@ class PostgresStore(PostgresApplicationRecorder):
 
     # Writing --------------------------------------------------------------------------------------
 
+    def write_under(self, lease: WriterLease) -> None:
+        """Write only while `lease` is held: every save and every claim of due notifications first checks, in its
+        own transaction, that the lease's session still holds it, and fails with `LeaseLost` when it does not.
+
+        A save checks after taking the events table's lock, and this waits for that lock once, so a save of a
+        writer that lost the lease just now either failed its check or committed before this writer reads
+        anything (its sources' positions, its due notifications): two writers never interleave."""
+        assert lease.session is not None, "the lease is held"
+        self.claimer, self.lease_name = lease.session, lease.name
+        with self.datastore.transaction(commit=True) as c:
+            self._lock_table(c)
+
+    def _check_lease(self, c: Cursor[DictRow]) -> None:
+        c.execute(SQL("SELECT " + _HOLDS_LEASE), self._lease_key())
+        row = c.fetchone()
+        if row is None or not row["held"]:
+            raise LeaseLost(f"the writer lease {self.lease_name!r} is no longer held by session {self.claimer}:"
+                            " another coordinator may write now")
+
+    def _lease_key(self) -> dict[str, Any]:
+        return {"me": self.claimer, "space": LEASE_SPACE, "lease": self.lease_name}
+
     def save(self, events: Sequence[StoredEvent], batch: LedgerBatch) -> None:
         """Record `events`, the batch's ledger rows and snapshots in one transaction (see `app.ledger.Store`)."""
         with self.datastore.transaction(commit=True) as c:
+            if self.claimer is not None:
+                self._lock_table(c)
+                self._check_lease(c)
             positions: dict[tuple[str, int], int] = {}
             deliveries_at = None
             if events:
@@ -268,21 +302,21 @@ class PostgresStore(PostgresApplicationRecorder):
     def due_notifications(self, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
         """Notifications waiting for a delivery attempt at or before `now`, the earliest first.
 
-        A writer (`claimer` set) claims them: rows are taken `FOR UPDATE SKIP LOCKED`, only while its lease
-        session holds the writer lease, and only those unclaimed or claimed by a session that has ended. So two
-        coordinators can never both be handed one notification, even in a moment of overlap at a takeover."""
+        A writer (`write_under`) claims them: rows are taken `FOR UPDATE SKIP LOCKED` and marked with its lease's
+        session, only while that session holds the lease (`LeaseLost` otherwise). Only the lease's holder claims,
+        so a row claimed by another session was claimed by a past writer and is taken over. Two coordinators are
+        never handed one notification in one moment; one the past writer was sending when it was cut off may be
+        sent again (delivery is at least once, and each message carries its idempotency key)."""
         if self.claimer is None:
             return self._outbox(f"WHERE {_WAITING} AND next_attempt_at <= %s ORDER BY next_attempt_at, id LIMIT %s",
                                 (now, limit))
         with self.datastore.transaction(commit=True) as c:
+            self._check_lease(c)
             c.execute(self._sql(
                 "WITH due AS (SELECT id FROM {schema}.outbox WHERE " + _WAITING + " AND next_attempt_at <= %(now)s"
-                " AND (claimed_by IS NULL OR claimed_by = %(me)s"
-                " OR claimed_by NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL))"
-                " AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = %(me)s)"
                 " ORDER BY next_attempt_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
                 " UPDATE {schema}.outbox o SET claimed_by = %(me)s FROM due WHERE o.id = due.id RETURNING o.id"),
-                {"now": now, "me": self.claimer, "limit": limit})
+                {**self._lease_key(), "now": now, "limit": limit})
             claimed = [row["id"] for row in c.fetchall()]
         if not claimed:
             return []

@@ -12,10 +12,15 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import PersistenceError, StoredEvent
 
 from domain.alerts import Quarantined
 from domain.sources import SourceMark
+
+
+class LeaseLost(PersistenceError):
+    """A store shared by several coordinators no longer takes this one's writes (its writer lease ended; another
+    may write now): it must stop. Nothing was recorded by the save or claim that found out."""
 
 
 @dataclass(frozen=True, slots=True)

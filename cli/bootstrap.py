@@ -137,7 +137,7 @@ def services(
         built = build(settings)
         built.lock, built.lease = lock, lease
         if lease is not None:
-            built.ledger.claimer = lease.session  # type: ignore[union-attr]  # a PostgreSQL store's
+            built.ledger.write_under(lease)  # type: ignore[union-attr]  # a PostgreSQL store's
         try:
             yield built
         finally:

@@ -20,6 +20,7 @@ from types import FrameType
 
 from adapters.alert_follower import AlertFollower
 from adapters.delivery import Dispatcher
+from app.ledger import LeaseLost
 from cli.bootstrap import Services
 from cli.live import Mailbox
 from cli.service_log import Log
@@ -92,36 +93,45 @@ class Service:
             self.log(f"waiting for {self.alerts_file} to be created", event="waiting", path=str(self.alerts_file))
         if ready is not None:
             ready()
-        while not self.stop.is_set():
-            if not self._still_writer():
-                break
-            worked = self.mailbox.run_pending(lambda: self._refresh_views(force=True))
-            worked |= self._ingest_new()
-            worked |= self._tick()
-            if worked and self.decided is not None:
-                self.decided()
-            worked |= self._deliver()
-            # While work keeps coming the read models are refreshed at most every VIEWS_EVERY; before a longer
-            # sleep they are brought up to date, so nobody reads a stale view while the service waits.
-            self._refresh_views(force=not worked or self._sleep() > VIEWS_EVERY)
-            if self.stop.is_set():
-                break
-            self.built.clock.wait(self.wake, self._sleep())
-            self.wake.clear()
-        self.dispatcher.finish(STOP_GRACE)
+        try:
+            while not self.stop.is_set() and self._still_writer():
+                self._pass()
+                if self.stop.is_set():
+                    break
+                self.built.clock.wait(self.wake, self._sleep())
+                self.wake.clear()
+            self.dispatcher.finish(STOP_GRACE)
+        except LeaseLost as lost:
+            self._lose_lease(str(lost))
         self.mailbox.close()
         self._refresh_views(force=True)
         self.log("stopped", event="stopped")
 
+    def _pass(self) -> None:
+        """Carry out waiting commands, read new alerts, advance what is due, deliver, refresh the read models."""
+        worked = self.mailbox.run_pending(lambda: self._refresh_views(force=True))
+        worked |= self._ingest_new()
+        worked |= self._tick()
+        if worked and self.decided is not None:
+            self.decided()
+        worked |= self._deliver()
+        # While work keeps coming the read models are refreshed at most every VIEWS_EVERY; before a longer
+        # sleep they are brought up to date, so nobody reads a stale view while the service waits.
+        self._refresh_views(force=not worked or self._sleep() > VIEWS_EVERY)
+
     def _still_writer(self) -> bool:
         """Whether this service still holds the store's writer lease (always, on the SQLite home, whose lock the
-        kernel holds for it); it stops at once when it does not."""
+        kernel holds for it); it stops at once when it does not. (Every save checks too: see `LeaseLost`.)"""
         lease = self.built.lease
         if lease is None or lease.held():
             return True
-        self.lease_lost = True
-        self.log("lost the writer lease of the store: stopping before writing anything more", event="lease_lost")
+        self._lose_lease("its connection ended")
         return False
+
+    def _lose_lease(self, why: str) -> None:
+        self.lease_lost = True
+        self.log(f"lost the writer lease of the store ({why}): stopping before writing anything more",
+                 event="lease_lost")
 
     def handle_signals(self) -> None:
         """Stop cleanly on SIGTERM and SIGINT, and print every thread's stack on SIGUSR1 (call from the main
