@@ -3,7 +3,8 @@
 Both follow one growing alerts file and deliver to one shared file sink. Whichever holds the store's writer lease
 writes; the other waits. Each cycle kills the writer at a random point of its work (found by watching what is
 recorded, never by the clock) and starts the killed one again, as a standby. In the end the store must equal an
-uninterrupted run's on the SQLite home, no alert may be lost and no notification key may reach the sink twice.
+uninterrupted run's on the SQLite home, no alert may be lost, every notification key must reach the sink once, and
+none may be sent again once its delivery is recorded.
 How long each takeover took (from the kill to the standby saying it writes) is printed.
 """
 
@@ -112,6 +113,15 @@ def postgres_facts(url: str) -> dict[str, Any]:
         }
 
 
+def delivered_attempts(url: str) -> Counter[str]:
+    """How many successful delivery attempts the store records for each key (a key sent again after it was
+    recorded delivered would count twice; one sent by a writer killed before recording it counts once)."""
+    with psycopg.connect(url) as conn:
+        states = conn.execute("SELECT state FROM coordinator_events WHERE topic LIKE '%:Deliveries.Recorded'")
+        return Counter(attempt["key"] for (state,) in states for attempt in json.loads(bytes(state))["attempts"]
+                       if "error" not in attempt)
+
+
 def accepted(url: str) -> int:
     with psycopg.connect(url) as conn:
         found = conn.execute("SELECT to_regclass('alerts_seen') IS NOT NULL").fetchone()
@@ -181,8 +191,10 @@ def test_a_standby_takes_over_from_a_writer_killed_at_random_moments_and_ends_eq
         assert found["outbox"] == sorted((key, recipient, priority, kind, status)
                                          for key, recipient, priority, kind, _, status in expected["outbox"])
         delivered = [json.loads(line)["key"] for line in sink.read_text(encoding="utf-8").splitlines() if line.strip()]
-        assert [key for key, seen in Counter(delivered).items() if seen > 1] == [], "a key was delivered twice"
-        assert sorted(delivered) == sorted(row[0] for row in expected["outbox"])
+        assert sorted(delivered) == sorted(row[0] for row in expected["outbox"]), "a key was lost or written twice"
+        recorded = delivered_attempts(postgres_url)
+        assert sorted(recorded) == sorted(delivered), "a delivered key has no delivery recorded"
+        assert [key for key, seen in recorded.items() if seen > 1] == [], "a key was sent again after its delivery"
     with capsys.disabled():
         print(f"\ntakeover after SIGKILL over {len(takeovers)} kills: p50 {statistics.median(takeovers):.2f} s, "
               f"max {max(takeovers):.2f} s")
