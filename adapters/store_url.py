@@ -6,12 +6,15 @@ Parsing a URL needs no database driver, so settings and commands can check it wi
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 SCHEMES = ("postgresql", "postgres")
 """How a store URL names PostgreSQL."""
 FORM = "postgresql://user:password@host:port/database"
+SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+"""A schema name the store takes (`?schema=NAME`): one PostgreSQL keeps as written, without quoting."""
 
 
 def check(url: str) -> str:
@@ -27,10 +30,15 @@ def check(url: str) -> str:
         raise ValueError(f"no host ({FORM})")
     if not parts.path.strip("/"):
         raise ValueError(f"no database name ({FORM})")
-    unknown = set(parse_qs(parts.query)) - {"schema"}
+    options = parse_qs(parts.query, keep_blank_values=True)
+    unknown = set(options) - {"schema"}
     if unknown:
         raise ValueError(f"unknown option {sorted(unknown)[0]!r} (only ?schema=NAME is understood; libpq's own "
                          "settings, such as TLS, go in its environment variables: PGSSLMODE, PGSSLROOTCERT...)")
+    for schema in options.get("schema", []):
+        if not SCHEMA.fullmatch(schema):
+            raise ValueError(f"schema {schema!r}: a schema name here is lower-case letters, digits and _, starting "
+                             "with a letter or _, at most 63 characters")
     return url
 
 

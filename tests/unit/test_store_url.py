@@ -30,7 +30,17 @@ def test_a_printed_url_never_shows_its_password() -> None:
     ("postgresql://a:b@h:port/d", "port is not a number"),
     ("postgresql://a:b@h:5432/", "no database name"),
     ("postgresql://a:b@h/d?sslmode=require", "unknown option 'sslmode'"),
+    ("postgresql://a:b@h/d?schema=North", "schema 'North': a schema name here is lower-case"),
+    ("postgresql://a:b@h/d?schema=", "schema ''"),
+    ("postgresql://a:b@h/d?schema=1hive", "schema '1hive'"),
+    ("postgresql://a:b@h/d?schema=" + "h" * 64, "at most 63 characters"),
+    ("postgresql://a:b@h/d?schema=a%22b", "schema 'a\"b'"),
 ])
 def test_a_url_that_names_no_usable_store_is_refused_saying_what_is_missing(url: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         check(url)
+
+
+def test_a_schema_of_lower_case_letters_digits_and_underscores_is_taken() -> None:
+    for schema in ("north", "_hive_2", "h" * 63):
+        assert connection_settings(f"postgresql://a@h/d?schema={schema}")["POSTGRES_SCHEMA"] == schema
