@@ -6,6 +6,8 @@ import signal
 import threading
 import time
 
+from eventsourcing.persistence import OperationalError
+
 from adapters.event_signal import Changes, Listening, Polling
 from cli.bootstrap import services
 from cli.service_log import Log
@@ -14,6 +16,8 @@ from cli.storage import guarded
 
 SAFETY_NET = 30.0
 """The longest the worker waits without looking, whatever it was told (a notification lost with a connection)."""
+RETRY = 1.0
+"""Seconds between attempts to read a store out of reach."""
 PAGE = 10_000
 """Events per read-model transaction: a long-running process keeps its memory small."""
 
@@ -38,10 +42,22 @@ def keep_current(settings: Settings, log: Log, once: bool = False) -> None:
             views.catch_up()
             log(f"read models of {settings.home} current at position {position()}", event="current",
                 position=position())
+            unreachable: str | None = None
             while not once and not stop.is_set():
-                woken = changes.wait(stop, SAFETY_NET)
+                woken = changes.wait(stop, RETRY if unreachable else SAFETY_NET)
                 started = time.perf_counter()
-                if views.catch_up():
+                try:
+                    applied = views.catch_up()
+                except OperationalError as error:  # the server is out of reach: keep trying, say so once
+                    if unreachable is None:
+                        log(f"cannot reach the event store ({error}); trying again", event="unreachable",
+                            error=str(error))
+                    unreachable = str(error)
+                    continue
+                if unreachable is not None:
+                    log("reached the event store again", event="reachable")
+                    unreachable = None
+                if applied:
                     log(f"read models at position {position()} ({time.perf_counter() - started:.3f} s)",
                         event="applied", position=position(), woken=woken)
         finally:

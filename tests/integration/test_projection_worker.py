@@ -55,6 +55,32 @@ def test_a_worker_brings_its_home_up_to_date_as_soon_as_another_coordinator_reco
     assert worker.said("stopped")
 
 
+def cut_off_everyone_else(url: str) -> int:
+    """End every other session on the database (as a server restart or a network cut would); how many."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        ended = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                             " WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall()
+    return len(ended)
+
+
+def test_a_worker_cut_off_from_the_server_listens_again_and_applies_what_was_recorded_meanwhile(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    env = {**environment(), "COORDINATOR_STORE": postgres_url}
+    worker_home, writer_home = tmp_path / "worker", tmp_path / "writer"
+    worker_home.mkdir()
+    worker = ProcessOf(worker_home, env)
+    wait_for(lambda: worker.said("current"), "the worker to build its read models")
+    assert cut_off_everyone_else(postgres_url) >= 1, "the worker holds no connection to cut"
+
+    subprocess.run(coordinator("run", "--once", "--alerts-file", str(EXAMPLE), "--as-of", "2025-07-16T23:00:00Z",
+                               home=writer_home), env=env, check=True, capture_output=True)
+    recorded = head(postgres_url)
+    wait_for(lambda: positions(worker_home) == {recorded}, "the worker to apply what was recorded while cut off")
+    assert worker.process.poll() is None, [line for _, line in worker.lines]
+    worker.stop()
+
+
 class ProcessOf(Process):
     """`coordinator project` on `home`, its JSON log read as it comes."""
 
