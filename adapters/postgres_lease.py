@@ -76,6 +76,13 @@ class WriterLease:
     def try_acquire(self, wait: float = 0.0) -> bool:
         """Take the lease if it is free, or becomes free within `wait` seconds (the server wakes the waiter the
         moment the holder's session ends); whether this process now holds it."""
+        try:
+            return self._try_acquire(wait)
+        except psycopg.Error:
+            self.close()  # whatever went wrong, no half-made session is kept
+            raise
+
+    def _try_acquire(self, wait: float) -> bool:
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(store_url.connectable(self.url), autocommit=True, **KEEPALIVE)
         conn = self._conn
@@ -92,8 +99,10 @@ class WriterLease:
                 return False
         self.session = conn.info.backend_pid
         schema = Identifier(self.schema)
-        conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
-        conn.execute(SQL(TABLE).format(schema))
+        known = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{self.schema}".writer_leases',)).fetchone()
+        if not known or not known[0]:  # a new store (a role that may only write rows never needs to create)
+            conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+            conn.execute(SQL(TABLE).format(schema))
         conn.execute(SQL(
             "INSERT INTO {}.writer_leases VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET"
             " session = excluded.session, host = excluded.host, pid = excluded.pid, command = excluded.command,"

@@ -422,16 +422,23 @@ def reachable(url: str) -> bool:
     return bool(row and row[0])
 
 
+def probed_environment(url: str) -> dict[str, str]:
+    """`environment(url)` for opening the store: the server is reached first (see `reachable`), and tables that
+    exist are left alone (creating them, even "if not exists", takes locks others wait on, and needs rights a role
+    that may only read and write rows lacks)."""
+    env = environment(url)
+    if reachable(url):
+        env["CREATE_TABLE"] = "no"
+    return env
+
+
 class EventSource:
     """The PostgreSQL store at `url` opened for reading, by a process that builds read models."""
 
     def __init__(self, url: str) -> None:
         from app.coordinator import Coordinator
 
-        env = environment(url)
-        if reachable(url):  # a reader leaves existing tables alone: creating (even "if not exists") takes locks
-            env["CREATE_TABLE"] = "no"
-        self.application = Coordinator(env=env)
+        self.application = Coordinator(env=probed_environment(url))
         recorder = self.application.recorder
         assert isinstance(recorder, PostgresStore)
         self.recorder = recorder

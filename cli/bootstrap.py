@@ -95,7 +95,7 @@ def store_environment(settings: Settings) -> dict[str, str]:
     if settings.store is not None:
         from adapters import postgres_store
 
-        return postgres_store.environment(settings.store)
+        return postgres_store.probed_environment(settings.store)
     from adapters import sqlite_store
 
     return sqlite_store.environment(settings.event_store_path)

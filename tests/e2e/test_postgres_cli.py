@@ -137,3 +137,28 @@ def test_doctor_checks_the_server_and_a_server_out_of_reach_is_named_without_its
     listed = coordinator("task", "list", env_extra=away)
     assert listed.code == 6 and "cannot reach postgresql://someone:***@127.0.0.1:1/hive" in listed.err
     assert "hunter2" not in listed.err
+
+
+def test_a_coordinator_whose_role_may_only_read_and_write_rows_runs_on_a_store_its_owner_created(
+    coordinator: Run, postgres_url: str
+) -> None:
+    import psycopg
+
+    owner = {"COORDINATOR_STORE": postgres_url}
+    assert coordinator("run", "--once", "--alerts-file", str(EXAMPLE), "--as-of", AS_OF, env_extra=owner).code == 0
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        database = admin.info.dbname
+        admin.execute("DROP ROLE IF EXISTS clerk")  # roles are the server's, not one database's
+        admin.execute("CREATE ROLE clerk LOGIN PASSWORD 'clerk-secret'")
+        admin.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        for grant in ("SELECT, INSERT, UPDATE, DELETE ON ALL TABLES", "USAGE ON ALL SEQUENCES",
+                      "EXECUTE ON ALL FUNCTIONS"):
+            admin.execute(f"GRANT {grant} IN SCHEMA public TO clerk")
+    clerk = {"COORDINATOR_STORE": postgres_url.replace("coordinator:", "clerk:", 1).replace(
+        postgres_url.split(":")[2].split("@")[0], "clerk-secret", 1)}
+    assert "clerk:clerk-secret@" in clerk["COORDINATOR_STORE"] and database in clerk["COORDINATOR_STORE"]
+
+    ticked = coordinator("tick", "--as-of", "2025-07-17T23:00:00Z", env_extra=clerk)
+    assert ticked.code == 0, ticked.err
+    listed = coordinator("task", "list", "--json", env_extra=clerk)
+    assert listed.code == 0 and {task["task_id"] for task in listed.json()} >= {"task-101"}
