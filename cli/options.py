@@ -48,7 +48,8 @@ EXIT_DAMAGED = 4
 EXIT_FULL = 5
 """No space left on the device while writing (nothing was half-written)."""
 EXIT_UNREACHABLE = 6
-"""The PostgreSQL server holding the events cannot be reached (or refused the connection)."""
+"""The PostgreSQL server holding the events cannot be reached (or refused the connection, or the role lacks a
+right it needs)."""
 
 
 def settings_for(home: Path | None, **overrides: Any) -> Settings:

@@ -91,12 +91,14 @@ def set_aside(path: Path) -> Path:
 
 
 def _unreachable(home: Path, error: BaseException) -> typer.Exit | None:
-    """The exit for a PostgreSQL store that cannot be reached (refused, out of reach, the connection lost)."""
+    """The exit for a PostgreSQL store that cannot be used: out of reach (refused, the connection lost) or the
+    role lacks a right it needs."""
     psycopg = sys.modules.get("psycopg")
     if psycopg is None:
         return None
     cause: BaseException | None = error
-    while cause is not None and not isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError):
+    while cause is not None and not isinstance(
+            cause, psycopg.OperationalError | psycopg.InterfaceError | psycopg.errors.InsufficientPrivilege):
         cause = cause.__cause__
     if cause is None:
         return None
@@ -107,5 +109,9 @@ def _unreachable(home: Path, error: BaseException) -> typer.Exit | None:
     except ValueError:
         where = "the PostgreSQL store"
     reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    if isinstance(cause, psycopg.errors.InsufficientPrivilege):
+        return fail(f"{where} refused: {reason}; nothing more was recorded: the store's role needs SELECT, INSERT, "
+                    "UPDATE and DELETE on its tables, USAGE on its sequences and EXECUTE on its functions (and "
+                    "CREATE on the schema for a new store)", EXIT_UNREACHABLE)
     return fail(f"cannot reach {where}: {reason}; nothing more was recorded: check that the server runs and the "
                 "`store` URL (user, password, host, port, database), then run the command again", EXIT_UNREACHABLE)

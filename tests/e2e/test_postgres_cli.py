@@ -139,7 +139,7 @@ def test_doctor_checks_the_server_and_a_server_out_of_reach_is_named_without_its
     assert "hunter2" not in listed.err
 
 
-def test_a_coordinator_whose_role_may_only_read_and_write_rows_runs_on_a_store_its_owner_created(
+def test_a_role_without_rights_is_told_which_it_lacks_and_one_that_may_read_and_write_rows_runs_a_store(
     coordinator: Run, postgres_url: str
 ) -> None:
     import psycopg
@@ -151,13 +151,17 @@ def test_a_coordinator_whose_role_may_only_read_and_write_rows_runs_on_a_store_i
         admin.execute("DROP ROLE IF EXISTS clerk")  # roles are the server's, not one database's
         admin.execute("CREATE ROLE clerk LOGIN PASSWORD 'clerk-secret'")
         admin.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-        for grant in ("SELECT, INSERT, UPDATE, DELETE ON ALL TABLES", "USAGE ON ALL SEQUENCES",
-                      "EXECUTE ON ALL FUNCTIONS"):
-            admin.execute(f"GRANT {grant} IN SCHEMA public TO clerk")
     clerk = {"COORDINATOR_STORE": postgres_url.replace("coordinator:", "clerk:", 1).replace(
         postgres_url.split(":")[2].split("@")[0], "clerk-secret", 1)}
     assert "clerk:clerk-secret@" in clerk["COORDINATOR_STORE"] and database in clerk["COORDINATOR_STORE"]
+    refused = coordinator("tick", "--as-of", "2025-07-17T23:00:00Z", env_extra=clerk)
+    assert refused.code == 6 and "refused: permission denied for table" in refused.err, refused.err
+    assert "clerk-secret" not in refused.err and "Traceback" not in refused.err
 
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        for grant in ("SELECT, INSERT, UPDATE, DELETE ON ALL TABLES", "USAGE ON ALL SEQUENCES",
+                      "EXECUTE ON ALL FUNCTIONS"):
+            admin.execute(f"GRANT {grant} IN SCHEMA public TO clerk")
     ticked = coordinator("tick", "--as-of", "2025-07-17T23:00:00Z", env_extra=clerk)
     assert ticked.code == 0, ticked.err
     listed = coordinator("task", "list", "--json", env_extra=clerk)
