@@ -198,14 +198,15 @@ def _serve_standby(settings: Settings, host: str, port: int, log: Log) -> HttpSe
     from cli.live import StandbyCommands
     from cli.queries import HomeQueries
 
-    def writer() -> str | None:
-        from cli.reading import event_store
+    def writer() -> str | None:  # one connection asks the server who holds the lease
+        from adapters.postgres_lease import WriterLease, describe
 
+        assert settings.store is not None, "only a PostgreSQL store has standbys"
         try:
-            with event_store(settings.home) as store:
-                return store.writer()
+            holder = WriterLease(settings.store, "run").holder()
         except Exception:  # the store out of reach: the refusal still says why it refuses
             return None
+        return None if holder is None else describe(holder)
 
     return _http(settings, HomeQueries(settings.home, fresh=True), StandbyCommands(writer), host, port, log,
                  clock_from_environment())
