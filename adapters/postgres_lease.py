@@ -66,7 +66,7 @@ class WriterLease:
     def __init__(self, url: str, command: str) -> None:
         self.url = url
         self.command = command
-        self.schema = schema_of(url)
+        self.schema = store_url.schema_of(url)
         self.name = lease_name(self.schema)
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = threading.Lock()
@@ -175,11 +175,6 @@ class WriterLease:
             finally:
                 self._conn = None
                 self.session = None
-
-
-def schema_of(url: str) -> str:
-    """The schema the store at `url` keeps its tables in."""
-    return store_url.connection_settings(url).get("POSTGRES_SCHEMA") or "public"
 
 
 def lease_name(schema: str) -> str:

@@ -414,7 +414,7 @@ def reachable(url: str) -> bool:
     import psycopg
     from psycopg.sql import SQL, Identifier
 
-    schema = store_url.connection_settings(url).get("POSTGRES_SCHEMA", "public")
+    schema = store_url.schema_of(url)
     with psycopg.connect(store_url.connectable(url), connect_timeout=10, autocommit=True) as conn:
         row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".{EVENTS_TABLE}',)).fetchone()
         if not (row and row[0]):

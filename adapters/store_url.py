@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 SCHEMES = ("postgresql", "postgres")
 """How a store URL names PostgreSQL."""
@@ -58,6 +58,23 @@ def connection_settings(url: str) -> dict[str, str]:
     return found
 
 
+def for_hive(url: str, hive: str) -> str:
+    """The store of `hive` on the server `url` names: its tables in a schema of their own, `hive_<name>` (the
+    default hive keeps `url`'s own)."""
+    from adapters.home_files import DEFAULT_HIVE
+
+    if hive == DEFAULT_HIVE:
+        return url
+    parts = urlsplit(check(url))
+    options = [(key, value) for key, values in parse_qs(parts.query).items() if key != "schema" for value in values]
+    return parts._replace(query=urlencode([*options, ("schema", f"hive_{hive}")])).geturl()
+
+
+def schema_of(url: str) -> str:
+    """The schema the store at `url` keeps its tables in."""
+    return connection_settings(url).get("POSTGRES_SCHEMA") or "public"
+
+
 def connectable(url: str) -> str:
     """`url` as libpq takes it: without the options only the coordinator understands (`schema`)."""
     parts = urlsplit(url)
@@ -78,8 +95,16 @@ VARIABLE = "COORDINATOR_STORE"
 
 def configured(home: Path) -> str | None:
     """The store the settings of `home` name, read without loading them: `COORDINATOR_STORE`, else `store` in the
-    home's coordinator.toml; None for the home's SQLite file. ValueError when what is named is not a usable URL,
-    or the file cannot be read (the settings say more)."""
+    home's coordinator.toml; None for the home's SQLite file. For a hive's directory, that hive's store on the
+    home's server (`for_hive`). ValueError when what is named is not a usable URL, or the file cannot be read (the
+    settings say more)."""
+    from adapters.home_files import hive_of
+
+    located = hive_of(home)
+    if located is not None:
+        base, hive = located
+        found = configured(base)
+        return None if found is None else for_hive(found, hive)
     named = os.environ.get(VARIABLE)
     if named is None:
         config = home / "coordinator.toml"

@@ -43,12 +43,25 @@ def main(
         help="Keep the events on this PostgreSQL server (postgresql://user:password@host:port/database) instead of "
              "the home's SQLite file; the read models stay in the home. Same as COORDINATOR_STORE or `store` in "
              "coordinator.toml.")] = None,
+    hive: Annotated[str | None, typer.Option(
+        "--hive", metavar="NAME", show_default=False,
+        help="Work on this hive (one of the [hives.NAME] sections; `default` is the home's own): its tasks and "
+             "agents, its alerts file and its writer. Same as COORDINATOR_HIVE.")] = None,
 ) -> None:
     """Escalate tasks and agents from an accountability system's alerts."""
-    if store is not None:
-        import os
+    import os
 
+    if store is not None:
         os.environ["COORDINATOR_STORE"] = store  # every command's settings (and a service it starts) read it
+    if hive is not None:
+        import re
+
+        from adapters.home_files import HIVE_NAME
+
+        if not re.match(HIVE_NAME, hive):
+            raise typer.BadParameter("a hive's name is lower-case letters, digits and _, starting with a letter",
+                                     param_hint="--hive")
+        os.environ["COORDINATOR_HIVE"] = hive
     if version:
         from importlib.metadata import version as installed
 

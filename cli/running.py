@@ -218,9 +218,9 @@ def _take_over_api(server: HttpServer, built: Services, service: Service, dispat
     from cli.live import WriterCommands
     from cli.queries import HomeQueries
 
-    state = server.app.state
-    state.queries = HomeQueries(built.settings.home, fresh=False)
-    state.commands = WriterCommands(service.mailbox, built, service.cycle, dispatcher)
+    side = server.app.state.hives[built.settings.hive]
+    side.queries = HomeQueries(built.settings.home, fresh=False)
+    side.commands = WriterCommands(service.mailbox, built, service.cycle, dispatcher)
 
 
 def _http(settings: Settings, queries: Any, commands: Any, host: str, port: int, log: Log, clock: Any) -> HttpServer:

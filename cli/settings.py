@@ -159,6 +159,15 @@ class HttpConfig(_Section):
     """Largest request body accepted, in bytes."""
 
 
+HiveName = Annotated[str, Field(pattern=home_files.HIVE_NAME)]
+
+
+class HiveConfig(_Section):
+    """A hive besides the default one (`[hives.<name>]`): the alerts file its sources write."""
+
+    alerts_file: Path
+
+
 class Settings(BaseSettings):
     """Where the coordinator keeps its state, what it reads, and how it responds."""
 
@@ -169,6 +178,13 @@ class Settings(BaseSettings):
     """Where the events are kept: a PostgreSQL URL (`postgresql://user:password@host:port/database`), or None for
     the SQLite file in the home."""
     alerts_file: Path = DEFAULT_ALERTS_FILE
+    hive: HiveName = home_files.DEFAULT_HIVE
+    """The hive a command works on (`--hive`, `COORDINATOR_HIVE`): `default` is the home's own; another is one
+    of `hives`, with its own alerts file, store schema and directory in the home."""
+    hives: dict[HiveName, HiveConfig] = Field(default_factory=dict)
+    """Hives besides the default one, shared out among the coordinators running on one PostgreSQL store."""
+    max_hives_per_writer: int | None = Field(default=None, ge=1)
+    """The most hives one `coordinator run` writes at once (None: every hive it can)."""
     batch_size: int = Field(default=2_000, ge=1)
     max_line_bytes: int = Field(default=MAX_LINE_BYTES, ge=1024)
     max_document_bytes: int = Field(default=MAX_DOCUMENT_BYTES, ge=1024)
@@ -196,6 +212,48 @@ class Settings(BaseSettings):
                 raise ValueError(f"{key}: {name!r} is not a configured channel (configured: {', '.join(known)}; "
                                  "add a [channels.<name>] section to use another)")
         return self
+
+    @model_validator(mode="after")
+    def _in_its_hive(self) -> Settings:
+        """Hives need a PostgreSQL store; settings of a hive other than `default` are that hive's (see
+        `for_hive`), whether it was named (`hive`) or the home is a hive's directory."""
+        if self.hives and self.store is None:
+            raise ValueError("hives: hives are shared out among coordinators on a PostgreSQL store: set `store`")
+        if home_files.DEFAULT_HIVE in self.hives:
+            raise ValueError("hives.default: the default hive is the home's own (its `alerts_file`); name the others")
+        located = home_files.hive_of(self.home)
+        if located is not None:
+            base, name = located
+            if self.hive not in (home_files.DEFAULT_HIVE, name):
+                raise ValueError(f"hive: {self.home} is the directory of hive {name!r}, not {self.hive!r}")
+            self.home, self.hive = base, name
+        if self.hive != home_files.DEFAULT_HIVE:
+            self._enter(self.hive)
+        return self
+
+    def _enter(self, hive: str) -> None:
+        found = self.hives.get(hive)
+        if found is None:
+            known = ", ".join([home_files.DEFAULT_HIVE, *sorted(self.hives)])
+            raise ValueError(f"hive: no hive {hive!r} is configured (known: {known}; add a [hives.{hive}] section)")
+        assert self.store is not None, "hives have a store"
+        self.hive = hive
+        self.home = home_files.hive_home(self.home, hive)
+        self.store = store_url.for_hive(self.store, hive)
+        self.alerts_file = found.alerts_file
+
+    @property
+    def hive_names(self) -> list[str]:
+        """Every hive: `default` first, then the configured ones."""
+        return [home_files.DEFAULT_HIVE, *sorted(self.hives)]
+
+    def for_hive(self, hive: str) -> Settings:
+        """These settings for `hive` (one of `hive_names`), as `--hive NAME` would give them."""
+        chosen = self.model_copy(deep=True)
+        if hive != self.hive:
+            assert self.hive == home_files.DEFAULT_HIVE, "a hive's settings are made from the home's own"
+            chosen._enter(hive)
+        return chosen
 
     @model_validator(mode="after")
     def _rules_are_usable(self) -> Settings:
@@ -236,7 +294,9 @@ class Settings(BaseSettings):
         if isinstance(init_settings, InitSettingsSource):
             home = init_settings.init_kwargs.get("home")
         home = Path(home or os.environ.get("COORDINATOR_HOME") or DEFAULT_HOME)
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=home / CONFIG_FILE_NAME)
+        located = home_files.hive_of(home)  # a hive's directory is configured by its home's file
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=(home if located is None else located[0])
+                                        / CONFIG_FILE_NAME)
         return init_settings, env_settings, toml
 
     @property
@@ -246,8 +306,9 @@ class Settings(BaseSettings):
 
     @property
     def config_path(self) -> Path:
-        """The optional TOML configuration file."""
-        return self.home / CONFIG_FILE_NAME
+        """The optional TOML configuration file (a hive's is its home's)."""
+        located = home_files.hive_of(self.home)
+        return (self.home if located is None else located[0]) / CONFIG_FILE_NAME
 
     @property
     def on_postgres(self) -> bool:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request, status
+from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.clock import Clock, clock_from_environment
-from adapters.http import alerts, commands, dashboard, events, reads
+from adapters.http import alerts, commands, dashboard, deps, events, reads
 from adapters.http.auth import Access
 from app.ports import Commands, NotFound, Queries, Unavailable
 
@@ -31,13 +31,15 @@ def create_app(
         description="Alerts in; tasks, agents, notifications, the audit trail and the live event stream out.",
         openapi_url=f"{API}/openapi.json", docs_url="/docs", redoc_url=None,
     )
-    api.state.queries = queries
-    api.state.commands = commands_port
+    api.state.hives = {deps.DEFAULT_HIVE: deps.Side(queries, commands_port)}
+    """Each hive served, by name (a coordinator sharing out hives adds the others)."""
     api.state.home = home
     api.state.access = access or Access()
     api.state.clock = clock or clock_from_environment()
     for router in (alerts.router, reads.router, commands.router, events.router):
         api.include_router(router, prefix=API)
+    for router in (alerts.router, reads.router, commands.router):  # the same, for any hive by its name
+        api.include_router(router, prefix=f"{API}/hives/{{hive}}", dependencies=[Depends(deps.hive)])
     api.include_router(reads.metrics_router)
     dashboard.mount(api)
 

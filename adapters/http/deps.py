@@ -1,19 +1,48 @@
-"""What the routers are given: the read side and the writer's commands (set when the app is created)."""
+"""What the routers are given: each hive's read side and writer's commands (set when the app is created, and
+changed as this coordinator starts or stops writing a hive)."""
 
 from __future__ import annotations
 
-from fastapi import Request
+from dataclasses import dataclass
+from typing import Annotated
 
-from app.ports import Commands, Queries
+from fastapi import Path, Request
+
+from app.ports import Commands, NotFound, Queries
+
+DEFAULT_HIVE = "default"
+"""The hive the paths without `/hives/{hive}` are about."""
+
+
+@dataclass
+class Side:
+    """One hive as the API serves it: where its queries are answered, where its commands go."""
+
+    queries: Queries
+    commands: Commands
+
+
+def side(request: Request) -> Side:
+    """The hive a request is about: the one its path names (`/api/v1/hives/{hive}/...`), else the default one."""
+    hives: dict[str, Side] = request.app.state.hives
+    name = request.path_params.get("hive", DEFAULT_HIVE)
+    found = hives.get(name)
+    if found is None:
+        raise NotFound(f"no hive {name!r} here (known: {', '.join(sorted(hives))})")
+    return found
 
 
 def queries(request: Request) -> Queries:
     """The read side."""
-    found: Queries = request.app.state.queries
-    return found
+    return side(request).queries
 
 
 def commands(request: Request) -> Commands:
     """The writer's commands."""
-    found: Commands = request.app.state.commands
-    return found
+    return side(request).commands
+
+
+def hive(name: Annotated[str, Path(alias="hive", description="A hive's name (`default` is the home's own).")]
+         ) -> str:
+    """The `{hive}` of a path (declared once, for every hive's route)."""
+    return name

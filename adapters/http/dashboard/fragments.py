@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from adapters.http import auth
+from adapters.http import auth, deps
 from adapters.http.dashboard import board as boards
 from adapters.http.dashboard.pages import agent_rows, task_context
 from adapters.http.dashboard.render import fragment, now, position, queries
@@ -34,7 +34,7 @@ async def caught_up(request: Request, after: int | None) -> None:
     to date (it does so between its batches; waiting at most `CATCH_UP_WAIT` seconds for it)."""
     if after is None or await position(request) >= after:
         return
-    write: Commands = request.app.state.commands
+    write: Commands = deps.commands(request)
     with contextlib.suppress(TimeoutError, RuntimeError):
         await asyncio.wait_for(run_in_threadpool(write.catch_up), CATCH_UP_WAIT)
 

@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from adapters.event_stream import EVENT_KINDS
-from adapters.http import auth
+from adapters.http import auth, deps
 from app.ports import Queries
 from domain.rules import describe_duration
 
@@ -85,8 +85,7 @@ TEMPLATES.env.globals.update(since=since, countdown=countdown, LEVELS=LEVELS, ST
 
 def queries(request: Request) -> Queries:
     """The read side the pages answer from."""
-    found: Queries = request.app.state.queries
-    return found
+    return deps.queries(request)
 
 
 def now(request: Request) -> datetime:
