@@ -21,7 +21,7 @@ import orjson
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from adapters import outbox_table, quarantine_table, store_url
@@ -375,6 +375,24 @@ class PostgresStore(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn:
             found = holder_of(conn, self.datastore.schema)
         return None if found is None else describe(found)
+
+    def hives(self) -> dict[str, str | None]:
+        """Every hive on this store's server (each a store in a schema beside this one's: see
+        `store_url.hive_schema`), by name, with who writes it now (None: nobody)."""
+        from adapters.postgres_lease import describe, holder_of
+
+        base = store_url.base_of(self.datastore.schema)
+        found: dict[str, str | None] = {}
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+            schemas = [row[0] for row in cursor.execute(
+                "SELECT table_schema FROM information_schema.tables WHERE table_name = 'writer_leases'"
+                " ORDER BY table_schema").fetchall()]
+            for schema in schemas:
+                hive = store_url.hive_in(schema, base)
+                if hive is not None:
+                    holder = holder_of(conn, schema)
+                    found[hive] = None if holder is None else describe(holder)
+        return dict(sorted(found.items(), key=lambda item: (item[0] != "default", item[0])))
 
     # Quarantine -----------------------------------------------------------------------------------
 

@@ -71,6 +71,10 @@ class StoreReader(Protocol):
         """Who writes to the store now, as people read it (None when nobody does)."""
         ...
 
+    def hives(self) -> dict[str, str | None]:
+        """Every hive on the store's server, by name, with who writes it now (empty: the store has no hives)."""
+        ...
+
 
 class SQLiteReader:
     """A home's SQLite event store through a read-only connection of the standard library (`home`: the home
@@ -127,6 +131,9 @@ class SQLiteReader:
             return None
         return f"{found.get('command') or 'a coordinator'} (pid {found.get('pid', '?')}, since " \
                f"{found.get('started_at', '?')})"
+
+    def hives(self) -> dict[str, str | None]:
+        return {}  # hives are shared out on a PostgreSQL server
 
     def close(self) -> None:
         """Close the connection."""

@@ -59,15 +59,47 @@ def connection_settings(url: str) -> dict[str, str]:
 
 
 def for_hive(url: str, hive: str) -> str:
-    """The store of `hive` on the server `url` names: its tables in a schema of their own, `hive_<name>` (the
-    default hive keeps `url`'s own)."""
+    """The store of `hive` on the server `url` names: its tables in a schema of their own (`hive_schema`; the
+    default hive keeps `url`'s own). ValueError when that schema's name would be too long."""
     from adapters.home_files import DEFAULT_HIVE
 
     if hive == DEFAULT_HIVE:
         return url
     parts = urlsplit(check(url))
+    schema = hive_schema(schema_of(url), hive)
+    if not SCHEMA.fullmatch(schema):
+        raise ValueError(f"hive {hive!r}: its schema {schema!r} is longer than PostgreSQL's 63 characters; "
+                         "choose a shorter name")
     options = [(key, value) for key, values in parse_qs(parts.query).items() if key != "schema" for value in values]
-    return parts._replace(query=urlencode([*options, ("schema", f"hive_{hive}")])).geturl()
+    return parts._replace(query=urlencode([*options, ("schema", schema)])).geturl()
+
+
+HIVE_SCHEMA = re.compile(r"(?:(?P<base>[a-z_][a-z0-9_]*?)_)?hive_(?P<hive>[a-z][a-z0-9_]*)")
+"""A hive's schema: `hive_<name>` beside a store in `public`, `<base>_hive_<name>` beside one in `<base>`."""
+
+
+def hive_schema(base: str, hive: str) -> str:
+    """The schema of `hive` beside the store whose schema is `base`."""
+    return f"hive_{hive}" if base == "public" else f"{base}_hive_{hive}"
+
+
+def hive_in(schema: str, base: str) -> str | None:
+    """The hive whose store is in `schema`, among those beside the store in `base` (`default` for `base` itself;
+    None when `schema` is none of them)."""
+    from adapters.home_files import DEFAULT_HIVE
+
+    if schema == base:
+        return DEFAULT_HIVE
+    found = HIVE_SCHEMA.fullmatch(schema)
+    if found is None or (found["base"] or "public") != base:
+        return None
+    return found["hive"]
+
+
+def base_of(schema: str) -> str:
+    """The schema of the default hive's store, given the schema of any of its hives' (or its own)."""
+    found = HIVE_SCHEMA.fullmatch(schema)
+    return schema if found is None else found["base"] or "public"
 
 
 def schema_of(url: str) -> str:

@@ -126,9 +126,10 @@ def services(
     """`build`, closing everything afterwards. `writer` names a command that changes the event store: it
     holds the home's writer lock meanwhile (`lock` if already taken; `HomeLocked` if another process holds it)
     and, on a PostgreSQL store, the store's writer lease (`lease` if already taken; `LeaseHeld` if another
-    coordinator holds it). Both are released afterwards."""
-    if lock is None and writer is not None:
-        lock = HomeLock(settings.home, writer).acquire()
+    coordinator holds it). The lease is released afterwards, and the lock if taken here (one given stays held)."""
+    taken = lock is None and writer is not None
+    if taken:
+        lock = HomeLock(settings.home, writer or "").acquire()
     try:
         if writer is not None and settings.store is not None and lease is None:
             from adapters.postgres_lease import WriterLease
@@ -145,5 +146,5 @@ def services(
     finally:
         if lease is not None:
             lease.release()
-        if lock is not None:
+        if taken and lock is not None:
             lock.release()

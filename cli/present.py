@@ -30,8 +30,11 @@ def show_task(document: Mapping[str, Any]) -> None:
 
 
 def show_health(document: Mapping[str, Any]) -> None:
-    """`status` for people: one indicator a row, durations in human forms (`2h 15m`, `0.3s`)."""
-    show(table("Status", ["indicator", "value"], [(key, _shown(key, value)) for key, value in document.items()]))
+    """`status` for people: one indicator a row, durations in human forms (`2h 15m`, `0.3s`), and a row for each
+    hive naming who writes it."""
+    rows = [(key, _shown(key, value)) for key, value in document.items() if key != "hives"]
+    rows += [(f"hive {name}", writer or "nobody writes it") for name, writer in (document.get("hives") or {}).items()]
+    show(table("Status", ["indicator", "value"], rows))
 
 
 def _shown(key: str, value: Any) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters import outbox_table, quarantine_table
+from adapters.home_files import DEFAULT_HIVE
 from adapters.home_lock import running_service
 from app.ports import Document
 from cli.reading import CRISIS, HISTORY, METRICS, STATUS, ReadSide, event_store, reading
@@ -133,4 +134,7 @@ def health_document(views: ReadSide) -> Document:
     )
     document["http"] = None if service is None else service.get("http")
     document["writer"] = views.store.writer()
+    hives = views.store.hives()
+    if set(hives) - {DEFAULT_HIVE}:  # a store shared out in hives: who writes each
+        document["hives"] = hives
     return document

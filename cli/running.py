@@ -14,6 +14,7 @@ import typer
 
 from adapters.alert_file import read_alerts
 from adapters.delivery import Dispatcher
+from adapters.home_files import DEFAULT_HIVE
 from adapters.http.address import ListenError, is_loopback, parse_listen
 from cli.bootstrap import Services
 from cli.options import EXIT_BUSY, EXIT_USAGE, fail, writing
@@ -26,6 +27,7 @@ from projections import queries
 
 if TYPE_CHECKING:
     from adapters.home_lock import HomeLock
+    from adapters.http.deps import Side
     from adapters.http.server import HttpServer
     from adapters.postgres_lease import WriterLease
 
@@ -72,19 +74,26 @@ def tick(settings: Settings, moment: datetime, json_output: bool) -> None:
 
 
 def follow(settings: Settings, path: Path, test_mode: bool, log: Log | None = None) -> None:
-    """Run the coordinator as a service on `path` until stopped, serving its HTTP API unless it is turned off."""
+    """Run the coordinator as a service on `path` until stopped, serving its HTTP API unless it is turned off; on a
+    store with hives, writing those it can take (`path` is the default hive's alerts file)."""
     http = settings.http
+    host, port = "", 0
     if http.enabled:
         host, port = _listen(http.listen)
         if not is_loopback(host) and http.token is None:
             raise fail(f"refusing to serve the HTTP API on {host}, which other machines can reach, without a token: "
                        "set [http] token (or COORDINATOR_HTTP__TOKEN), or listen on 127.0.0.1", EXIT_USAGE)
     log = log or ServiceLog()
+    if settings.hives and settings.hive == DEFAULT_HIVE:  # with --hive NAME, that hive alone
+        from cli.hives import share
+
+        share(settings, path, test_mode, log, (host, port) if http.enabled else None)
+        return
     lease = lock = server = None
     stopping = threading.Event()
     """Set by SIGTERM or SIGINT before the service handles them itself (while standing by, and starting)."""
     if settings.store is not None:
-        lock = _home_lock(settings)  # held while standing by: this home has its one coordinator
+        lock = home_lock(settings)  # held while standing by: this home has its one coordinator
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stopping.set())
         try:
@@ -103,46 +112,56 @@ def follow(settings: Settings, path: Path, test_mode: bool, log: Log | None = No
             lock.release()
             return  # stopped while waiting to take over
         lock.announce(standby=False)
-    with writing(settings, "run", lease, lock) as built:
-
-        def observe(notification: Notification, outcome: DeliveryOutcome) -> None:
-            if test_mode:
-                _print_delivery(notification, outcome)
-            if outcome.dead:
-                log(f"dead letter {notification.key} to {notification.recipient} via {outcome.channel} after "
-                    f"{outcome.attempt} attempt(s): {outcome.error} (see `coordinator notifications --status dead`)",
-                    event="dead_letter", key=notification.key, recipient=notification.recipient,
-                    channel=outcome.channel, attempts=outcome.attempt, error=outcome.error)
-
-        dispatcher = built.dispatcher(test_mode, observe)
-        seen = [_newest_notification(built)]
-
-        def print_decisions() -> None:
-            _print_decisions(built, seen[0])
-            seen[0] = _newest_notification(built)
-
-        service = Service(built, path.absolute(), dispatcher, log, print_decisions if test_mode else None)
-        if server is not None:
-            _take_over_api(server, built, service, dispatcher)
-        elif http.enabled:
-            server = _serve(built, service, dispatcher, host, port, log)
-        service.handle_signals()
-        if stopping.is_set():  # asked to stop while taking over: it stops after its first pass
-            service.stop.set()
-        lock = built.lock
-        assert lock is not None, "the service holds the home's lock"
-        address = None if server is None else server.address
-        try:
-            service.run(ready=lambda: lock.announce(http=address, ready=True))
-        finally:
+    try:
+        with writing(settings, "run", lease, lock) as built:
+            service, dispatcher = serving(built, path, test_mode, log)
             if server is not None:
-                server.stop()
+                take_over_api(server.app.state.hives[built.settings.hive], built, service, dispatcher)
+            elif http.enabled:
+                server = _serve(built, service, dispatcher, host, port, log)
+            service.handle_signals()
+            if stopping.is_set():  # asked to stop while taking over: it stops after its first pass
+                service.stop.set()
+            held = built.lock
+            assert held is not None, "the service holds the home's lock"
+            address = None if server is None else server.address
+            try:
+                service.run(ready=lambda: held.announce(http=address, ready=True))
+            finally:
+                if server is not None:
+                    server.stop()
+    finally:
+        if lock is not None:
+            lock.release()
     if service.lease_lost:
         raise fail("lost the writer lease of the store (its connection ended); another coordinator may write now",
                    EXIT_BUSY)
 
 
-def _home_lock(settings: Settings) -> HomeLock:
+def serving(built: Services, path: Path, test_mode: bool, log: Log) -> tuple[Service, Dispatcher]:
+    """The service following `path` for `built`, and the dispatcher it delivers through (logging dead letters;
+    in test mode printing every decision and delivery)."""
+
+    def observe(notification: Notification, outcome: DeliveryOutcome) -> None:
+        if test_mode:
+            _print_delivery(notification, outcome)
+        if outcome.dead:
+            log(f"dead letter {notification.key} to {notification.recipient} via {outcome.channel} after "
+                f"{outcome.attempt} attempt(s): {outcome.error} (see `coordinator notifications --status dead`)",
+                event="dead_letter", key=notification.key, recipient=notification.recipient,
+                channel=outcome.channel, attempts=outcome.attempt, error=outcome.error)
+
+    dispatcher = built.dispatcher(test_mode, observe)
+    seen = [_newest_notification(built)]
+
+    def print_decisions() -> None:
+        _print_decisions(built, seen[0])
+        seen[0] = _newest_notification(built)
+
+    return Service(built, path.absolute(), dispatcher, log, print_decisions if test_mode else None), dispatcher
+
+
+def home_lock(settings: Settings) -> HomeLock:
     """The home's lock for `run` (exit 3 naming the holder when another process has it)."""
     from adapters.home_lock import HomeLock, HomeLocked
 
@@ -187,7 +206,7 @@ def _serve(built: Services, service: Service, dispatcher: Dispatcher, host: str,
     from cli.queries import HomeQueries
 
     commands = WriterCommands(service.mailbox, built, service.cycle, dispatcher)
-    return _http(built.settings, HomeQueries(built.settings.home, fresh=False), commands, host, port, log,
+    return serve_http(built.settings, HomeQueries(built.settings.home, fresh=False), commands, host, port, log,
                  built.clock)
 
 
@@ -195,6 +214,15 @@ def _serve_standby(settings: Settings, host: str, port: int, log: Log) -> HttpSe
     """The API of a standby: queries answered from its home's read models (brought up to date from the store
     first), commands refused with 503 naming who writes."""
     from adapters.clock import clock_from_environment
+
+    side = standby_side(settings)
+    return serve_http(settings, side.queries, side.commands, host, port, log, clock_from_environment())
+
+
+def standby_side(settings: Settings) -> Side:
+    """A hive's side of the API while another coordinator writes it: queries answered from this home's read
+    models of it (brought up to date from the store first), commands refused with 503 naming who writes."""
+    from adapters.http.deps import Side
     from cli.live import StandbyCommands
     from cli.queries import HomeQueries
 
@@ -208,22 +236,24 @@ def _serve_standby(settings: Settings, host: str, port: int, log: Log) -> HttpSe
             return None
         return None if holder is None else describe(holder)
 
-    return _http(settings, HomeQueries(settings.home, fresh=True), StandbyCommands(writer), host, port, log,
-                 clock_from_environment())
+    return Side(HomeQueries(settings.home, fresh=True), StandbyCommands(writer))
 
 
-def _take_over_api(server: HttpServer, built: Services, service: Service, dispatcher: Dispatcher) -> None:
-    """Turn a standby's API into the writer's: commands go to this service, queries read its read models as the
-    service keeps them."""
+def take_over_api(side: Side, built: Services, service: Service, dispatcher: Dispatcher) -> None:
+    """Turn a standby's side of the API into the writer's: commands go to this service, queries read its read
+    models as the service keeps them."""
     from cli.live import WriterCommands
     from cli.queries import HomeQueries
 
-    side = server.app.state.hives[built.settings.hive]
     side.queries = HomeQueries(built.settings.home, fresh=False)
     side.commands = WriterCommands(service.mailbox, built, service.cycle, dispatcher)
 
 
-def _http(settings: Settings, queries: Any, commands: Any, host: str, port: int, log: Log, clock: Any) -> HttpServer:
+def serve_http(
+    settings: Settings, queries: Any, commands: Any, host: str, port: int, log: Log, clock: Any,
+) -> HttpServer:
+    """Bind the API's address (exit 2 naming it when taken) and serve the default hive's `queries` and
+    `commands` there."""
     from adapters.http.app import create_app
     from adapters.http.auth import Access
     from adapters.http.server import HttpServer, bind

@@ -341,7 +341,9 @@ def load_settings(home: Path | None = None, **overrides: Any) -> Settings:
     given: dict[str, Any] = {key: value for key, value in overrides.items() if value is not None}
     if home is not None:
         given["home"] = home
-    where = Path(given.get("home") or os.environ.get("COORDINATOR_HOME") or DEFAULT_HOME) / CONFIG_FILE_NAME
+    home = Path(given.get("home") or os.environ.get("COORDINATOR_HOME") or DEFAULT_HOME)
+    located = home_files.hive_of(home)  # a hive's directory is configured by its home's file
+    where = (home if located is None else located[0]) / CONFIG_FILE_NAME
     try:
         return Settings(**given)
     except tomllib.TOMLDecodeError as error:

@@ -118,6 +118,8 @@ class Health(_Document):
     writer: str | None = None
     """Who writes to the event store now: the home's service, or the coordinator holding a PostgreSQL store's
     writer lease (`run (pid 42 on host-a, since ...)`)."""
+    hives: dict[str, str | None] | None = None
+    """On a PostgreSQL store with hives: each hive by name, with who writes it now (None: nobody)."""
 
 
 class Reject(_Document):

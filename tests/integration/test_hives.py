@@ -1,0 +1,112 @@
+"""Hives partition the work: coordinators on one PostgreSQL store share the hives out, each writing up to
+`max_hives_per_writer`, and the hives of one that dies are taken over by the others."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.integration.test_crash_safety import coordinator, environment
+from tests.integration.test_failover import Process, explained
+from tests.waiting import wait_for
+
+
+def configure(home: Path, url: str, alerts: Path) -> None:
+    """A home on the store at `url` with the hives north and south besides the default one, two at most written
+    by one coordinator."""
+    home.mkdir()
+    (home / "coordinator.toml").write_text(
+        f'store = "{url}"\nmax_hives_per_writer = 2\n'
+        f'[hives.north]\nalerts_file = "{alerts / "north.jsonl"}"\n'
+        f'[hives.south]\nalerts_file = "{alerts / "south.jsonl"}"\n', encoding="utf-8")
+
+
+def taken(process: Process) -> list[str]:
+    """The hives `process` has said it writes, in order (a hive taken twice counts twice)."""
+    return [line["hive"] for _, line in process.lines if line.get("event") == "hive_taken"]
+
+
+def status(home: Path, env: dict[str, str]) -> dict[str, Any]:
+    found = subprocess.run(coordinator("status", "--json", home=home), env=env, capture_output=True, text=True,
+                           check=True)
+    return dict(json.loads(found.stdout))
+
+
+def writers(home: Path, env: dict[str, str], *processes: Process) -> dict[str, str | None]:
+    """Which of `processes` writes each hive, by name ("a", "b"; None: nobody), as `coordinator status` says."""
+    hives = status(home, env)["hives"]
+    named = {}
+    for hive, writer in hives.items():
+        named[hive] = next((p.name for p in processes if writer and f"pid {p.process.pid} " in writer), writer)
+    return named
+
+
+def tasks(home: Path, env: dict[str, str], hive: str) -> set[str]:
+    command = coordinator("task", "list", "--json", home=home)
+    command[3:3] = ["--hive", hive]
+    found = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return {task["task_id"] for task in json.loads(found.stdout)}
+
+
+def assigned(task: str) -> str:
+    return json.dumps({"type": "TASK_ASSIGNED", "task_id": task, "agent_id": "ada",
+                       "timestamp": "2030-01-01T09:00:00Z", "deadline": "2030-01-02T09:00:00Z"})
+
+
+def test_coordinators_share_the_hives_up_to_their_limit_and_the_living_take_over_a_dead_ones(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    env = environment()
+    alerts = tmp_path / "alerts"
+    alerts.mkdir()
+    homes = {name: tmp_path / name for name in ("a", "b")}
+    for home in homes.values():
+        configure(home, postgres_url, alerts)
+    default_file = alerts / "default.jsonl"
+    default_file.touch()
+
+    a = Process("a", homes["a"], default_file, env, http=True)
+    wait_for(lambda: len(taken(a)) == 2, "the first coordinator to take two hives")
+    b = Process("b", homes["b"], default_file, env, http=True)
+    with explained(a, b):
+        wait_for(lambda: taken(b) == ["south"], "the second coordinator to take the hive left")
+        assert taken(a) == ["default", "north"]
+        wait_for(lambda: writers(homes["b"], env, a, b) == {"default": "a", "north": "a", "south": "b"},
+                 "status to say who writes each hive")
+
+        with (alerts / "north.jsonl").open("a", encoding="utf-8") as out:
+            out.write(assigned("task-north") + "\n")
+        wait_for(lambda: "task-north" in tasks(homes["b"], env, "north"), "the north hive to record its alert")
+        assert tasks(homes["b"], env, "south") == set() and tasks(homes["b"], env, "default") == set()
+
+        api = status(homes["b"], env)["http"]
+        posted = httpx.post(f"{api}/api/v1/hives/south/alerts", content=assigned("task-south"),
+                            headers={"content-type": "application/json"})
+        assert posted.status_code == 202 and posted.json()["processed"] == 1, posted.text
+        refused = httpx.post(f"{api}/api/v1/hives/north/alerts", content=assigned("task-elsewhere"),
+                             headers={"content-type": "application/json"})
+        assert refused.status_code == 503 and f"pid {a.process.pid} " in refused.json()["detail"]
+        assert httpx.get(f"{api}/api/v1/hives/east/tasks").status_code == 404
+        listed = httpx.get(f"{api}/api/v1/hives/north/tasks")
+        assert [task["task_id"] for task in listed.json()] == ["task-north"]
+        assert "task-south" in tasks(homes["a"], env, "south")
+
+        a.kill()
+        wait_for(lambda: taken(b) == ["south", "default"], "the living coordinator to take one more hive")
+        wait_for(lambda: writers(homes["b"], env, b) == {"default": "b", "north": None, "south": "b"},
+                 "status to say the third hive waits for a writer")
+
+        a = Process("a", homes["a"], default_file, env, http=True)
+        wait_for(lambda: taken(a) == ["north"], "the restarted coordinator to take the hive nobody writes")
+        wait_for(lambda: writers(homes["a"], env, a, b) == {"default": "b", "north": "a", "south": "b"},
+                 "status to say who writes each hive after the restart")
+        with (alerts / "north.jsonl").open("a", encoding="utf-8") as out:
+            out.write(assigned("task-north-2") + "\n")
+        wait_for(lambda: tasks(homes["a"], env, "north") == {"task-north", "task-north-2"},
+                 "the new writer of north to resume its file where the dead one stopped")
+        a.stop()
+        b.stop()
