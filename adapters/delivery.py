@@ -130,6 +130,8 @@ class Dispatcher:
     per_channel: int = IN_FLIGHT
     """Attempts under way at once in one channel."""
     wake: Callable[[], None] = _nothing
+    hive: str | None = None
+    """The hive the notifications are of (None: the home's own), told to the channels."""
     _lanes: dict[int, Lane] = field(default_factory=dict, init=False, repr=False)
     _sending: set[str] = field(default_factory=set, init=False, repr=False)
     _returned: queue.SimpleQueue[list[Attempt]] = field(default_factory=queue.SimpleQueue, init=False, repr=False)
@@ -147,7 +149,7 @@ class Dispatcher:
         fresh = [row for row in rows if row["key"] not in self._sending][:limit]
         routed: dict[int, tuple[Channel, list[Item]]] = {}
         for row in fresh:
-            notification = _notification(row)
+            notification = _notification(row, self.hive)
             channel = self.router.channel_for(notification.recipient, notification.priority)
             routed.setdefault(id(channel), (channel, []))[1].append((row, notification))
             self._sending.add(notification.key)
@@ -293,8 +295,8 @@ def _report(outcomes: Iterable[DeliveryOutcome], keys: Collection[str] | None = 
     return report
 
 
-def _notification(row: Mapping[str, Any]) -> Notification:
+def _notification(row: Mapping[str, Any], hive: str | None = None) -> Notification:
     return Notification(
         key=row["key"], recipient=row["recipient"], priority=row["priority"], message=row["message"],
-        kind=row["kind"], subject=row["subject"], at=datetime.fromisoformat(row["requested_at"]),
+        kind=row["kind"], subject=row["subject"], at=datetime.fromisoformat(row["requested_at"]), hive=hive,
     )

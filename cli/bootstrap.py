@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from adapters import input_limits, mappings
+from adapters import home_files, input_limits, mappings
 from adapters.clock import Clock, clock_from_environment
 from adapters.delivery import Dispatcher, Observer, RetryPolicy
 from adapters.home_lock import HomeLock
@@ -57,6 +57,7 @@ class Services:
         return Dispatcher(
             self.ledger, build_router(settings, test_mode, console), self.coordinator.record_deliveries, retry,
             clock=self.clock.now, observer=observer,
+            hive=None if settings.hive == home_files.DEFAULT_HIVE else settings.hive,
         )
 
     def cycle(self, dispatcher: Dispatcher) -> Cycle:

@@ -15,7 +15,8 @@ PRIORITIES = (STANDARD, PRIORITY, URGENT)
 
 @dataclass(frozen=True, slots=True)
 class Notification:
-    """One message to one recipient, identified by its idempotency key."""
+    """One message to one recipient, identified by its idempotency key (within its hive: `hive` names one besides
+    the home's own, whose keys may repeat another hive's)."""
 
     key: str
     recipient: str
@@ -24,10 +25,11 @@ class Notification:
     kind: str
     subject: str
     at: datetime
+    hive: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain JSON fields (the instant as ISO 8601)."""
-        return {
+        """Plain JSON fields (the instant as ISO 8601; `hive` only when it names one)."""
+        fields = {
             "key": self.key,
             "recipient": self.recipient,
             "priority": self.priority,
@@ -36,6 +38,13 @@ class Notification:
             "subject": self.subject,
             "at": self.at.isoformat(),
         }
+        return fields if self.hive is None else {**fields, "hive": self.hive}
+
+    @property
+    def identity(self) -> str:
+        """What tells this notification apart from every other on a channel that hives share: its key, after its
+        hive's name and `/` when it names one."""
+        return self.key if self.hive is None else f"{self.hive}/{self.key}"
 
 
 class DeliveryError(Exception):

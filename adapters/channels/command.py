@@ -33,6 +33,7 @@ def fields(notification: Notification) -> dict[str, str]:
         kind=notification.kind,
         subject=notification.subject,
         key=notification.key,
+        hive=notification.hive or "default",
     )
 
 
@@ -44,7 +45,7 @@ def render(template: str, values: dict[str, str]) -> str:
 def check_template(template: str) -> None:
     """Raise ValueError if `template` cannot be rendered (e.g. a lone `{` or a positional `{0}`)."""
     try:
-        render(template, _Fields(agent="", message="", priority="", kind="", subject="", key=""))
+        render(template, _Fields(agent="", message="", priority="", kind="", subject="", key="", hive=""))
     except (ValueError, IndexError, KeyError, AttributeError) as error:
         raise ValueError(f"bad template {template!r}: {error}") from error
 
@@ -78,7 +79,8 @@ def run(argv: list[str], timeout: float, cwd: Path | None = None) -> None:
 
 
 class CommandChannel:
-    """Runs a program per notification; `argv` entries may name {agent} {message} {priority} {kind} {subject} {key}."""
+    """Runs a program per notification; `argv` entries may name {agent} {message} {priority} {kind} {subject} {key}
+    {hive}."""
 
     name = "command"
 

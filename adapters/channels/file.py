@@ -21,7 +21,8 @@ RECENT_KEYS = 5_000
 class FileChannel:
     """Appends `notification.as_dict()` as a UTF-8 JSON line; the line is on disk before `deliver` returns.
 
-    Idempotent per key: a notification whose key is among the file's newest lines is not written again.
+    Idempotent per key: a notification whose key (in its hive: see `Notification.identity`) is among the file's
+    newest lines is not written again.
     (A crash between writing lines and recording them as delivered means they are attempted again on
     restart; they are then found in the file's tail.)
     """
@@ -42,7 +43,7 @@ class FileChannel:
     def deliver_many(self, notifications: Sequence[Notification]) -> list[DeliveryError | None]:
         """Append one line per notification with a single fsync: all are on disk, or all failed."""
         recent = self._recent_keys()
-        fresh = [notification for notification in notifications if notification.key not in recent]
+        fresh = [notification for notification in notifications if notification.identity not in recent]
         lines = b"".join(
             (json.dumps(notification.as_dict(), ensure_ascii=False) + "\n").encode("utf-8")
             for notification in fresh
@@ -61,7 +62,7 @@ class FileChannel:
             failure = DeliveryError(f"cannot append to {self.path}: {error}", retryable=True)
             return [failure] * len(notifications)
         for notification in fresh:
-            recent[notification.key] = None
+            recent[notification.identity] = None
         while len(recent) > self.recent_keys:
             recent.popitem(last=False)
         return [None] * len(notifications)
@@ -82,7 +83,8 @@ def _ends_mid_line(handle: BinaryIO) -> bool:
 
 
 def _tail_keys(path: Path, count: int) -> list[str]:
-    """The `key` of each of the last `count` lines of the file (lines that are not such JSON are skipped)."""
+    """The identity (`key`, after `hive/` when the line names one) of each of the last `count` lines of the file
+    (lines that are not such JSON are skipped)."""
     try:
         with path.open("rb") as handle:
             size = handle.seek(0, os.SEEK_END)
@@ -93,11 +95,12 @@ def _tail_keys(path: Path, count: int) -> list[str]:
     keys = []
     for line in tail:
         try:
-            key = json.loads(line).get("key")
+            fields = json.loads(line)
+            key, hive = fields.get("key"), fields.get("hive")
         except (ValueError, AttributeError):
             continue
         if isinstance(key, str):
-            keys.append(key)
+            keys.append(key if not isinstance(hive, str) else f"{hive}/{key}")
     return keys
 
 

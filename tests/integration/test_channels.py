@@ -259,6 +259,21 @@ def test_a_file_that_cannot_be_written_gives_a_retryable_error(tmp_path: Path) -
     assert raised.value.retryable
 
 
+def test_hives_sharing_a_file_each_get_their_notification_of_one_key_and_a_repeat_within_a_hive_is_skipped(
+    tmp_path: Path
+) -> None:
+    path = tmp_path / "shared.jsonl"
+    own, north = notification(), notification(hive="north")
+
+    channel = FileChannel(path)
+    channel.deliver_many([own, north])
+    channel.deliver(north)
+    FileChannel(path).deliver_many([own, north])  # after a restart: the repeats are found in the file's tail
+
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [(line["key"], line.get("hive")) for line in lines] == [(own.key, None), (north.key, "north")]
+
+
 def test_the_console_prints_one_readable_line_to_standard_output(capsys: pytest.CaptureFixture[str]) -> None:
     channel = ConsoleChannel()
 

@@ -57,10 +57,23 @@ def assigned(task: str) -> str:
                        "timestamp": "2030-01-01T09:00:00Z", "deadline": "2030-01-02T09:00:00Z"})
 
 
+def crisis(task: str) -> str:
+    return json.dumps({"type": "COORDINATION_CRISIS", "task_id": task, "agent_id": "ada", "escalation_level": "red",
+                       "description": "stuck", "timestamp": "2030-01-01T09:00:00Z"})
+
+
+def sent(sink: Path) -> list[tuple[str | None, str]]:
+    """(hive, key) of each notification in the shared file sink."""
+    if not sink.exists():
+        return []
+    return [(line.get("hive"), line["key"]) for line in map(json.loads, sink.read_text(encoding="utf-8").splitlines())]
+
+
 def test_coordinators_share_the_hives_up_to_their_limit_and_the_living_take_over_a_dead_ones(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    env = environment()
+    sink = tmp_path / "shared-sink.jsonl"
+    env = {**environment(), "COORDINATOR_CHANNELS__FILE__PATH": str(sink)}
     alerts = tmp_path / "alerts"
     alerts.mkdir()
     homes = {name: tmp_path / name for name in ("a", "b")}
@@ -95,6 +108,12 @@ def test_coordinators_share_the_hives_up_to_their_limit_and_the_living_take_over
         assert [task["task_id"] for task in listed.json()] == ["task-north"]
         assert "task-south" in tasks(homes["a"], env, "south")
 
+        for hive in ("north", "south"):  # one task id in two hives: two tasks, each notified
+            with (alerts / f"{hive}.jsonl").open("a", encoding="utf-8") as out:
+                out.write(crisis("task-same") + "\n")
+        wait_for(lambda: {hive for hive, key in sent(sink) if key.startswith("task:task-same#")} == {"north", "south"},
+                 "both hives' notifications of the same task id to reach the shared sink")
+
         a.kill()
         wait_for(lambda: taken(b) == ["south", "default"], "the living coordinator to take one more hive")
         wait_for(lambda: writers(homes["b"], env, b) == {"default": "b", "north": None, "south": "b"},
@@ -106,7 +125,7 @@ def test_coordinators_share_the_hives_up_to_their_limit_and_the_living_take_over
                  "status to say who writes each hive after the restart")
         with (alerts / "north.jsonl").open("a", encoding="utf-8") as out:
             out.write(assigned("task-north-2") + "\n")
-        wait_for(lambda: tasks(homes["a"], env, "north") == {"task-north", "task-north-2"},
+        wait_for(lambda: tasks(homes["a"], env, "north") == {"task-north", "task-same", "task-north-2"},
                  "the new writer of north to resume its file where the dead one stopped")
         a.stop()
         b.stop()
