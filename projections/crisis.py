@@ -37,6 +37,7 @@ from app.records import (
 from domain.notifications import NotificationKey
 from projections import versions
 from projections.base import Projection
+from projections.sql import upsert
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -69,6 +70,12 @@ _SCHEMA = f"""
     CREATE TABLE IF NOT EXISTS {SILENCES} (agent_id TEXT PRIMARY KEY, alert TEXT);
     CREATE INDEX IF NOT EXISTS idx_{RANGES}_task ON {RANGES} (task)
 """
+_WRITES = {
+    TASKS: upsert(TASKS, TASK_COLUMNS, ("id",)),
+    LOG: upsert(LOG, LOG_COLUMNS, ("id",)),
+    RANGES: upsert(RANGES, ("episode_id", "first", "last", "task"), ("episode_id",)),
+    SILENCES: upsert(SILENCES, ("agent_id", "alert"), ("agent_id",)),
+}
 
 
 @dataclass(slots=True)
@@ -211,15 +218,11 @@ def _save(db: sqlite_utils.Database, page: _Page) -> None:
     for task in page.tasks.values():
         _settle(task)
     conn = db.conn
-    conn.executemany(f"INSERT OR REPLACE INTO {TASKS} ({', '.join(TASK_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
-                     [row for task in page.tasks.values() if (row := task.row()) != task.saved])
-    conn.executemany(f"INSERT OR REPLACE INTO {LOG} ({_LOG_SQL}) VALUES ({', '.join('?' * len(LOG_COLUMNS))})",
-                     [tuple(page.episodes[episode_id].values()) for episode_id in page.dirty])
+    conn.executemany(_WRITES[TASKS], [row for task in page.tasks.values() if (row := task.row()) != task.saved])
+    conn.executemany(_WRITES[LOG], [tuple(page.episodes[episode_id].values()) for episode_id in page.dirty])
     conn.executemany(f"INSERT INTO {STEPS} (seq, episode_id, step) VALUES (?, ?, ?)", page.steps)
-    conn.executemany(f"INSERT OR REPLACE INTO {RANGES} (episode_id, first, last, task) VALUES (?, ?, ?, ?)",
-                     [page.ranges[episode_id] for episode_id in page.moved])
-    conn.executemany(f"INSERT OR REPLACE INTO {SILENCES} (agent_id, alert) VALUES (?, ?)",
-                     [(agent_id, page.silences[agent_id]) for agent_id in page.silenced])
+    conn.executemany(_WRITES[RANGES], [page.ranges[episode_id] for episode_id in page.moved])
+    conn.executemany(_WRITES[SILENCES], [(agent_id, page.silences[agent_id]) for agent_id in page.silenced])
 
 
 def _settle(task: _Task) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from projections.base import ReadModels
@@ -54,14 +55,14 @@ def response_times(db: ReadModels, limit: int = 2_000) -> list[dict[str, Any]]:
     first: {requested_at, level, seconds}, `level` the subject's stage when it was requested (EMERGENCY kept)."""
     try:
         rows = db.execute(
-            "SELECT requested_wall, level, (julianday(delivered_wall) - julianday(requested_wall)) * 86400.0"
-            " FROM notification_timing WHERE delivered_wall IS NOT NULL ORDER BY requested_wall DESC LIMIT ?",
-            [limit],
+            "SELECT requested_wall, level, delivered_wall FROM notification_timing WHERE delivered_wall IS NOT NULL"
+            " ORDER BY requested_wall DESC LIMIT ?", [limit],
         ).fetchall()
     except sqlite3.OperationalError:
         return []
-    return [{"requested_at": at, "level": level, "seconds": max(float(seconds), 0.0)}
-            for at, level, seconds in reversed(rows)]
+    parse = datetime.fromisoformat
+    return [{"requested_at": at, "level": level, "seconds": max((parse(done) - parse(at)).total_seconds(), 0.0)}
+            for at, level, done in reversed(rows)]
 
 
 def position(db: ReadModels) -> int:

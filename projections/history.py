@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from app.records import Record, aggregate_key, event_kind, instant, state_of, utc_text
 from projections import versions
 from projections.base import Projection, ReadModels
+from projections.sql import upsert
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -23,6 +24,12 @@ SUBJECTS = "history_subjects"
 COLUMNS = ("position", "subject_kind", "subject", "at", "from_level", "to_level", "emergency", "reason", "rule",
            "direction")
 _CHUNK = 500
+_SCHEMA = (
+    f"CREATE TABLE IF NOT EXISTS {HISTORY} (position INTEGER PRIMARY KEY, subject_kind TEXT, subject TEXT, at TEXT,"
+    " from_level TEXT, to_level TEXT, emergency INTEGER, reason TEXT, rule TEXT, direction TEXT)",
+    f"CREATE INDEX IF NOT EXISTS idx_{HISTORY}_subject_kind_subject_at ON {HISTORY} (subject_kind, subject, at)",
+    f"CREATE TABLE IF NOT EXISTS {SUBJECTS} (id TEXT PRIMARY KEY, kind TEXT, name TEXT)",
+)
 
 _MOVES = {
     "Task.Escalated": ("task", "up"),
@@ -44,18 +51,8 @@ class HistoryProjection(Projection):
 
     def create_tables(self, db: sqlite_utils.Database) -> None:
         """Create `escalation_history` and `history_subjects` (idempotent)."""
-        db[HISTORY].create(  # type: ignore[union-attr]
-            {
-                "position": int, "subject_kind": str, "subject": str, "at": str, "from_level": str,
-                "to_level": str, "emergency": int, "reason": str, "rule": str, "direction": str,
-            },
-            pk="position",
-            if_not_exists=True,
-        )
-        db[HISTORY].create_index(  # type: ignore[union-attr]
-            ["subject_kind", "subject", "at"], if_not_exists=True
-        )
-        db[SUBJECTS].create({"id": str, "kind": str, "name": str}, pk="id", if_not_exists=True)  # type: ignore[union-attr]
+        for statement in _SCHEMA:
+            db.conn.execute(statement)
 
     def apply(self, db: sqlite_utils.Database, records: Sequence[Record]) -> None:
         """Insert a row per stage change in the page; names come from this page's or earlier registrations."""
@@ -82,16 +79,13 @@ class HistoryProjection(Projection):
                 names[key] = name
                 subjects.append((key, registered[0], name))
         if subjects:
-            db.conn.executemany(f"INSERT OR REPLACE INTO {SUBJECTS} (id, kind, name) VALUES (?, ?, ?)", subjects)
+            db.conn.executemany(upsert(SUBJECTS, ("id", "kind", "name"), ("id",)), subjects)
         if not moves:
             return
         names.update(_names(db, {key for key, _ in moves} - names.keys()))
         for key, row in moves:
             row[2] = names.get(key, key)
-        db.conn.executemany(
-            f"INSERT OR REPLACE INTO {HISTORY} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-            [row for _, row in moves],
-        )
+        db.conn.executemany(upsert(HISTORY, COLUMNS, ("position",)), [row for _, row in moves])
 
 
 def _names(db: sqlite_utils.Database, keys: set[str]) -> dict[str, str]:

@@ -25,6 +25,7 @@ from domain.responses import SLA_SECONDS
 from projections import versions
 from projections.base import Projection, ReadModels
 from projections.sliced import hour_of, recorded_wall, sliced_delivery, sliced_requests, text_field
+from projections.sql import POSTGRESQL, SQLITE, dialect, missing_table, upsert
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -52,35 +53,50 @@ _SCHEMA = (
     # Running totals of response times (request -> first delivery), kept by triggers, so health reads one row.
     "CREATE TABLE IF NOT EXISTS response_totals (id INTEGER PRIMARY KEY CHECK (id = 1), delivered INTEGER NOT NULL,"
     " seconds REAL NOT NULL)",
-    "INSERT OR IGNORE INTO response_totals VALUES (1, 0, 0.0)",
-    "CREATE TRIGGER IF NOT EXISTS response_delivered AFTER UPDATE OF delivered_wall ON notification_timing"
-    " WHEN old.delivered_wall IS NULL AND new.delivered_wall IS NOT NULL BEGIN UPDATE response_totals"
-    " SET delivered = delivered + 1, seconds = seconds"
-    " + (julianday(new.delivered_wall) - julianday(new.requested_wall)) * 86400.0 WHERE id = 1; END",
-    "CREATE TRIGGER IF NOT EXISTS response_inserted AFTER INSERT ON notification_timing"
-    " WHEN new.delivered_wall IS NOT NULL BEGIN UPDATE response_totals SET delivered = delivered + 1,"
-    " seconds = seconds + (julianday(new.delivered_wall) - julianday(new.requested_wall)) * 86400.0"
-    " WHERE id = 1; END",
+    "INSERT INTO response_totals VALUES (1, 0, 0.0) ON CONFLICT DO NOTHING",
     # Per aggregate: its kind, name and current stage (what a notification's level is read from).
     "CREATE TABLE IF NOT EXISTS metrics_subjects (id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT,"
     " stage TEXT NOT NULL)",
 )
-_COUNT = "INSERT INTO {0} VALUES ({1}?) ON CONFLICT DO UPDATE SET {2} = {2} + excluded.{2}"
+_TRIGGERS = {
+    SQLITE: (
+        "CREATE TRIGGER IF NOT EXISTS response_delivered AFTER UPDATE OF delivered_wall ON notification_timing"
+        " WHEN old.delivered_wall IS NULL AND new.delivered_wall IS NOT NULL BEGIN UPDATE response_totals"
+        " SET delivered = delivered + 1, seconds = seconds"
+        " + (julianday(new.delivered_wall) - julianday(new.requested_wall)) * 86400.0 WHERE id = 1; END",
+        "CREATE TRIGGER IF NOT EXISTS response_inserted AFTER INSERT ON notification_timing"
+        " WHEN new.delivered_wall IS NOT NULL BEGIN UPDATE response_totals SET delivered = delivered + 1,"
+        " seconds = seconds + (julianday(new.delivered_wall) - julianday(new.requested_wall)) * 86400.0"
+        " WHERE id = 1; END",
+    ),
+    POSTGRESQL: (
+        "CREATE OR REPLACE FUNCTION response_delivered() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        " IF new.delivered_wall IS NOT NULL AND (TG_OP = 'INSERT' OR old.delivered_wall IS NULL) THEN"
+        " UPDATE response_totals SET delivered = delivered + 1, seconds = seconds + EXTRACT(EPOCH FROM"
+        " new.delivered_wall::timestamptz - new.requested_wall::timestamptz) WHERE id = 1; END IF;"
+        " RETURN NULL; END $$",
+        "CREATE OR REPLACE TRIGGER response_delivered AFTER INSERT OR UPDATE OF delivered_wall"
+        " ON notification_timing FOR EACH ROW EXECUTE FUNCTION response_delivered()",
+    ),
+}
+"""The running totals of response times, kept by the database itself as each delivery is recorded."""
+_COUNT = "INSERT INTO {0} VALUES ({1}?) ON CONFLICT ({3}) DO UPDATE SET {2} = {0}.{2} + excluded.{2}"
 _WRITES = (
-    _COUNT.format("events_per_hour", "?, ", "events"),
-    _COUNT.format("escalation_counts", "?, ?, ?, ?, ", "count"),
-    _COUNT.format("alert_counts", "?, ", "count"),
-    "INSERT INTO observation_counts VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count,"
-    " mapped = mapped + excluded.mapped",
-    "INSERT INTO agent_activity VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET flagged = flagged + excluded.flagged,"
-    " seen = seen + excluded.seen",
-    "INSERT OR IGNORE INTO notification_timing VALUES (?, ?, ?, ?, ?, NULL, 0, 'pending')",
-    "INSERT OR IGNORE INTO notification_timing VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    _COUNT.format("events_per_hour", "?, ", "events", "hour"),
+    _COUNT.format("escalation_counts", "?, ?, ?, ?, ", "count", "kind, rule, level, emergency"),
+    _COUNT.format("alert_counts", "?, ", "count", "alert_type"),
+    "INSERT INTO observation_counts VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_type, alert_type, severity)"
+    " DO UPDATE SET count = observation_counts.count + excluded.count,"
+    " mapped = observation_counts.mapped + excluded.mapped",
+    "INSERT INTO agent_activity VALUES (?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET"
+    " flagged = agent_activity.flagged + excluded.flagged, seen = agent_activity.seen + excluded.seen",
+    "INSERT INTO notification_timing VALUES (?, ?, ?, ?, ?, NULL, 0, 'pending') ON CONFLICT DO NOTHING",
+    "INSERT INTO notification_timing VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     "UPDATE notification_timing SET attempts = attempts + 1,"
-    " status = CASE WHEN status = 'delivered' THEN status ELSE ?1 END,"
-    " delivered_wall = CASE WHEN delivered_wall IS NULL AND ?1 = 'delivered' THEN ?2 ELSE delivered_wall END"
-    " WHERE key = ?3",
-    "INSERT OR REPLACE INTO metrics_subjects VALUES (?, ?, ?, ?)",
+    " status = CASE WHEN status = 'delivered' THEN status ELSE ? END,"
+    " delivered_wall = CASE WHEN delivered_wall IS NULL AND ? = 'delivered' THEN ? ELSE delivered_wall END"
+    " WHERE key = ?",
+    upsert("metrics_subjects", ("id", "kind", "name", "stage"), ("id",)),
 )
 
 
@@ -96,7 +112,7 @@ class MetricsProjection(Projection):
     weight = 3.0
 
     def create_tables(self, db: sqlite_utils.Database) -> None:
-        for statement in _SCHEMA:
+        for statement in (*_SCHEMA, *_TRIGGERS[dialect(db)]):
             db.conn.execute(statement)
 
     def apply(self, db: sqlite_utils.Database, records: Sequence[Record]) -> None:
@@ -120,7 +136,7 @@ class MetricsProjection(Projection):
             [(agent_id, *counts) for agent_id, counts in page.activity.items()],
             [note[:5] for note in notes if not note[6]],
             [note for note in notes if note[6]],
-            page.attempts,
+            [(status, status, at, note) for status, at, note in page.attempts],
             [page.subjects[key] for key in page.changed],
         )
         for sql, batch in zip(_WRITES, rows, strict=True):
@@ -286,10 +302,10 @@ def table_rows(db: ReadModels, table: str, sql: str) -> list[Any]:
     """Rows of `sql` over `table`, or none when the metrics tables were never created in `db`."""
     try:
         return db.conn.execute(sql).fetchall()
-    except sqlite3.OperationalError:
-        if db.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone():
-            raise
-        return []
+    except sqlite3.OperationalError as error:
+        if missing_table(error):
+            return []
+        raise
 
 
 def notification_statuses(db: ReadModels) -> dict[str, int]:

@@ -69,9 +69,8 @@ class ProjectionRunner:
         self.page_size = page_size
         self.reset: list[str] = []
         """Projections dropped at start-up because their version changed (they rebuild on the next catch-up)."""
-        self.db[POSITIONS].create(  # type: ignore[union-attr]
-            {"name": str, "version": int, "position": int}, pk="name", if_not_exists=True
-        )
+        self.db.conn.execute(f"CREATE TABLE IF NOT EXISTS {POSITIONS} (name TEXT PRIMARY KEY, version INTEGER,"
+                             " position INTEGER)")
         for projection in self.projections:
             self._prepare(projection)
 
@@ -181,6 +180,6 @@ class ProjectionRunner:
         with self.db.atomic():
             projection.create_tables(self.db)
             self.db.conn.execute(
-                f"INSERT OR IGNORE INTO {POSITIONS} (name, version, position) VALUES (?, ?, 0)",
+                f"INSERT INTO {POSITIONS} (name, version, position) VALUES (?, ?, 0) ON CONFLICT DO NOTHING",
                 [projection.name, projection.version],
             )

@@ -10,6 +10,7 @@ from domain.stages import Stage
 from projections import versions
 from projections.base import Projection
 from projections.sliced import alert_fields
+from projections.sql import upsert
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -25,26 +26,8 @@ class StatusProjection(Projection):
     tables = ("task_status", "agent_status")
 
     def create_tables(self, db: sqlite_utils.Database) -> None:
-        db["task_status"].create(  # type: ignore[union-attr]
-            {
-                "id": str, "task_id": str, "agent_id": str, "level": str, "emergency": int, "stage": str,
-                "status": str, "deadline": str, "acknowledged_by": str, "acknowledged_at": str, "updated_at": str,
-            },
-            pk="id",
-            if_not_exists=True,
-        )
-        db["task_status"].create_index(["task_id"], unique=True, if_not_exists=True)  # type: ignore[union-attr]
-        db["task_status"].create_index(["agent_id", "status"], if_not_exists=True)  # type: ignore[union-attr]
-        db["task_status"].create_index(["level"], if_not_exists=True)  # type: ignore[union-attr]
-        db["agent_status"].create(  # type: ignore[union-attr]
-            {
-                "id": str, "agent_id": str, "level": str, "emergency": int, "stage": str, "responsive": int,
-                "last_activity": str, "updated_at": str,
-            },
-            pk="id",
-            if_not_exists=True,
-        )
-        db["agent_status"].create_index(["agent_id"], unique=True, if_not_exists=True)  # type: ignore[union-attr]
+        for statement in _SCHEMA:
+            db.conn.execute(statement)
 
     def apply(self, db: sqlite_utils.Database, records: Sequence[Record]) -> None:
         handled = [(handler, aggregate_key(record), record) for record in records
@@ -60,12 +43,20 @@ class StatusProjection(Projection):
         for table, columns in _COLUMNS.items():
             changed = [tuple(row[column] for column in columns) for name, row in rows.values() if name == table]
             if changed:
-                db.conn.executemany(
-                    f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                    changed,
-                )
+                db.conn.executemany(upsert(table, columns, ("id",)), changed)
 
 
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS task_status (id TEXT PRIMARY KEY, task_id TEXT, agent_id TEXT, level TEXT,"
+    " emergency INTEGER, stage TEXT, status TEXT, deadline TEXT, acknowledged_by TEXT, acknowledged_at TEXT,"
+    " updated_at TEXT)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS idx_task_status_task_id ON task_status (task_id)",
+    "CREATE INDEX IF NOT EXISTS idx_task_status_agent_id_status ON task_status (agent_id, status)",
+    "CREATE INDEX IF NOT EXISTS idx_task_status_level ON task_status (level)",
+    "CREATE TABLE IF NOT EXISTS agent_status (id TEXT PRIMARY KEY, agent_id TEXT, level TEXT, emergency INTEGER,"
+    " stage TEXT, responsive INTEGER, last_activity TEXT, updated_at TEXT)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS idx_agent_status_agent_id ON agent_status (agent_id)",
+)
 _COLUMNS = {
     "task_status": ("id", "task_id", "agent_id", "level", "emergency", "stage", "status", "deadline",
                     "acknowledged_by", "acknowledged_at", "updated_at"),
