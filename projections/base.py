@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from app.records import Record, RecordSource
@@ -42,6 +43,39 @@ class ReadModels(Protocol):
 
     def execute(self, sql: str, parameters: Any = ..., /) -> Any:
         """Run one statement."""
+        ...
+
+
+class Views(Protocol):
+    """A database the read models are kept in, as a `ProjectionRunner` writes them (the home's SQLite file is one,
+    `runner.ViewsDatabase`); `dialect` says which SQL it speaks (`projections.sql`)."""
+
+    dialect: str
+    events: RecordSource
+
+    @property
+    def conn(self) -> Any:
+        """What statements are run on (`execute`, `executemany`)."""
+        ...
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any:
+        """Run one statement."""
+        ...
+
+    def write_transaction(self) -> AbstractContextManager[None]:
+        """A transaction that holds the read models' write lock from its start (one writer at a time)."""
+        ...
+
+    def atomic(self) -> AbstractContextManager[Any]:
+        """A transaction."""
+        ...
+
+    def drop(self, table: str) -> None:
+        """Drop `table` if it is there."""
+        ...
+
+    def close(self) -> None:
+        """Let go of the database."""
         ...
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from app.records import RecordSource
 from projections.base import Projection
+from projections.sql import SQLITE, dialect
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -58,6 +59,8 @@ class SecondProcess:
 
     def start(self, runner: Rebuilding, chosen: Sequence[Projection]) -> Lent | None:
         """Start building a share of `chosen` elsewhere when it pays off; None when it does not."""
+        if dialect(runner.db) != SQLITE:  # a server's read models: built where the server is, by one process
+            return None
         fresh = [p for p in chosen if runner.position(p) == 0]
         head = runner.recorder.max_notification_id() or 0
         if len(fresh) < 2 or head < self.worth_it or (os.cpu_count() or 1) < 2:

@@ -10,12 +10,14 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
 from app.records import RecordSource
-from projections.base import Projection, event_source
+from projections.base import Projection, Views, event_source
 from projections.parallel import SecondProcess
+from projections.sql import SQLITE
 
 __all__ = ["Projection", "ProjectionRunner", "ViewsDatabase", "event_source"]
 
@@ -39,9 +41,35 @@ def _collector_paused() -> Iterator[None]:
 class ViewsDatabase(sqlite_utils.Database):
     """The read-model file, knowing the event store it is built from (some details are read from there)."""
 
+    dialect = SQLITE
+
     def __init__(self, path: Path, events: RecordSource) -> None:
         super().__init__(path)
         self.events = events
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        # Read models can always be rebuilt from the events: a power cut may lose their last pages (never
+        # split a page from its position), so commits need not wait for the disk.
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA cache_size=-16384")
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[None]:
+        """A transaction holding SQLite's write lock from its start, so positions read in it stay true."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def drop(self, table: str) -> None:
+        """Drop `table` if it is there."""
+        self.conn.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def close(self) -> None:
+        """Close the file."""
+        self.conn.close()
 
 
 class ProjectionRunner:
@@ -49,21 +77,17 @@ class ProjectionRunner:
 
     def __init__(
         self,
-        path: Path,
+        views: Path | Views,
         recorder: RecordSource,
         projections: Sequence[Projection],
         page_size: int = DEFAULT_PAGE_SIZE,
         second_process: SecondProcess | None = None,
     ) -> None:
-        self.path = path
+        """`views`: the read models' database (`Views`), or the path of a SQLite file to keep them in."""
         self.second_process = second_process
         """Lends part of a long rebuild to a second process when given (see `projections.parallel`)."""
-        self.db: sqlite_utils.Database = ViewsDatabase(path, recorder)
-        self.db.conn.execute("PRAGMA journal_mode=WAL")
-        # Read models can always be rebuilt from the events: a power cut may lose their last pages (never
-        # split a page from its position), so commits need not wait for the disk.
-        self.db.conn.execute("PRAGMA synchronous=NORMAL")
-        self.db.conn.execute("PRAGMA cache_size=-16384")
+        self.db: Any = ViewsDatabase(views, recorder) if isinstance(views, Path) else views
+        """The read models' database: a `ViewsDatabase` file, or another `Views`."""
         self.recorder = recorder
         self.projections = list(projections)
         self.page_size = page_size
@@ -116,7 +140,7 @@ class ProjectionRunner:
                 return applied
             end = page[-1].position
             done = 0
-            with self._write_transaction():
+            with self.db.write_transaction():
                 stored = {p.name: self.position(p) for p in chosen}
                 if stored != positions:
                     continue  # another process applied part of this page meanwhile: read again
@@ -132,17 +156,6 @@ class ProjectionRunner:
             if progress is not None:
                 progress(done)
         return applied
-
-    @contextmanager
-    def _write_transaction(self) -> Iterator[None]:
-        """A transaction holding SQLite's write lock from its start, so positions read in it stay true."""
-        self.db.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.db.conn.execute("ROLLBACK")
-            raise
-        self.db.conn.execute("COMMIT")
 
     def named(self, name: str) -> Projection:
         """The projection called `name` (KeyError naming the known ones otherwise)."""
@@ -163,13 +176,13 @@ class ProjectionRunner:
         """Drop the projection's tables and position; the next catch-up starts from the beginning."""
         with self.db.atomic():
             for table in projection.tables:
-                self.db.conn.execute(f"DROP TABLE IF EXISTS {table}")
+                self.db.drop(table)
             self.db.conn.execute(f"DELETE FROM {POSITIONS} WHERE name = ?", [projection.name])
         self._prepare(projection)
 
     def close(self) -> None:
         """Close the read-model database."""
-        self.db.conn.close()
+        self.db.close()
 
     def _prepare(self, projection: Projection) -> None:
         row = self.db.execute(f"SELECT version FROM {POSITIONS} WHERE name = ?", [projection.name]).fetchone()
