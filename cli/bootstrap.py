@@ -114,8 +114,13 @@ def event_source(settings: Settings) -> Any:
 
 
 def read_models(settings: Settings, recorder: StoreRecorder, path: Path | None = None) -> ProjectionRunner:
-    """The read models over `recorder` in `path` (default: the home's views file); long rebuilds may lend
-    part of the work to a second process."""
+    """The read models over `recorder`: in `path` if given, else where the store keeps them (the home's views
+    file; on a PostgreSQL store, a schema of its server: `adapters.postgres_views`). Long rebuilds of a file may
+    lend part of the work to a second process."""
+    if path is None and settings.store is not None:
+        from adapters.postgres_views import PostgresViews
+
+        return ProjectionRunner(PostgresViews(settings.store, recorder), recorder, projections())
     return ProjectionRunner(path or settings.views_path, recorder, projections(),
                             second_process=SecondProcess(event_source(settings)))
 

@@ -6,6 +6,7 @@ import signal
 import threading
 import time
 
+import psycopg
 from eventsourcing.persistence import OperationalError
 
 from adapters.event_signal import Changes, Listening, Polling
@@ -48,7 +49,7 @@ def keep_current(settings: Settings, log: Log, once: bool = False) -> None:
                 started = time.perf_counter()
                 try:
                     applied = views.catch_up()
-                except OperationalError as error:  # the server is out of reach: keep trying, say so once
+                except (OperationalError, psycopg.OperationalError) as error:  # out of reach: keep trying, say so once
                     if unreachable is None:
                         log(f"cannot reach the event store ({error}); trying again", event="unreachable",
                             error=str(error))

@@ -5,15 +5,16 @@ models it needs are behind the event store (or at another schema version than th
 application loaded, once, to bring them up to date; then the query reads as before. So the commands people run
 most start about as fast as Python itself.
 
-With the events on a PostgreSQL server (`store` in the settings), the read models are kept in the home as ever,
-built from the server's events, and what is read from the store itself comes from the server.
+With the events on a PostgreSQL server (`store` in the settings), the read models are kept on that server too, in a
+schema of their own (`adapters.postgres_views`), and everything is read from there: any machine with the URL reads
+the same read models.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection, Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,14 +36,15 @@ class ReadSide:
     every query function in `projections` expects, and `events` is where their details are read from."""
 
     home: Path
-    conn: sqlite3.Connection
+    conn: Any
+    """The read models' connection: the home's views file, or the PostgreSQL server's (`PostgresViews`)."""
     store: StoreReader
 
     @property
     def events(self) -> ReadSide:
         return self
 
-    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
         """Run one statement on the read models."""
         return self.conn.execute(sql, parameters)
 
@@ -99,13 +101,26 @@ def reading(home: Path | None, needs: Collection[str] = tuple(VERSIONS)) -> Iter
 
     path = existing_home(home)
     with guarded(path), _store(path) as store:
-        if needs and not _current(path, store, needs):
-            _catch_up(home)
-        views = _read_only(path / VIEWS_FILE) if (path / VIEWS_FILE).is_file() else sqlite3.connect(":memory:")
+        url = configured_store(path)
+        views = _views(path, url, store)
         try:
+            if needs and not _current(views, store, needs):
+                views.close()
+                _catch_up(home)
+                views = _views(path, url, store)
             yield ReadSide(path, views, store)
         finally:
             views.close()
+
+
+def _views(home: Path, url: str | None, store: StoreReader) -> Any:
+    """The read models, read-only: the home's views file (an empty database when there is none yet), or the
+    schema of the PostgreSQL server `url` names."""
+    if url is None:
+        return _read_only(home / VIEWS_FILE) if (home / VIEWS_FILE).is_file() else sqlite3.connect(":memory:")
+    from adapters.postgres_views import PostgresViews
+
+    return PostgresViews(url, store, create=False)
 
 
 @contextmanager
@@ -142,16 +157,12 @@ def _read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path.resolve().as_posix()}?mode=ro", uri=True, timeout=30.0)
 
 
-def _current(home: Path, store: StoreReader, needs: Collection[str]) -> bool:
+def _current(views: Any, store: StoreReader, needs: Collection[str]) -> bool:
     """Whether each needed read model is at this code's schema version and has applied every recorded event."""
-    views = home / VIEWS_FILE
-    if not views.is_file():
-        return False
     try:
         head = store.max_notification_id() or 0
-        with closing(_read_only(views)) as db:
-            stored = {name: (version, position) for name, version, position in
-                      db.execute("SELECT name, version, position FROM projection_positions").fetchall()}
+        stored = {name: (version, position) for name, version, position in
+                  views.execute("SELECT name, version, position FROM projection_positions").fetchall()}
     except sqlite3.Error:
         return False
     return all(stored.get(name) == (VERSIONS[name], head) for name in needs)

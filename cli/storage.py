@@ -111,7 +111,8 @@ def _unreachable(home: Path, error: BaseException) -> typer.Exit | None:
     reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
     if isinstance(cause, psycopg.errors.InsufficientPrivilege):
         return fail(f"{where} refused: {reason}; nothing more was recorded: the store's role needs SELECT, INSERT, "
-                    "UPDATE and DELETE on its tables, USAGE on its sequences and EXECUTE on its functions (and "
-                    "CREATE on the schema for a new store)", EXIT_UNREACHABLE)
+                    "UPDATE and DELETE on its tables, USAGE on its sequences and EXECUTE on its functions, in its "
+                    "schema and in its read models' (`views`, or `<schema>_views`), with USAGE on both (and CREATE "
+                    "on the database for a new store)", EXIT_UNREACHABLE)
     return fail(f"cannot reach {where}: {reason}; nothing more was recorded: check that the server runs and the "
                 "`store` URL (user, password, host, port, database), then run the command again", EXIT_UNREACHABLE)

@@ -56,7 +56,7 @@ def response_times(db: ReadModels, limit: int = 2_000) -> list[dict[str, Any]]:
     try:
         rows = db.execute(
             "SELECT requested_wall, level, delivered_wall FROM notification_timing WHERE delivered_wall IS NOT NULL"
-            " ORDER BY requested_wall DESC LIMIT ?", [limit],
+            " ORDER BY requested_wall DESC, key DESC LIMIT ?", [limit],
         ).fetchall()
     except sqlite3.OperationalError:
         return []

@@ -7,6 +7,7 @@ applied exactly once, a crash loses nothing, and the runner may live in another 
 from __future__ import annotations
 
 import gc
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ import sqlite_utils
 from app.records import RecordSource
 from projections.base import Projection, Views, event_source
 from projections.parallel import SecondProcess
-from projections.sql import SQLITE
+from projections.sql import SQLITE, missing_table
 
 __all__ = ["Projection", "ProjectionRunner", "ViewsDatabase", "event_source"]
 
@@ -93,8 +94,13 @@ class ProjectionRunner:
         self.page_size = page_size
         self.reset: list[str] = []
         """Projections dropped at start-up because their version changed (they rebuild on the next catch-up)."""
-        self.db.conn.execute(f"CREATE TABLE IF NOT EXISTS {POSITIONS} (name TEXT PRIMARY KEY, version INTEGER,"
-                             " position INTEGER)")
+        try:  # made once: a database user who may only read and write rows can keep existing read models
+            self.db.execute(f"SELECT 1 FROM {POSITIONS} LIMIT 1").fetchall()
+        except sqlite3.OperationalError as error:
+            if not missing_table(error):
+                raise
+            self.db.conn.execute(f"CREATE TABLE IF NOT EXISTS {POSITIONS} (name TEXT PRIMARY KEY, version INTEGER,"
+                                 " position INTEGER)")
         for projection in self.projections:
             self._prepare(projection)
 
@@ -190,6 +196,8 @@ class ProjectionRunner:
             self.reset.append(projection.name)
             self.rebuild(projection)
             return
+        if row is not None:
+            return  # its tables were made with its position, at this version
         with self.db.atomic():
             projection.create_tables(self.db)
             self.db.conn.execute(

@@ -67,7 +67,7 @@ def test_the_store_option_names_the_server_for_any_command_and_a_bad_url_is_refu
     assert bad.code == 2 and "store" in bad.err and "no host" in bad.err
 
 
-def test_a_query_of_a_fresh_home_builds_its_read_models_from_the_server(
+def test_a_fresh_home_queries_the_read_models_kept_on_the_server(
     coordinator: Run, tmp_path: Path, postgres_url: str
 ) -> None:
     writer = {"COORDINATOR_STORE": postgres_url}
@@ -76,7 +76,12 @@ def test_a_query_of_a_fresh_home_builds_its_read_models_from_the_server(
     shown = coordinator("task", "show", "task-101", "--json", env_extra=elsewhere)
     assert shown.code == 0, shown.err
     assert json.loads(shown.out)["task_id"] == "task-101"
-    assert (tmp_path / "another-machine" / "views.sqlite").is_file()
+    assert not (tmp_path / "another-machine" / "views.sqlite").exists()  # the server's read models answered
+    import psycopg
+
+    with psycopg.connect(postgres_url) as server:
+        found = server.execute("SELECT COUNT(*) FROM views.task_status WHERE task_id = 'task-101'").fetchone()
+    assert found == (1,)
 
 
 STORES = Path(__file__).resolve().parents[1] / "stores"
@@ -159,9 +164,11 @@ def test_a_role_without_rights_is_told_which_it_lacks_and_one_that_may_read_and_
     assert "clerk-secret" not in refused.err and "Traceback" not in refused.err
 
     with psycopg.connect(postgres_url, autocommit=True) as admin:
-        for grant in ("SELECT, INSERT, UPDATE, DELETE ON ALL TABLES", "USAGE ON ALL SEQUENCES",
-                      "EXECUTE ON ALL FUNCTIONS"):
-            admin.execute(f"GRANT {grant} IN SCHEMA public TO clerk")
+        for schema in ("public", "views"):  # the store's and its read models'
+            admin.execute(f"GRANT USAGE ON SCHEMA {schema} TO clerk")
+            for grant in ("SELECT, INSERT, UPDATE, DELETE ON ALL TABLES", "USAGE ON ALL SEQUENCES",
+                          "EXECUTE ON ALL FUNCTIONS"):
+                admin.execute(f"GRANT {grant} IN SCHEMA {schema} TO clerk")
     ticked = coordinator("tick", "--as-of", "2025-07-17T23:00:00Z", env_extra=clerk)
     assert ticked.code == 0, ticked.err
     listed = coordinator("task", "list", "--json", env_extra=clerk)

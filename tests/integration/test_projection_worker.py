@@ -1,15 +1,17 @@
-"""The projection worker for real: `coordinator project` keeps a home's read models current with a PostgreSQL store
-written from elsewhere, woken by LISTEN/NOTIFY."""
+"""The projection worker for real: `coordinator project` keeps the read models of a PostgreSQL store current while
+another coordinator records events without them, woken by LISTEN/NOTIFY."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 from pathlib import Path
 
 import psycopg
 
+from adapters.alert_file import read_alerts
+from cli.bootstrap import services
+from cli.settings import load_settings
 from tests.integration.test_crash_safety import coordinator, environment
 from tests.integration.test_failover import Process
 from tests.waiting import wait_for
@@ -24,12 +26,20 @@ def head(url: str) -> int:
         return int(row[0]) if row else 0
 
 
-def positions(home: Path) -> set[int]:
-    try:
-        with sqlite3.connect(f"file:{home / 'views.sqlite'}?mode=ro", uri=True) as views:
-            return {int(row[0]) for row in views.execute("SELECT position FROM projection_positions")}
-    except sqlite3.Error:
-        return set()
+def positions(url: str) -> set[int]:
+    """Where each read model on the server stands."""
+    with psycopg.connect(url) as conn:
+        if conn.execute("SELECT to_regclass('views.projection_positions')").fetchone() == (None,):
+            return set()
+        return {int(row[0]) for row in conn.execute("SELECT position FROM views.projection_positions")}
+
+
+def record(home: Path, url: str) -> None:
+    """Record the example's alerts as another coordinator would, leaving the read models alone (the worker's job)."""
+    home.mkdir(parents=True, exist_ok=True)
+    settings = load_settings(home).model_copy(update={"store": url})
+    with services(settings, writer="run") as built:
+        built.coordinator.ingest(read_alerts(EXAMPLE))
 
 
 def test_a_worker_brings_its_home_up_to_date_as_soon_as_another_coordinator_records_events(
@@ -41,11 +51,10 @@ def test_a_worker_brings_its_home_up_to_date_as_soon_as_another_coordinator_reco
     worker = ProcessOf(worker_home, env)
     wait_for(lambda: worker.said("current"), "the worker to build its read models")
 
-    subprocess.run(coordinator("run", "--once", "--alerts-file", str(EXAMPLE), "--as-of", "2025-07-16T23:00:00Z",
-                               home=writer_home), env=env, check=True, capture_output=True)
+    record(writer_home, postgres_url)
     recorded = head(postgres_url)
     assert recorded > 0
-    wait_for(lambda: positions(worker_home) == {recorded}, "the worker to apply every event")
+    wait_for(lambda: positions(postgres_url) == {recorded}, "the worker to apply every event")
     assert any(line.get("event") == "applied" and line.get("woken") for _, line in worker.lines)
 
     shown = subprocess.run(coordinator("task", "show", "task-101", "--json", home=worker_home), env=env,
@@ -73,10 +82,9 @@ def test_a_worker_cut_off_from_the_server_listens_again_and_applies_what_was_rec
     wait_for(lambda: worker.said("current"), "the worker to build its read models")
     assert cut_off_everyone_else(postgres_url) >= 1, "the worker holds no connection to cut"
 
-    subprocess.run(coordinator("run", "--once", "--alerts-file", str(EXAMPLE), "--as-of", "2025-07-16T23:00:00Z",
-                               home=writer_home), env=env, check=True, capture_output=True)
+    record(writer_home, postgres_url)
     recorded = head(postgres_url)
-    wait_for(lambda: positions(worker_home) == {recorded}, "the worker to apply what was recorded while cut off")
+    wait_for(lambda: positions(postgres_url) == {recorded}, "the worker to apply what was recorded while cut off")
     assert worker.process.poll() is None, [line for _, line in worker.lines]
     worker.stop()
 
