@@ -12,7 +12,7 @@ consumer of an outbox or quarantine row reads either store alike.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -21,7 +21,7 @@ import orjson
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
-from psycopg.rows import DictRow, tuple_row
+from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from adapters import outbox_table, quarantine_table, store_url
@@ -376,23 +376,17 @@ class PostgresStore(PostgresApplicationRecorder):
             found = holder_of(conn, self.datastore.schema)
         return None if found is None else describe(found)
 
-    def hives(self) -> dict[str, str | None]:
-        """Every hive on this store's server (each a store in a schema beside this one's: see
-        `store_url.hive_schema`), by name, with who writes it now (None: nobody)."""
+    def hives(self, stores: Mapping[str, str]) -> dict[str, str | None]:
+        """Who writes each of the hives whose `stores` are given by name (schemas of this server), as people read
+        it (None: nobody)."""
         from adapters.postgres_lease import describe, holder_of
 
-        base = store_url.base_of(self.datastore.schema)
         found: dict[str, str | None] = {}
-        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
-            schemas = [row[0] for row in cursor.execute(
-                "SELECT table_schema FROM information_schema.tables WHERE table_name = 'writer_leases'"
-                " ORDER BY table_schema").fetchall()]
-            for schema in schemas:
-                hive = store_url.hive_in(schema, base)
-                if hive is not None:
-                    holder = holder_of(conn, schema)
-                    found[hive] = None if holder is None else describe(holder)
-        return dict(sorted(found.items(), key=lambda item: (item[0] != "default", item[0])))
+        with self.datastore.get_connection() as conn:
+            for name, url in stores.items():
+                holder = holder_of(conn, store_url.schema_of(url))
+                found[name] = None if holder is None else describe(holder)
+        return found
 
     # Quarantine -----------------------------------------------------------------------------------
 

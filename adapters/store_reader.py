@@ -7,7 +7,7 @@ Python itself; the PostgreSQL store answers the same questions through its recor
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -71,8 +71,8 @@ class StoreReader(Protocol):
         """Who writes to the store now, as people read it (None when nobody does)."""
         ...
 
-    def hives(self) -> dict[str, str | None]:
-        """Every hive on the store's server, by name, with who writes it now (empty: the store has no hives)."""
+    def hives(self, stores: Mapping[str, str]) -> dict[str, str | None]:
+        """Who writes each of the hives whose `stores` are given by name, now (None: nobody)."""
         ...
 
 
@@ -132,7 +132,7 @@ class SQLiteReader:
         return f"{found.get('command') or 'a coordinator'} (pid {found.get('pid', '?')}, since " \
                f"{found.get('started_at', '?')})"
 
-    def hives(self) -> dict[str, str | None]:
+    def hives(self, stores: Mapping[str, str]) -> dict[str, str | None]:
         return {}  # hives are shared out on a PostgreSQL server
 
     def close(self) -> None:

@@ -74,32 +74,9 @@ def for_hive(url: str, hive: str) -> str:
     return parts._replace(query=urlencode([*options, ("schema", schema)])).geturl()
 
 
-HIVE_SCHEMA = re.compile(r"(?:(?P<base>[a-z_][a-z0-9_]*?)_)?hive_(?P<hive>[a-z][a-z0-9_]*)")
-"""A hive's schema: `hive_<name>` beside a store in `public`, `<base>_hive_<name>` beside one in `<base>`."""
-
-
 def hive_schema(base: str, hive: str) -> str:
     """The schema of `hive` beside the store whose schema is `base`."""
     return f"hive_{hive}" if base == "public" else f"{base}_hive_{hive}"
-
-
-def hive_in(schema: str, base: str) -> str | None:
-    """The hive whose store is in `schema`, among those beside the store in `base` (`default` for `base` itself;
-    None when `schema` is none of them)."""
-    from adapters.home_files import DEFAULT_HIVE
-
-    if schema == base:
-        return DEFAULT_HIVE
-    found = HIVE_SCHEMA.fullmatch(schema)
-    if found is None or (found["base"] or "public") != base:
-        return None
-    return found["hive"]
-
-
-def base_of(schema: str) -> str:
-    """The schema of the default hive's store, given the schema of any of its hives' (or its own)."""
-    found = HIVE_SCHEMA.fullmatch(schema)
-    return schema if found is None else found["base"] or "public"
 
 
 def schema_of(url: str) -> str:
@@ -153,3 +130,26 @@ def configured(home: Path) -> str | None:
         if not isinstance(named, str):
             raise ValueError(f"{config}: store: not a text")
     return check(named.strip()) if named.strip() else None
+
+
+def hive_stores(home: Path) -> dict[str, str]:
+    """The store of every hive of `home` (or of the home whose hive's directory `home` is), by name, default first:
+    read without loading the settings, like `configured` (empty for a home without hives or store; ValueError as
+    `configured` raises it)."""
+    from adapters.home_files import DEFAULT_HIVE, hive_of
+
+    located = hive_of(home)
+    base = home if located is None else located[0]
+    url = configured(base)
+    config = base / "coordinator.toml"
+    if url is None or not config.is_file():
+        return {}
+    import tomllib
+
+    try:
+        hives = tomllib.loads(config.read_text(encoding="utf-8")).get("hives")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ValueError(f"{config}: {error}") from None
+    if not isinstance(hives, dict) or not hives:
+        return {}
+    return {DEFAULT_HIVE: url, **{name: for_hive(url, name) for name in sorted(hives) if name != DEFAULT_HIVE}}

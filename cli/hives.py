@@ -4,8 +4,8 @@ Each hive has a writer lease of its own (an advisory lock on the store's server:
 Every `TAKE_EVERY` seconds a coordinator takes the leases that are free, up to `max_hives_per_writer`, and writes
 each hive it holds on a thread of its own: a service following that hive's alerts file, exactly as `coordinator
 run` follows one. When a coordinator dies the server frees its leases, and the others take its hives at their next
-look (one each, as their room allows). One HTTP API serves every hive (`/api/v1/hives/{hive}/...`): a hive written
-here takes commands; the others answer queries from this home's read models of them and refuse commands, naming
+look (each as its room allows). One HTTP API serves every hive (`/api/v1/hives/{hive}/...`): a hive written
+here takes commands; the others answer queries from their read models and refuse commands, naming
 who writes them.
 """
 
@@ -225,8 +225,8 @@ def share(settings: Settings, alerts_file: Path, test_mode: bool, log: Log, list
             most=sharing.room)
         first = sharing.look()
         deadline = time.monotonic() + READY_WAIT
-        for writer in first:
-            writer.ready.wait(max(0.0, deadline - time.monotonic()))
+        while not stopping.is_set() and time.monotonic() < deadline and not all(w.ready.is_set() for w in first):
+            stopping.wait(0.05)  # a SIGTERM while the hives start is heeded at once
         sharing.announce(http=address, ready=True)
         held = sorted(sharing.writers)
         while not stopping.wait(TAKE_EVERY):

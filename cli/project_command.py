@@ -1,4 +1,4 @@
-"""`coordinator project`: keep a home's read models up to date as a process of their own."""
+"""`coordinator project`: keep the read models up to date as a process of their own."""
 
 from __future__ import annotations
 
@@ -17,14 +17,15 @@ def project(
     log_format: LogFormatOption = "text",
     home: HomeOption = None,
 ) -> None:
-    """Keep the home's read models up to date with the event store, until stopped (SIGTERM or Ctrl-C).
+    """Keep the read models up to date with the event store, until stopped (SIGTERM or Ctrl-C): the home's, or on a
+    PostgreSQL store the server's own.
 
-    On a PostgreSQL store it is woken the moment events are committed (LISTEN/NOTIFY), so a machine that only
+    On a PostgreSQL store it is woken the moment events are committed (LISTEN/NOTIFY), so every machine that only
     answers queries (the HTTP API, the dashboard, `coordinator task list`) reads fresh read models without
     catching up first; on the SQLite home it looks every second. Any number may run, on any machines: each page
     of events is applied to each read model once, in the same transaction as its position.
 
-    Example: `coordinator --store postgresql://coordinator:secret@db:5432/hive project --home /srv/views`
+    Example: `coordinator --store postgresql://coordinator:secret@db:5432/hive project`
     """
     from cli.projecting import keep_current
     from cli.service_log import FORMATS, ServiceLog

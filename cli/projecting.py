@@ -24,8 +24,8 @@ PAGE = 10_000
 
 
 def keep_current(settings: Settings, log: Log, once: bool = False) -> None:
-    """Apply new events to the home's read models as they are recorded, until SIGTERM or SIGINT (or, with `once`,
-    until they are current)."""
+    """Apply new events to the read models (the home's, or a PostgreSQL store's) as they are recorded, until SIGTERM
+    or SIGINT (or, with `once`, until they are current)."""
     stop = threading.Event()
     if not once:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -41,7 +41,8 @@ def keep_current(settings: Settings, log: Log, once: bool = False) -> None:
 
         try:
             views.catch_up()
-            log(f"read models of {settings.home} current at position {position()}", event="current",
+            where = settings.home if settings.store is None else "the store"
+            log(f"read models of {where} current at position {position()}", event="current",
                 position=position())
             unreachable: str | None = None
             while not once and not stop.is_set():

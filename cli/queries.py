@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from adapters import outbox_table, quarantine_table
-from adapters.home_files import DEFAULT_HIVE
+from adapters import outbox_table, quarantine_table, store_url
 from adapters.home_lock import running_service
 from app.ports import Document
 from cli.reading import CRISIS, HISTORY, METRICS, STATUS, ReadSide, event_store, reading
@@ -134,7 +133,10 @@ def health_document(views: ReadSide) -> Document:
     )
     document["http"] = None if service is None else service.get("http")
     document["writer"] = views.store.writer()
-    hives = views.store.hives()
-    if set(hives) - {DEFAULT_HIVE}:  # a store shared out in hives: who writes each
-        document["hives"] = hives
+    try:
+        stores = store_url.hive_stores(views.home)
+    except ValueError:  # the configuration says what is wrong where it is loaded
+        stores = {}
+    if stores:  # a store shared out in hives: who writes each
+        document["hives"] = views.store.hives(stores)
     return document

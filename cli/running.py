@@ -14,7 +14,6 @@ import typer
 
 from adapters.alert_file import read_alerts
 from adapters.delivery import Dispatcher
-from adapters.home_files import DEFAULT_HIVE
 from adapters.http.address import ListenError, is_loopback, parse_listen
 from cli.bootstrap import Services
 from cli.options import EXIT_BUSY, EXIT_USAGE, fail, writing
@@ -84,7 +83,7 @@ def follow(settings: Settings, path: Path, test_mode: bool, log: Log | None = No
             raise fail(f"refusing to serve the HTTP API on {host}, which other machines can reach, without a token: "
                        "set [http] token (or COORDINATOR_HTTP__TOKEN), or listen on 127.0.0.1", EXIT_USAGE)
     log = log or ServiceLog()
-    if settings.hives and settings.hive == DEFAULT_HIVE:  # with --hive NAME, that hive alone
+    if settings.hives and "hive" not in settings.model_fields_set:  # with --hive NAME, that hive alone
         from cli.hives import share
 
         share(settings, path, test_mode, log, (host, port) if http.enabled else None)
@@ -211,7 +210,7 @@ def _serve(built: Services, service: Service, dispatcher: Dispatcher, host: str,
 
 
 def _serve_standby(settings: Settings, host: str, port: int, log: Log) -> HttpServer:
-    """The API of a standby: queries answered from its home's read models (brought up to date from the store
+    """The API of a standby: queries answered from the read models (brought up to date from the store
     first), commands refused with 503 naming who writes."""
     from adapters.clock import clock_from_environment
 
@@ -220,8 +219,8 @@ def _serve_standby(settings: Settings, host: str, port: int, log: Log) -> HttpSe
 
 
 def standby_side(settings: Settings) -> Side:
-    """A hive's side of the API while another coordinator writes it: queries answered from this home's read
-    models of it (brought up to date from the store first), commands refused with 503 naming who writes."""
+    """A hive's side of the API while another coordinator writes it: queries answered from its read
+    models (brought up to date from the store first), commands refused with 503 naming who writes."""
     from adapters.http.deps import Side
     from cli.live import StandbyCommands
     from cli.queries import HomeQueries
@@ -264,7 +263,7 @@ def serve_http(
         raise fail(f"{error}; choose another address with --http HOST:PORT or [http] listen "
                    "(or --no-http)", EXIT_USAGE) from None
     access = Access(settings.http.token, settings.http.protect_reads)
-    app = create_app(queries, commands, settings.home, access, settings.http.max_body, clock)
+    app = create_app(queries, commands, settings.home, access, settings.http.max_body, clock, settings.hive)
     server = HttpServer(app, sock)
     server.start()
     log(f"serving the HTTP API at {server.address}", event="serving", http=server.address)

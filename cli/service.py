@@ -103,7 +103,10 @@ class Service:
             self.dispatcher.finish(STOP_GRACE)
         except LeaseLost as lost:
             self._lose_lease(str(lost))
-        self.mailbox.close()
+        finally:  # however it ends, the watcher stops and nobody waits on the mailbox
+            self.stop.set()
+            self.wake.set()
+            self.mailbox.close()
         self._refresh_views(force=True)
         self.log("stopped", event="stopped")
 

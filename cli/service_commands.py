@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from adapters.clock import clock_from_environment
+from adapters.home_files import hive_of
 from adapters.home_lock import holder
 from cli.options import (
     EXIT_BUSY,
@@ -72,13 +73,15 @@ def start(
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         running = holder(settings.home)
-        if running is not None and running.get("pid") == process.pid and running.get("ready"):
-            api = f"; HTTP API at {running['http']}" if running.get("http") else ""
-            say(f"started (pid {process.pid}), following {path}; log: {settings.home / LOG_FILE}{api}")
-            return
         if running is not None and running.get("pid") == process.pid and running.get("standby"):
             say(f"started (pid {process.pid}) as a standby: another coordinator writes to the store, and this one "
                 f"takes over when it stops (`coordinator status` names the writer); log: {settings.home / LOG_FILE}")
+            return
+        if running is not None and running.get("pid") == process.pid and running.get("ready"):
+            api = f"; HTTP API at {running['http']}" if running.get("http") else ""
+            hives = running.get("hives")
+            following = f"writing hives {', '.join(hives)}" if hives else f"following {path}"
+            say(f"started (pid {process.pid}), {following}; log: {settings.home / LOG_FILE}{api}")
             return
         if process.poll() is not None:
             raise fail(f"the coordinator exited at once (code {process.returncode}); see {settings.home / LOG_FILE}",
@@ -99,6 +102,13 @@ def stop(home: HomeOption = None) -> None:
         typer.echo("not running")
         return
     pid = int(running.get("pid", 0))
+    located = hive_of(settings.home)
+    base = None if located is None else located[0]
+    sharing = None if base is None else holder(base)
+    if sharing is not None and sharing.get("pid") == pid:  # a hive's writer thread, not a process of its own
+        raise fail(f"hive {settings.hive} is written by the coordinator of {base} (pid {pid}), which shares every "
+                   f"hive of its store: `coordinator stop --home {base}` stops it (another coordinator on the store "
+                   "then takes its hives)", EXIT_USAGE)
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:

@@ -221,6 +221,8 @@ class Settings(BaseSettings):
             raise ValueError("hives: hives are shared out among coordinators on a PostgreSQL store: set `store`")
         if home_files.DEFAULT_HIVE in self.hives:
             raise ValueError("hives.default: the default hive is the home's own (its `alerts_file`); name the others")
+        for name in self.hives:  # each hive's store can be named on this server
+            store_url.for_hive(self.store or "", name)
         located = home_files.hive_of(self.home)
         if located is not None:
             base, name = located

@@ -20,9 +20,7 @@ class Executes(Protocol):
         ...
 
 
-AVERAGE_RESPONSE = (
-    "SELECT delivered, CASE WHEN delivered > 0 THEN seconds / delivered END FROM response_totals WHERE id = 1"
-)
+RESPONSE_TOTALS = "SELECT delivered, micros FROM response_totals WHERE id = 1"
 
 
 def health(
@@ -44,7 +42,8 @@ def health(
     request to its delivery, to the millisecond.
     """
     warnings = _scalar(views_db, "SELECT count FROM alert_counts WHERE alert_type = 'DEADLINE_WARNING'")
-    delivered, average = _row(views_db, AVERAGE_RESPONSE) or (0, None)
+    delivered, micros = _row(views_db, RESPONSE_TOTALS) or (0, 0)
+    average = micros / 1e6 / delivered if delivered else None
     return {
         "coordinator_status": "stopped" if service is None else "standby" if service.get("standby") else "running",
         "pid": None if service is None else service.get("pid"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -25,13 +25,14 @@ from domain.responses import SLA_SECONDS
 from projections import versions
 from projections.base import Projection, ReadModels
 from projections.sliced import hour_of, recorded_wall, sliced_delivery, sliced_requests, text_field
-from projections.sql import POSTGRESQL, SQLITE, dialect, missing_table, upsert
+from projections.sql import missing_table, upsert
 
 if TYPE_CHECKING:
     import sqlite_utils
 
 """How long a notification may take from request to delivery, by the subject's stage (GREEN has no SLA)."""
 SLA_LEVELS = ("YELLOW", "ORANGE", "RED")
+MICROSECOND = timedelta(microseconds=1)
 STATUSES = ("pending", "delivered", "failed", "dead")
 Document = dict[str, Any]
 _SCHEMA = (
@@ -50,36 +51,16 @@ _SCHEMA = (
     " attempts INTEGER NOT NULL, status TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS agent_activity (agent_id TEXT PRIMARY KEY, flagged INTEGER NOT NULL,"
     " seen INTEGER NOT NULL)",
-    # Running totals of response times (request -> first delivery), kept by triggers, so health reads one row.
+    # Running totals of response times (request -> first delivery), so health reads one row; in whole microseconds,
+    # so the total is the same however the events were paged.
     "CREATE TABLE IF NOT EXISTS response_totals (id INTEGER PRIMARY KEY CHECK (id = 1), delivered INTEGER NOT NULL,"
-    " seconds REAL NOT NULL)",
-    "INSERT INTO response_totals VALUES (1, 0, 0.0) ON CONFLICT DO NOTHING",
+    " micros INTEGER NOT NULL)",
+    "INSERT INTO response_totals VALUES (1, 0, 0) ON CONFLICT DO NOTHING",
     # Per aggregate: its kind, name and current stage (what a notification's level is read from).
     "CREATE TABLE IF NOT EXISTS metrics_subjects (id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT,"
     " stage TEXT NOT NULL)",
 )
-_TRIGGERS = {
-    SQLITE: (
-        "CREATE TRIGGER IF NOT EXISTS response_delivered AFTER UPDATE OF delivered_wall ON notification_timing"
-        " WHEN old.delivered_wall IS NULL AND new.delivered_wall IS NOT NULL BEGIN UPDATE response_totals"
-        " SET delivered = delivered + 1, seconds = seconds"
-        " + (julianday(new.delivered_wall) - julianday(new.requested_wall)) * 86400.0 WHERE id = 1; END",
-        "CREATE TRIGGER IF NOT EXISTS response_inserted AFTER INSERT ON notification_timing"
-        " WHEN new.delivered_wall IS NOT NULL BEGIN UPDATE response_totals SET delivered = delivered + 1,"
-        " seconds = seconds + (julianday(new.delivered_wall) - julianday(new.requested_wall)) * 86400.0"
-        " WHERE id = 1; END",
-    ),
-    POSTGRESQL: (
-        "CREATE OR REPLACE FUNCTION response_delivered() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-        " IF new.delivered_wall IS NOT NULL AND (TG_OP = 'INSERT' OR old.delivered_wall IS NULL) THEN"
-        " UPDATE response_totals SET delivered = delivered + 1, seconds = seconds + EXTRACT(EPOCH FROM"
-        " new.delivered_wall::timestamptz - new.requested_wall::timestamptz) WHERE id = 1; END IF;"
-        " RETURN NULL; END $$",
-        "CREATE OR REPLACE TRIGGER response_delivered AFTER INSERT OR UPDATE OF delivered_wall"
-        " ON notification_timing FOR EACH ROW EXECUTE FUNCTION response_delivered()",
-    ),
-}
-"""The running totals of response times, kept by the database itself as each delivery is recorded."""
+TIMING = ("key", "subject_kind", "level", "priority", "requested_wall", "delivered_wall", "attempts", "status")
 _COUNT = "INSERT INTO {0} VALUES ({1}?) ON CONFLICT ({3}) DO UPDATE SET {2} = {0}.{2} + excluded.{2}"
 _WRITES = (
     _COUNT.format("events_per_hour", "?, ", "events", "hour"),
@@ -92,11 +73,9 @@ _WRITES = (
     " flagged = agent_activity.flagged + excluded.flagged, seen = agent_activity.seen + excluded.seen",
     "INSERT INTO notification_timing VALUES (?, ?, ?, ?, ?, NULL, 0, 'pending') ON CONFLICT DO NOTHING",
     "INSERT INTO notification_timing VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-    "UPDATE notification_timing SET attempts = attempts + 1,"
-    " status = CASE WHEN status = 'delivered' THEN status ELSE ? END,"
-    " delivered_wall = CASE WHEN delivered_wall IS NULL AND ? = 'delivered' THEN ? ELSE delivered_wall END"
-    " WHERE key = ?",
+    upsert("notification_timing", TIMING, ("key",)),
     upsert("metrics_subjects", ("id", "kind", "name", "stage"), ("id",)),
+    "UPDATE response_totals SET delivered = delivered + ?, micros = micros + ? WHERE id = 1",
 )
 
 
@@ -112,7 +91,7 @@ class MetricsProjection(Projection):
     weight = 3.0
 
     def create_tables(self, db: sqlite_utils.Database) -> None:
-        for statement in (*_SCHEMA, *_TRIGGERS[dialect(db)]):
+        for statement in _SCHEMA:
             db.conn.execute(statement)
 
     def apply(self, db: sqlite_utils.Database, records: Sequence[Record]) -> None:
@@ -128,6 +107,9 @@ class MetricsProjection(Projection):
         for handler, record, kind, key in work:
             handler(page, record, kind, key)
         notes = page.notes.values()
+        earlier = page.attempted_earlier(db)
+        totals = _responses([note for note in notes if note[5] is not None], [])
+        totals = [a + b for a, b in zip(totals, _responses(*earlier), strict=True)]
         rows: tuple[Iterable[Sequence[Any]], ...] = (
             [(hour.decode() + ":00Z", count) for hour, count in hours.items()],
             [(*group, count) for group, count in page.escalations.items()],
@@ -136,8 +118,9 @@ class MetricsProjection(Projection):
             [(agent_id, *counts) for agent_id, counts in page.activity.items()],
             [note[:5] for note in notes if not note[6]],
             [note for note in notes if note[6]],
-            [(status, status, at, note) for status, at, note in page.attempts],
+            earlier[0],
             [page.subjects[key] for key in page.changed],
+            [totals] if totals[0] else [],
         )
         for sql, batch in zip(_WRITES, rows, strict=True):
             db.conn.executemany(sql, batch)
@@ -166,6 +149,22 @@ class _Page:
             chunk = wanted[start : start + 500]
             sql = f"SELECT id, kind, name, stage FROM metrics_subjects WHERE id IN ({','.join('?' * len(chunk))})"
             self.subjects.update((row[0], list(row)) for row in db.conn.execute(sql, chunk))
+
+    def attempted_earlier(self, db: sqlite_utils.Database) -> tuple[list[list[Any]], list[list[Any]]]:
+        """The rows of the notifications requested on earlier pages this page has attempts of, with those attempts
+        counted; and those rows as they stood before (for the running totals)."""
+        wanted = sorted({note for _, _, note in self.attempts})
+        found: dict[str, list[Any]] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            sql = f"SELECT {', '.join(TIMING)} FROM notification_timing WHERE key IN ({','.join('?' * len(chunk))})"
+            found.update((row[0], list(row)) for row in db.conn.execute(sql, chunk).fetchall())
+        before = [list(row) for row in found.values()]
+        for status, at, note in self.attempts:
+            row = found.get(note)
+            if row is not None:  # (an attempt of a notification never requested here counts nowhere)
+                _count(row, status, at)
+        return list(found.values()), before
 
     def subject(self, key: str, kind: str, stage: str | None = None) -> list[Any]:
         """The aggregate's row (a new one if its registration was never seen), moved to `stage` if given."""
@@ -269,11 +268,26 @@ def _attempt(page: _Page, note: str, at: str, status: str) -> None:
     if row is None:
         page.attempts.append((status, at, note))
         return
+    _count(row, status, at)
+
+
+def _count(row: list[Any], status: str, at: str | None) -> None:
+    """One attempt on the `notification_timing` row `row`: its status, unless it was delivered already, and when it
+    was first delivered."""
     row[6] += 1
     if row[7] != "delivered":
         row[7] = status
     if status == "delivered" and row[5] is None:
         row[5] = at
+
+
+def _responses(rows: Sequence[Sequence[Any]], before: Sequence[Sequence[Any]]) -> list[int]:
+    """[notifications first delivered, microseconds from their requests] among `rows` that were not delivered
+    `before` (rows of `notification_timing`; none before for new ones)."""
+    delivered_before = {row[0] for row in before if row[5] is not None}
+    parse = datetime.fromisoformat
+    fresh = [row for row in rows if row[5] is not None and row[0] not in delivered_before]
+    return [len(fresh), sum((parse(row[5]) - parse(row[4])) // MICROSECOND for row in fresh)]
 
 
 def _activity(page: _Page, record: Record, kind: str, key: str) -> None:

@@ -3,8 +3,9 @@ the PostgreSQL server the events are kept on.
 
 Every statement is in the SQL both understand, with SQLite's `?` placeholders; the PostgreSQL side
 (`adapters.postgres_views`) turns those into its own, and a table's SQLite column types into PostgreSQL's
-(`INTEGER` into `BIGINT`, `REAL` into `DOUBLE PRECISION`, `TEXT` compared byte by byte as SQLite does). What only
-one of them can say (a trigger's body, say) is given for each, by the `dialect` of the database at hand.
+(`INTEGER` into `BIGINT`, `REAL` into `DOUBLE PRECISION`, `TEXT` compared byte by byte as SQLite does, SQLite's
+`WITHOUT ROWID` left out). Nothing else differs: what one of them computes differently (time arithmetic, say) is
+computed in Python instead, so both hold the same values.
 """
 
 from __future__ import annotations

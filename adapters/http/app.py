@@ -22,16 +22,16 @@ DEFAULT_MAX_BODY = 10 * 1024 * 1024
 
 def create_app(
     queries: Queries, commands_port: Commands, home: Path, access: Access | None = None,
-    max_body: int = DEFAULT_MAX_BODY, clock: Clock | None = None,
+    max_body: int = DEFAULT_MAX_BODY, clock: Clock | None = None, hive: str = deps.DEFAULT_HIVE,
 ) -> FastAPI:
-    """The API over a home's read side (`queries`) and its writer (`commands_port`); `clock` tells the dashboard
-    the time (the environment's clock by default)."""
+    """The API over a hive's read side (`queries`) and its writer (`commands_port`): the default hive unless
+    `hive` names another; `clock` tells the dashboard the time (the environment's clock by default)."""
     api = FastAPI(
         title="hive-coordinator", version="1",
         description="Alerts in; tasks, agents, notifications, the audit trail and the live event stream out.",
         openapi_url=f"{API}/openapi.json", docs_url="/docs", redoc_url=None,
     )
-    api.state.hives = {deps.DEFAULT_HIVE: deps.Side(queries, commands_port)}
+    api.state.hives = {hive: deps.Side(queries, commands_port)}
     """Each hive served, by name (a coordinator sharing out hives adds the others)."""
     api.state.home = home
     api.state.access = access or Access()

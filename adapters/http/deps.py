@@ -23,9 +23,12 @@ class Side:
 
 
 def side(request: Request) -> Side:
-    """The hive a request is about: the one its path names (`/api/v1/hives/{hive}/...`), else the default one."""
+    """The hive a request is about: the one its path names (`/api/v1/hives/{hive}/...`), else the default one (or,
+    when one hive alone is served, that one)."""
     hives: dict[str, Side] = request.app.state.hives
-    name = request.path_params.get("hive", DEFAULT_HIVE)
+    name = request.path_params.get("hive")
+    if name is None:
+        name = DEFAULT_HIVE if DEFAULT_HIVE in hives or len(hives) != 1 else next(iter(hives))
     found = hives.get(name)
     if found is None:
         raise NotFound(f"no hive {name!r} here (known: {', '.join(sorted(hives))})")

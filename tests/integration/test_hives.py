@@ -114,6 +114,11 @@ def test_coordinators_share_the_hives_up_to_their_limit_and_the_living_take_over
         wait_for(lambda: {hive for hive, key in sent(sink) if key.startswith("task:task-same#")} == {"north", "south"},
                  "both hives' notifications of the same task id to reach the shared sink")
 
+        refused = subprocess.run(coordinator("stop", home=homes["a"] / "hives" / "north"), env=env,
+                                 capture_output=True, text=True, check=False)
+        assert refused.returncode == 2 and "shares every hive" in refused.stderr, refused.stderr
+        assert a.process.poll() is None
+
         a.kill()
         wait_for(lambda: taken(b) == ["south", "default"], "the living coordinator to take one more hive")
         wait_for(lambda: writers(homes["b"], env, b) == {"default": "b", "north": None, "south": "b"},
@@ -129,3 +134,32 @@ def test_coordinators_share_the_hives_up_to_their_limit_and_the_living_take_over
                  "the new writer of north to resume its file where the dead one stopped")
         a.stop()
         b.stop()
+
+
+def test_a_coordinator_told_one_hive_writes_that_hive_alone_and_serves_it_on_every_path(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    alerts = tmp_path / "alerts"
+    alerts.mkdir()
+    home = tmp_path / "a"
+    configure(home, postgres_url, alerts)
+    north_file = alerts / "north.jsonl"
+    north_file.write_text(assigned("task-north") + "\n", encoding="utf-8")
+    env = {**environment(), "COORDINATOR_HIVE": "north"}
+    north = Process("north", home, north_file, env, http=True)
+    with explained(north):
+        wait_for(lambda: north.said("following"), "the coordinator to write hive north")
+        plain = environment()
+        assert writers(home, plain, north) == {"default": None, "north": "north", "south": None}
+        api = status(home / "hives" / "north", plain)["http"]
+        assert [task["task_id"] for task in httpx.get(f"{api}/api/v1/hives/north/tasks").json()] == ["task-north"]
+        posted = httpx.post(f"{api}/api/v1/alerts", content=assigned("task-posted"),
+                            headers={"content-type": "application/json"})
+        assert posted.status_code == 202, posted.text
+        assert tasks(home, plain, "north") == {"task-north", "task-posted"}
+        assert httpx.get(f"{api}/api/v1/hives/south/tasks").status_code == 404
+        stopped = subprocess.run(coordinator("stop", home=home / "hives" / "north"), env=plain, capture_output=True,
+                                 text=True, check=False)
+        assert stopped.returncode == 0, stopped.stderr
+        north.process.wait(timeout=60)
+        assert north.process.returncode == 0

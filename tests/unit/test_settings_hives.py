@@ -91,18 +91,25 @@ def test_hives_without_a_postgresql_store_are_refused_and_so_is_a_section_for_th
     assert "max_hives_per_writer" in config_error(tmp_path / "d", f'store = "{STORE}"\nmax_hives_per_writer = 0\n')
 
 
-def test_each_hives_schema_sits_beside_the_stores_own_and_is_told_apart_from_every_other_schema() -> None:
-    beside_public = store_url.for_hive(STORE, "north")
-    beside_ops = store_url.for_hive(f"{STORE}?schema=ops", "north")
-
-    assert store_url.schema_of(beside_public) == "hive_north"
-    assert store_url.schema_of(beside_ops) == "ops_hive_north"
+def test_each_hives_schema_sits_beside_the_stores_own_and_a_name_too_long_for_one_is_refused(
+    tmp_path: Path
+) -> None:
+    assert store_url.schema_of(store_url.for_hive(STORE, "north")) == "hive_north"
+    assert store_url.schema_of(store_url.for_hive(f"{STORE}?schema=ops", "north")) == "ops_hive_north"
     assert store_url.for_hive(STORE, "default") == STORE
-    assert store_url.hive_in("ops_hive_north", "ops") == "north"
-    assert store_url.hive_in("ops", "ops") == "default"
-    assert store_url.hive_in("hive_north", "ops") is None
-    assert store_url.hive_in("elsewhere", "public") is None
-    assert store_url.base_of("ops_hive_north") == "ops" and store_url.base_of("hive_north") == "public"
-    assert store_url.base_of("ops") == "ops"
     with pytest.raises(ValueError, match="longer than PostgreSQL's 63 characters"):
         store_url.for_hive(f"{STORE}?schema={'s' * 40}", "n" * 30)
+    long_name = "n" * 40
+    message = config_error(tmp_path, f'store = "{STORE}?schema={"s" * 30}"\n[hives.{long_name}]\nalerts_file = "x"\n')
+    assert "longer than PostgreSQL's 63 characters" in message
+
+
+def test_every_hives_store_is_read_from_the_configuration_without_loading_the_settings(tmp_path: Path) -> None:
+    write_config(tmp_path, HIVES)
+    north = load_settings(tmp_path).for_hive("north")
+
+    expected = {"default": STORE, "north": north.store, "south": load_settings(tmp_path).for_hive("south").store}
+    assert store_url.hive_stores(tmp_path) == expected
+    assert store_url.hive_stores(north.home) == expected  # from a hive's directory too
+    write_config(tmp_path / "plain", f'store = "{STORE}"\n')
+    assert store_url.hive_stores(tmp_path / "plain") == {}
