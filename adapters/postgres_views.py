@@ -100,12 +100,14 @@ class PostgresViews:
             raise sqlite3.OperationalError(f"no such table: {error}") from None
 
     @contextmanager
-    def write_transaction(self) -> Iterator[None]:
-        """A transaction holding the read models' write lock from its start: one writer at a time (the others
-        wait), so the positions read in it stay true, while readers read on."""
+    def write_transaction(self, names: Sequence[str] = ()) -> Iterator[None]:
+        """A transaction holding the write lock of the read models `names` from its start (a lock per read model:
+        the rows of their positions, taken in one order), so the positions read in it stay true: one writer of
+        each at a time, the others waiting; readers read on."""
         conn = self._live()
         with conn.transaction():
-            conn.execute(SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(Identifier(POSITIONS)))
+            conn.execute(SQL("SELECT name FROM {} WHERE name = ANY(%s) ORDER BY name FOR UPDATE").format(
+                Identifier(POSITIONS)), (sorted(names),))
             yield
 
     @contextmanager

@@ -62,8 +62,9 @@ class Views(Protocol):
         """Run one statement."""
         ...
 
-    def write_transaction(self) -> AbstractContextManager[None]:
-        """A transaction that holds the read models' write lock from its start (one writer at a time)."""
+    def write_transaction(self, names: Sequence[str] = ()) -> AbstractContextManager[None]:
+        """A transaction that holds the write lock of the read models `names` from its start (one writer of each at
+        a time)."""
         ...
 
     def atomic(self) -> AbstractContextManager[Any]:

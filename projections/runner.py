@@ -54,8 +54,9 @@ class ViewsDatabase(sqlite_utils.Database):
         self.conn.execute("PRAGMA cache_size=-16384")
 
     @contextmanager
-    def write_transaction(self) -> Iterator[None]:
-        """A transaction holding SQLite's write lock from its start, so positions read in it stay true."""
+    def write_transaction(self, names: Sequence[str] = ()) -> Iterator[None]:
+        """A transaction holding SQLite's write lock from its start (the whole file's, whichever read models
+        `names` are), so positions read in it stay true."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -146,7 +147,7 @@ class ProjectionRunner:
                 return applied
             end = page[-1].position
             done = 0
-            with self.db.write_transaction():
+            with self.db.write_transaction([p.name for p in chosen]):
                 stored = {p.name: self.position(p) for p in chosen}
                 if stored != positions:
                     continue  # another process applied part of this page meanwhile: read again

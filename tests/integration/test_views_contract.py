@@ -4,6 +4,7 @@ holds the same rows, and every query answers the same, in the home's file and in
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,3 +120,31 @@ def test_a_rebuild_on_the_server_gives_the_same_rows_and_a_reader_without_rights
     assert onlooker != postgres_url
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied for schema views"):
         PostgresViews(onlooker, services.ledger, create=False)
+
+
+def test_two_runners_building_the_servers_read_models_at_once_apply_each_event_once(
+    services: Services, on_sqlite: ProjectionRunner, postgres_url: str
+) -> None:
+    for projection in services.views.projections:
+        services.views.rebuild(projection)
+    runners = [ProjectionRunner(PostgresViews(postgres_url, services.ledger), services.ledger, projections(),
+                                page_size=53) for _ in range(2)]
+    failures: list[BaseException] = []
+
+    def build(runner: ProjectionRunner) -> None:
+        try:
+            runner.catch_up()
+        except BaseException as failure:  # seen by the test, not lost in the thread
+            failures.append(failure)
+
+    threads = [threading.Thread(target=build, args=(runner,)) for runner in runners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    for runner in runners:
+        runner.close()
+    assert not failures and not any(thread.is_alive() for thread in threads), failures
+    for projection in projections():
+        for table in projection.tables:
+            same_rows(services.views.db, on_sqlite.db, table)
