@@ -133,6 +133,8 @@ def test_doctor_checks_the_server_and_a_server_out_of_reach_is_named_without_its
     checks = {row["name"]: row for row in healthy.json()}
     assert checks["event store"]["status"] == "ok" and "coordinator:***@" in checks["event store"]["detail"]
     assert checks["store writer"]["detail"] == "nobody holds the writer lease"
+    assert checks["read models"]["status"] == "ok" and "(schema views): 0 event(s) behind" in checks[
+        "read models"]["detail"]
 
     away = {"COORDINATOR_STORE": "postgresql://someone:hunter2@127.0.0.1:1/hive"}
     broken = coordinator("doctor", "--json", env_extra=away)
