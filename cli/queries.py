@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters import outbox_table, quarantine_table, store_url
+from adapters.home_files import hive_of
 from adapters.home_lock import running_service
 from app.ports import Document
 from cli.reading import CRISIS, HISTORY, METRICS, STATUS, ReadSide, event_store, reading
@@ -123,6 +124,10 @@ class HomeQueries:
 def health_document(views: ReadSide) -> Document:
     """The health indicators of the home whose read side is `views`."""
     service = running_service(views.home)
+    located = hive_of(views.home)
+    sharing = None if located is None else running_service(located[0])
+    if located is not None and sharing is not None and "hives" in sharing:  # the home's coordinator shares hives
+        service = {**sharing, "standby": located[1] not in sharing["hives"]}
     document = health(
         views,
         events_recorded=views.max_notification_id() or 0,

@@ -107,6 +107,10 @@ def test_coordinators_share_the_hives_up_to_their_limit_and_the_living_take_over
         listed = httpx.get(f"{api}/api/v1/hives/north/tasks")
         assert [task["task_id"] for task in listed.json()] == ["task-north"]
         assert "task-south" in tasks(homes["a"], env, "south")
+        north_of_b = status(homes["b"] / "hives" / "north", env)  # b serves north, a writes it
+        assert (north_of_b["coordinator_status"], north_of_b["http"]) == ("standby", api)
+        assert f"pid {a.process.pid} " in north_of_b["writer"]
+        assert status(homes["b"] / "hives" / "south", env)["coordinator_status"] == "running"
 
         for hive in ("north", "south"):  # one task id in two hives: two tasks, each notified
             with (alerts / f"{hive}.jsonl").open("a", encoding="utf-8") as out:
