@@ -46,14 +46,15 @@ def views_schema(store_schema: str) -> str:
 
 class PostgresViews:
     """The read models of the store at `url` (built from `events`), on one connection of their own; `create`: make
-    their schema when it is missing (a reader leaves it alone)."""
+    their schema when it is missing (a reader leaves it alone); `schema`: another schema than theirs (a second set,
+    as a file beside the home's would be)."""
 
     dialect = POSTGRESQL
 
-    def __init__(self, url: str, events: RecordSource, create: bool = True) -> None:
+    def __init__(self, url: str, events: RecordSource, create: bool = True, schema: str | None = None) -> None:
         self.url = url
         self.events = events
-        self.schema = views_schema(store_url.schema_of(url))
+        self.schema = schema or views_schema(store_url.schema_of(url))
         self._conn = self._connect()
         found = self._conn.execute("SELECT n.oid IS NOT NULL, COALESCE(has_schema_privilege(n.oid, 'USAGE'), true)"
                                    " FROM (SELECT to_regnamespace(%s) AS oid) n", (self.schema,)).fetchone()

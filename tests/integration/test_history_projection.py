@@ -17,7 +17,7 @@ from domain.agent import Agent
 from domain.escalation import Escalating
 from domain.task import Task
 from projections.history import HistoryProjection, history_of
-from projections.runner import ProjectionRunner
+from tests.integration.views_support import runner_at
 
 TASKS = ("task-1", "task-2", "task-3")
 AGENTS = ("ada", "bob", "backup-agent")
@@ -60,7 +60,7 @@ def services(tmp_path: Path, store_url: str | None) -> Iterator[Services]:
 
 
 def project(services: Services, path: Path, page_size: int = 5_000) -> list[tuple[Any, ...]]:
-    runner = ProjectionRunner(path, services.ledger, [HistoryProjection()], page_size=page_size)
+    runner = runner_at(services, path, [HistoryProjection()], page_size=page_size)
     runner.catch_up()
     rows = [tuple(row) for row in runner.db.conn.execute("SELECT * FROM escalation_history ORDER BY position")]
     runner.close()
@@ -90,7 +90,7 @@ def recorded(services: Services, kind: str, name: str) -> list[dict[str, Any]]:
 def test_every_level_change_of_every_task_and_agent_appears_with_its_time_levels_reason_and_rule(
     services: Services, tmp_path: Path
 ) -> None:
-    runner = ProjectionRunner(tmp_path / "v.sqlite", services.ledger, [HistoryProjection()])
+    runner = runner_at(services, tmp_path / "v.sqlite", [HistoryProjection()])
     runner.catch_up()
     total = 0
     for kind, names in (("task", TASKS), ("agent", AGENTS)):
@@ -115,7 +115,7 @@ def test_every_level_change_of_every_task_and_agent_appears_with_its_time_levels
 
 
 def test_a_resolution_appears_as_the_last_change_going_back_to_green(services: Services, tmp_path: Path) -> None:
-    runner = ProjectionRunner(tmp_path / "v.sqlite", services.ledger, [HistoryProjection()])
+    runner = runner_at(services, tmp_path / "v.sqlite", [HistoryProjection()])
     runner.catch_up()
     task_2 = history_of(runner.db, "task", "task-2")
     assert [(row["at"], row["from_level"], row["to_level"], row["direction"]) for row in task_2] == [
@@ -131,7 +131,7 @@ def test_a_resolution_appears_as_the_last_change_going_back_to_green(services: S
 
 
 def test_history_until_an_instant_is_the_history_as_it_stood_then(services: Services, tmp_path: Path) -> None:
-    runner = ProjectionRunner(tmp_path / "v.sqlite", services.ledger, [HistoryProjection()])
+    runner = runner_at(services, tmp_path / "v.sqlite", [HistoryProjection()])
     runner.catch_up()
     assert [row["to_level"] for row in history_of(runner.db, "task", "task-1", until=at(11, 15))] == [
         "YELLOW", "ORANGE"]
@@ -148,7 +148,7 @@ def test_rebuilding_from_scratch_on_an_empty_views_file_gives_identical_rows(
     first = project(services, tmp_path / "first.sqlite")
     assert first
     assert project(services, tmp_path / "second.sqlite") == first
-    runner = ProjectionRunner(tmp_path / "first.sqlite", services.ledger, [HistoryProjection()])
+    runner = runner_at(services, tmp_path / "first.sqlite", [HistoryProjection()])
     runner.rebuild(runner.projections[0])
     runner.catch_up()
     assert [tuple(row) for row in runner.db.conn.execute("SELECT * FROM escalation_history ORDER BY position")] == first

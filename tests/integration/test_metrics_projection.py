@@ -35,6 +35,7 @@ from projections.prometheus import prometheus_text
 from projections.queries import tasks
 from projections.runner import ProjectionRunner
 from projections.status import StatusProjection
+from tests.integration.views_support import runner_at
 
 Document = dict[str, Any]
 RECORDED = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
@@ -110,19 +111,21 @@ class Scenario:
         dispatcher.drain()
 
     def views(self, name: str, page_size: int = 5_000) -> ProjectionRunner:
-        return ProjectionRunner(self.home / name, self.services.ledger, [MetricsProjection()], page_size)
+        return runner_at(self.services, self.home / name, [MetricsProjection()], page_size)
 
     @property
     def events(self) -> int:
         return self.services.ledger.max_notification_id() or 0
 
 
-@pytest.fixture(scope="module")
-def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    """The story played once per store: the home's SQLite file, or a PostgreSQL server (read models there too)."""
     home = tmp_path_factory.mktemp("metrics")
+    store = request.getfixturevalue("postgres_server").create_database() if request.param == "postgresql" else None
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("eventsourcing.domain.datetime_now_with_tzinfo", lambda: RECORDED)
-        story = Scenario(build(Settings(home=home / "home")), home)
+        story = Scenario(build(Settings(home=home / "home", store=store)), home)
         story.services.ledger.clock = FixedClock()
         yield from _play(story)
 
@@ -338,7 +341,7 @@ def test_events_stored_in_other_forms_are_read_through_their_decoded_state(tmp_p
 
 def test_health_reports_the_coordinators_indicators(scenario: Scenario, document: Document) -> None:
     projections = [StatusProjection(), MetricsProjection()]
-    runner = ProjectionRunner(scenario.home / "health.sqlite", scenario.services.ledger, projections)
+    runner = runner_at(scenario.services, scenario.home / "health.sqlite", projections)
     runner.catch_up()
     report = health(
         runner.db,

@@ -15,6 +15,7 @@ from projections.queries import tasks
 from projections.runner import ProjectionRunner
 from projections.status import StatusProjection
 from tests.alert_builders import assigned, crisis, heartbeat, reassignment, unresponsive, warning
+from tests.integration.views_support import runner_at
 
 
 def stamp(minute: int) -> str:
@@ -56,9 +57,9 @@ def status_tables(runner: ProjectionRunner) -> dict[str, list[tuple[Any, ...]]]:
 def test_status_is_the_same_whether_read_in_pages_of_seven_events_or_all_at_once(
     services: Services, tmp_path: Path
 ) -> None:
-    whole = status_tables(ProjectionRunner(tmp_path / "whole.sqlite", services.ledger, [StatusProjection()]))
+    whole = status_tables(runner_at(services, tmp_path / "whole.sqlite", [StatusProjection()]))
     paged = status_tables(
-        ProjectionRunner(tmp_path / "paged.sqlite", services.ledger, [StatusProjection()], page_size=7)
+        runner_at(services, tmp_path / "paged.sqlite", [StatusProjection()], page_size=7)
     )
     services.close()
     assert paged == whole
@@ -69,7 +70,7 @@ def test_status_is_the_same_whether_read_in_pages_of_seven_events_or_all_at_once
 def test_a_task_shows_the_agent_and_deadline_of_its_latest_facts_after_several_alerts_on_one_page(
     services: Services, tmp_path: Path
 ) -> None:
-    runner = ProjectionRunner(tmp_path / "views.sqlite", services.ledger, [StatusProjection()])
+    runner = runner_at(services, tmp_path / "views.sqlite", [StatusProjection()])
     runner.catch_up()
     shown = {row["task_id"]: row for row in tasks(runner.db) if row["task_id"] in ("task-0", "task-9")}
     recorded = {name: services.coordinator.get_task(name) for name in ("task-0", "task-9")}
