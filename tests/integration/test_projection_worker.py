@@ -55,7 +55,8 @@ def test_a_worker_brings_its_home_up_to_date_as_soon_as_another_coordinator_reco
     recorded = head(postgres_url)
     assert recorded > 0
     wait_for(lambda: positions(postgres_url) == {recorded}, "the worker to apply every event")
-    assert any(line.get("event") == "applied" and line.get("woken") for _, line in worker.lines)
+    wait_for(lambda: any(line.get("event") == "applied" and line.get("woken") for _, line in worker.lines),
+             "the worker to say it applied them, woken by the server")  # its log line follows its commit
 
     shown = subprocess.run(coordinator("task", "show", "task-101", "--json", home=worker_home), env=env,
                            check=True, capture_output=True, text=True)
