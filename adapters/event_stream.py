@@ -283,7 +283,7 @@ class CoordinationEventConsumer:
     @contextmanager
     def _connect(self) -> Iterator[StoreReader]:
         if self.store is not None:
-            from adapters.postgres_store import EventSource
+            from adapters.postgres_open import EventSource
 
             source = EventSource(self.store)
             try:

@@ -94,9 +94,9 @@ def store_environment(settings: Settings) -> dict[str, str]:
     """The eventsourcing environment of the configured event store: the PostgreSQL server `store` names, else the
     SQLite file of the home."""
     if settings.store is not None:
-        from adapters import postgres_store
+        from adapters import postgres_open
 
-        return postgres_store.probed_environment(settings.store)
+        return postgres_open.probed_environment(settings.store)
     from adapters import sqlite_store
 
     return sqlite_store.environment(settings.event_store_path)
@@ -105,9 +105,9 @@ def store_environment(settings: Settings) -> dict[str, str]:
 def event_source(settings: Settings) -> Any:
     """A way to open the configured event store for reading in another process (picklable)."""
     if settings.store is not None:
-        from adapters import postgres_store
+        from adapters import postgres_open
 
-        return partial(postgres_store.EventSource, settings.store)
+        return partial(postgres_open.EventSource, settings.store)
     from adapters import sqlite_store
 
     return partial(sqlite_store.EventSource, settings.event_store_path)

@@ -98,7 +98,7 @@ def _postgres(home: Path, url: str) -> list[Check]:
     """The PostgreSQL store's checks: it can be reached, and who holds its writer lease."""
     import psycopg
 
-    from adapters.postgres_store import reachable
+    from adapters.postgres_open import reachable
     from adapters.store_url import redacted
     from cli.reading import event_store
 

@@ -144,9 +144,9 @@ def _store(home: Path) -> Iterator[StoreReader]:
         finally:
             reader.close()
         return
-    from adapters import postgres_store
+    from adapters import postgres_open
 
-    source = postgres_store.EventSource(url)
+    source = postgres_open.EventSource(url)
     try:
         yield source.recorder
     finally:

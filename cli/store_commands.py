@@ -51,7 +51,7 @@ def migrate(
     source_settings = settings_for(home).model_copy(update={"store": None})
     with guarded(path), services(source_settings, writer="store migrate"):  # today's tables; nobody else writes
         from adapters.postgres_lease import LeaseHeld, WriterLease
-        from adapters.postgres_store import EventSource
+        from adapters.postgres_open import EventSource
 
         try:
             lease = WriterLease(target_url, "store migrate").acquire()

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from adapters import store_migration
-from adapters.postgres_store import EventSource
+from adapters.postgres_open import EventSource
 from tests.integration.delivery_scenarios import open_home
 
 KEPT = Path(__file__).resolve().parents[1] / "stores" / "delivery-stream-v1"
