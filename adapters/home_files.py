@@ -48,6 +48,13 @@ def hive_home(base: Path, hive: str) -> Path:
     return path
 
 
+def base_home(home: Path) -> Path:
+    """The home `home` belongs to: itself, or the home holding it when it is a hive's directory (whose
+    coordinator.toml configures it)."""
+    located = hive_of(home)
+    return home if located is None else located[0]
+
+
 def hive_of(home: Path) -> tuple[Path, str] | None:
     """(the home, the hive) when `home` is a hive's directory (see `hive_home`; or will be: the hive
     `COORDINATOR_HIVE` names, not made yet), else None."""

@@ -136,10 +136,9 @@ def hive_stores(home: Path) -> dict[str, str]:
     """The store of every hive of `home` (or of the home whose hive's directory `home` is), by name, default first:
     read without loading the settings, like `configured` (empty for a home without hives or store; ValueError as
     `configured` raises it)."""
-    from adapters.home_files import DEFAULT_HIVE, hive_of
+    from adapters.home_files import DEFAULT_HIVE, base_home
 
-    located = hive_of(home)
-    base = home if located is None else located[0]
+    base = base_home(home)
     url = configured(base)
     config = base / "coordinator.toml"
     if url is None or not config.is_file():

@@ -206,7 +206,7 @@ def _serve(built: Services, service: Service, dispatcher: Dispatcher, host: str,
 
     commands = WriterCommands(service.mailbox, built, service.cycle, dispatcher)
     return serve_http(built.settings, HomeQueries(built.settings.home, fresh=False), commands, host, port, log,
-                 built.clock)
+                      built.clock)
 
 
 def _serve_standby(settings: Settings, host: str, port: int, log: Log) -> HttpServer:
@@ -251,8 +251,8 @@ def take_over_api(side: Side, built: Services, service: Service, dispatcher: Dis
 def serve_http(
     settings: Settings, queries: Any, commands: Any, host: str, port: int, log: Log, clock: Any,
 ) -> HttpServer:
-    """Bind the API's address (exit 2 naming it when taken) and serve the default hive's `queries` and
-    `commands` there."""
+    """Bind the API's address (exit 2 naming it when taken) and serve the settings' hive's `queries` and
+    `commands` there (the others a coordinator sharing hives serves are added to it)."""
     from adapters.http.app import create_app
     from adapters.http.auth import Access
     from adapters.http.server import HttpServer, bind

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from adapters.clock import clock_from_environment
-from adapters.home_files import hive_of
+from adapters.home_files import base_home
 from adapters.home_lock import holder
 from cli.options import (
     EXIT_BUSY,
@@ -102,9 +102,8 @@ def stop(home: HomeOption = None) -> None:
         typer.echo("not running")
         return
     pid = int(running.get("pid", 0))
-    located = hive_of(settings.home)
-    base = None if located is None else located[0]
-    sharing = None if base is None else holder(base)
+    base = base_home(settings.home)
+    sharing = None if base == settings.home else holder(base)
     if sharing is not None and sharing.get("pid") == pid:  # a hive's writer thread, not a process of its own
         raise fail(f"hive {settings.hive} is written by the coordinator of {base} (pid {pid}), which shares every "
                    f"hive of its store: `coordinator stop --home {base}` stops it (another coordinator on the store "

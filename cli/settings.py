@@ -296,9 +296,8 @@ class Settings(BaseSettings):
         if isinstance(init_settings, InitSettingsSource):
             home = init_settings.init_kwargs.get("home")
         home = Path(home or os.environ.get("COORDINATOR_HOME") or DEFAULT_HOME)
-        located = home_files.hive_of(home)  # a hive's directory is configured by its home's file
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=(home if located is None else located[0])
-                                        / CONFIG_FILE_NAME)
+        # a hive's directory is configured by its home's file
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=home_files.base_home(home) / CONFIG_FILE_NAME)
         return init_settings, env_settings, toml
 
     @property
@@ -309,8 +308,7 @@ class Settings(BaseSettings):
     @property
     def config_path(self) -> Path:
         """The optional TOML configuration file (a hive's is its home's)."""
-        located = home_files.hive_of(self.home)
-        return (self.home if located is None else located[0]) / CONFIG_FILE_NAME
+        return home_files.base_home(self.home) / CONFIG_FILE_NAME
 
     @property
     def on_postgres(self) -> bool:
@@ -344,8 +342,7 @@ def load_settings(home: Path | None = None, **overrides: Any) -> Settings:
     if home is not None:
         given["home"] = home
     home = Path(given.get("home") or os.environ.get("COORDINATOR_HOME") or DEFAULT_HOME)
-    located = home_files.hive_of(home)  # a hive's directory is configured by its home's file
-    where = (home if located is None else located[0]) / CONFIG_FILE_NAME
+    where = home_files.base_home(home) / CONFIG_FILE_NAME  # a hive's directory is configured by its home's file
     try:
         return Settings(**given)
     except tomllib.TOMLDecodeError as error:

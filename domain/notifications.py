@@ -42,9 +42,13 @@ class Notification:
 
     @property
     def identity(self) -> str:
-        """What tells this notification apart from every other on a channel that hives share: its key, after its
-        hive's name and `/` when it names one."""
-        return self.key if self.hive is None else f"{self.hive}/{self.key}"
+        """What tells this notification apart from every other on a channel that hives share (`identity_of`)."""
+        return identity_of(self.key, self.hive)
+
+
+def identity_of(key: str, hive: str | None) -> str:
+    """A notification's key, after its hive's name and `/` when it names one: unique among every hive's."""
+    return key if hive is None else f"{hive}/{key}"
 
 
 class DeliveryError(Exception):

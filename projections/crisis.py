@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,7 @@ from app.records import (
 from domain.notifications import NotificationKey
 from projections import versions
 from projections.base import Projection
-from projections.sql import upsert
+from projections.sql import select_in, upsert
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -51,7 +51,6 @@ LOG_COLUMNS = ("id", "task_id", "agent_id", "started_at", "severity", "reason", 
 TASK_COLUMNS = ("id", "task_id", "agent_id", "alert", "episode", "closed")
 CRISIS = frozenset({"RED", "EMERGENCY"})
 _LOG_SQL = ", ".join(f'"{column}"' for column in LOG_COLUMNS)
-_CHUNK = 500
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 # Stored JSON escapes quotes inside strings, so these match the fields themselves (else the event is decoded).
 _AT = re.compile(rb'"at":"([^"\\]+)"')
@@ -186,32 +185,25 @@ def _load(db: sqlite_utils.Database, relevant: list[tuple[str, str, Record]]) ->
     sql = f"SELECT {', '.join(TASK_COLUMNS)} FROM {TASKS} WHERE id IN"
     observed = [state_of(record) for kind, _, record in relevant if kind == _OBSERVED]
     names = {state["task_id"] for state in observed if state.get("task_id")}
-    for row in [*_select_in(db, sql, {key for _, key, _ in relevant}),
-                *_select_in(db, sql.replace("WHERE id IN", "WHERE task_id IN"), names)]:
+    for row in [*select_in(db, sql, {key for _, key, _ in relevant}),
+                *select_in(db, sql.replace("WHERE id IN", "WHERE task_id IN"), names)]:
         page.tasks[row[0]] = task = _Task(*row)
         task.saved = row
     page.named = {task.task_id: task for task in page.tasks.values() if task.task_id is not None}
     wanted = {ep for task in page.tasks.values() for ep in (task.episode, task.closed) if ep is not None}
     agents = {state["agent_id"] for state in observed if state.get("agent_id") and not state.get("task_id")}
-    for row in [*_select_in(db, f"SELECT {_LOG_SQL} FROM {LOG} WHERE id IN", wanted),
-                *_select_in(db, f'SELECT {_LOG_SQL} FROM {LOG} WHERE "end" IS NULL AND agent_id IN', agents)]:
+    for row in [*select_in(db, f"SELECT {_LOG_SQL} FROM {LOG} WHERE id IN", wanted),
+                *select_in(db, f'SELECT {_LOG_SQL} FROM {LOG} WHERE "end" IS NULL AND agent_id IN', agents)]:
         page.episodes[row[0]] = dict(zip(LOG_COLUMNS, row, strict=True))
     delivered = {key for kind, key, _ in relevant if kind in _DELIVERIES}
     for column, values in (("episode_id", wanted), ("task", delivered)):
-        for episode_id, first, last, owner in _select_in(
+        for episode_id, first, last, owner in select_in(
             db, f"SELECT episode_id, first, last, task FROM {RANGES} WHERE {column} IN", values
         ):
             page.ranges[episode_id] = [episode_id, first, last, owner]
     for entry in sorted(page.ranges.values()):
         page.by_task.setdefault(entry[3], []).append(entry)
     return page
-
-
-def _select_in(db: sqlite_utils.Database, sql: str, values: set[Any]) -> Iterator[tuple[Any, ...]]:
-    wanted = sorted(values)
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        yield from db.conn.execute(f"{sql} ({','.join('?' * len(chunk))})", chunk).fetchall()
 
 
 def _save(db: sqlite_utils.Database, page: _Page) -> None:

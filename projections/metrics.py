@@ -25,7 +25,7 @@ from domain.responses import SLA_SECONDS
 from projections import versions
 from projections.base import Projection, ReadModels
 from projections.sliced import hour_of, recorded_wall, sliced_delivery, sliced_requests, text_field
-from projections.sql import missing_table, upsert
+from projections.sql import missing_table, select_in, upsert
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -107,9 +107,8 @@ class MetricsProjection(Projection):
         for handler, record, kind, key in work:
             handler(page, record, kind, key)
         notes = page.notes.values()
-        earlier = page.attempted_earlier(db)
-        totals = _responses([note for note in notes if note[5] is not None], [])
-        totals = [a + b for a, b in zip(totals, _responses(*earlier), strict=True)]
+        earlier, delivered_before = page.attempted_earlier(db)
+        totals = _responses([*notes, *earlier], delivered_before)
         rows: tuple[Iterable[Sequence[Any]], ...] = (
             [(hour.decode() + ":00Z", count) for hour, count in hours.items()],
             [(*group, count) for group, count in page.escalations.items()],
@@ -118,7 +117,7 @@ class MetricsProjection(Projection):
             [(agent_id, *counts) for agent_id, counts in page.activity.items()],
             [note[:5] for note in notes if not note[6]],
             [note for note in notes if note[6]],
-            earlier[0],
+            earlier,
             [page.subjects[key] for key in page.changed],
             [totals] if totals[0] else [],
         )
@@ -144,27 +143,20 @@ class _Page:
         self.changed: set[str] = set()
 
     def load(self, db: sqlite_utils.Database, keys: set[str]) -> None:
-        wanted = sorted(keys)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            sql = f"SELECT id, kind, name, stage FROM metrics_subjects WHERE id IN ({','.join('?' * len(chunk))})"
-            self.subjects.update((row[0], list(row)) for row in db.conn.execute(sql, chunk))
+        sql = "SELECT id, kind, name, stage FROM metrics_subjects WHERE id IN"
+        self.subjects.update((row[0], list(row)) for row in select_in(db, sql, keys))
 
-    def attempted_earlier(self, db: sqlite_utils.Database) -> tuple[list[list[Any]], list[list[Any]]]:
+    def attempted_earlier(self, db: sqlite_utils.Database) -> tuple[list[list[Any]], set[str]]:
         """The rows of the notifications requested on earlier pages this page has attempts of, with those attempts
-        counted; and those rows as they stood before (for the running totals)."""
-        wanted = sorted({note for _, _, note in self.attempts})
-        found: dict[str, list[Any]] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            sql = f"SELECT {', '.join(TIMING)} FROM notification_timing WHERE key IN ({','.join('?' * len(chunk))})"
-            found.update((row[0], list(row)) for row in db.conn.execute(sql, chunk).fetchall())
-        before = [list(row) for row in found.values()]
+        counted; and the keys of those already delivered before (for the running totals)."""
+        sql = f"SELECT {', '.join(TIMING)} FROM notification_timing WHERE key IN"
+        found = {row[0]: list(row) for row in select_in(db, sql, {note for _, _, note in self.attempts})}
+        delivered = {key for key, row in found.items() if row[5] is not None}
         for status, at, note in self.attempts:
             row = found.get(note)
             if row is not None:  # (an attempt of a notification never requested here counts nowhere)
                 _count(row, status, at)
-        return list(found.values()), before
+        return list(found.values()), delivered
 
     def subject(self, key: str, kind: str, stage: str | None = None) -> list[Any]:
         """The aggregate's row (a new one if its registration was never seen), moved to `stage` if given."""
@@ -281,10 +273,9 @@ def _count(row: list[Any], status: str, at: str | None) -> None:
         row[5] = at
 
 
-def _responses(rows: Sequence[Sequence[Any]], before: Sequence[Sequence[Any]]) -> list[int]:
-    """[notifications first delivered, microseconds from their requests] among `rows` that were not delivered
-    `before` (rows of `notification_timing`; none before for new ones)."""
-    delivered_before = {row[0] for row in before if row[5] is not None}
+def _responses(rows: Sequence[Sequence[Any]], delivered_before: set[str]) -> list[int]:
+    """[notifications first delivered, microseconds from their requests] among `rows` of `notification_timing`
+    (those whose keys are in `delivered_before` were counted on an earlier page)."""
     parse = datetime.fromisoformat
     fresh = [row for row in rows if row[5] is not None and row[0] not in delivered_before]
     return [len(fresh), sum((parse(row[5]) - parse(row[4])) // MICROSECOND for row in fresh)]

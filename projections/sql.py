@@ -10,10 +10,12 @@ computed in Python instead, so both hold the same values.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
+CHUNK = 500
+"""Values asked for in one `IN (...)`: well within SQLite's limit on a statement's parameters."""
 
 
 def dialect(db: Any) -> str:
@@ -34,6 +36,14 @@ def insert_new(table: str, columns: Sequence[str]) -> str:
     """An insert of one row of `columns` into `table` that leaves a row already there with its key alone."""
     names = ", ".join(_quoted(column) for column in columns)
     return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING"
+
+
+def select_in(db: Any, sql: str, values: Collection[Any]) -> Iterator[tuple[Any, ...]]:
+    """The rows of `sql`, a query ending in `... IN`, for each of `values` (asked in chunks of `CHUNK`, in order)."""
+    wanted = sorted(values)
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        yield from db.conn.execute(f"{sql} ({','.join('?' * len(chunk))})", chunk).fetchall()
 
 
 def missing_table(error: Exception) -> bool:

@@ -12,7 +12,7 @@ from typing import BinaryIO
 from pydantic import Field
 
 from adapters.channels.kind import ChannelKind, Context, Section
-from domain.notifications import DeliveryError, Notification
+from domain.notifications import DeliveryError, Notification, identity_of
 
 RECENT_KEYS = 5_000
 """How many of the newest keys in the file are remembered (read from its tail at start) to skip repeats."""
@@ -100,7 +100,7 @@ def _tail_keys(path: Path, count: int) -> list[str]:
         except (ValueError, AttributeError):
             continue
         if isinstance(key, str):
-            keys.append(key if not isinstance(hive, str) else f"{hive}/{key}")
+            keys.append(identity_of(key, hive if isinstance(hive, str) else None))
     return keys
 
 
