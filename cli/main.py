@@ -41,8 +41,8 @@ def main(
     store: Annotated[str | None, typer.Option(
         "--store", metavar="URL", show_default=False,
         help="Keep the events on this PostgreSQL server (postgresql://user:password@host:port/database) instead of "
-             "the home's SQLite file; the read models stay in the home. Same as COORDINATOR_STORE or `store` in "
-             "coordinator.toml.")] = None,
+             "the home's SQLite file; the read models are kept on that server too. Same as COORDINATOR_STORE or "
+             "`store` in coordinator.toml.")] = None,
     hive: Annotated[str | None, typer.Option(
         "--hive", metavar="NAME", show_default=False,
         help="Work on this hive (one of the [hives.NAME] sections; `default` is the home's own): its tasks and "
