@@ -16,7 +16,9 @@ from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
+from domain.ids import agent_aggregate_id, task_aggregate_id
 from domain.notifications import NotificationKey
+from domain.versions import current_version
 
 _DECODE = json.JSONDecoder().decode
 
@@ -75,28 +77,22 @@ def event_kind(topic: str) -> str:
 def state_of(record: Record) -> dict[str, Any]:
     """The event's stored fields as plain JSON values, upcast to the event class's current version."""
     state: dict[str, Any] = _DECODE(record.state.decode("utf8"))
-    current, cls = _versions(record.topic)
     stored = state.pop("class_version", 1)
-    while stored < current:
-        getattr(cls, f"upcast_v{stored}_v{stored + 1}")(state)
-        stored += 1
+    current = current_version(record.topic)
+    if stored < current:
+        cls = _event_class(record.topic)
+        while stored < current:
+            getattr(cls, f"upcast_v{stored}_v{stored + 1}")(state)
+            stored += 1
     return state
 
 
-def current_version(topic: str) -> int:
-    """The class version the events of `topic` are read at (1 for a class that no longer exists)."""
-    return _versions(topic)[0]
+@lru_cache(maxsize=64)
+def _event_class(topic: str) -> Any:
+    """The class of the events of `topic`, loaded only to upcast one stored at an older version."""
+    from eventsourcing.utils import resolve_topic
 
-
-@lru_cache(maxsize=256)
-def _versions(topic: str) -> tuple[int, Any]:
-    from eventsourcing.utils import resolve_topic  # only readers that upcast pay for loading the event classes
-
-    try:
-        cls = resolve_topic(topic)
-    except Exception:  # an event class that no longer exists is read as stored
-        return 1, None
-    return int(getattr(cls, "class_version", 1)), cls
+    return resolve_topic(topic)
 
 
 def instant(value: str | datetime) -> datetime:
@@ -217,7 +213,4 @@ def _attempts(record: Record, kind: str) -> tuple[Attempt, ...]:
 @lru_cache(maxsize=65_536)
 def subject_key(subject_kind: str, subject: str) -> str:
     """The read models' row key (`aggregate_key`) of the task or agent named `subject`."""
-    from domain.agent import Agent  # only readers of delivery attempts pay for loading the aggregates
-    from domain.task import Task
-
-    return (Task if subject_kind == "task" else Agent).id_for(subject).hex
+    return (task_aggregate_id if subject_kind == "task" else agent_aggregate_id)(subject).hex

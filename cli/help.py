@@ -36,4 +36,5 @@ class Group(TyperGroup):
 def group(help_text: str, **options: Any) -> typer.Typer:
     """A command group with the common look."""
     options.setdefault("no_args_is_help", True)
-    return typer.Typer(help=help_text, cls=Group, rich_markup_mode=MARKUP, context_settings=CONTEXT, **options)
+    options.setdefault("cls", Group)
+    return typer.Typer(help=help_text, rich_markup_mode=MARKUP, context_settings=CONTEXT, **options)

@@ -6,31 +6,41 @@ from typing import Annotated
 
 import typer
 
-from cli import (
-    agent_commands,
-    mapping_commands,
-    notification_commands,
-    projection_commands,
-    store_commands,
-    task_commands,
-)
-from cli.audit_commands import audit, export_app
-from cli.crisis_commands import ack, resolve
-from cli.doctor_command import doctor
-from cli.health_commands import metrics, status
-from cli.help import Command, group
-from cli.history_commands import events, replay
-from cli.project_command import project
-from cli.quarantine_command import quarantine
-from cli.rules_command import rules
-from cli.run_commands import run, tick
-from cli.service_commands import start, stop, test_event
+from cli.help import group
+from cli.lazy import lazy_group
+
+COMMANDS = {
+    "run": "cli.run_commands:run",
+    "tick": "cli.run_commands:tick",
+    "quarantine": "cli.quarantine_command:quarantine",
+    "ack": "cli.crisis_commands:ack",
+    "resolve": "cli.crisis_commands:resolve",
+    "start": "cli.service_commands:start",
+    "stop": "cli.service_commands:stop",
+    "status": "cli.health_commands:status",
+    "metrics": "cli.health_commands:metrics",
+    "events": "cli.history_commands:events",
+    "replay": "cli.history_commands:replay",
+    "test-event": "cli.service_commands:test_event",
+    "audit": "cli.audit_commands:audit",
+    "doctor": "cli.doctor_command:doctor",
+    "rules": "cli.rules_command:rules",
+    "project": "cli.project_command:project",
+    "task": "cli.task_commands:app",
+    "agent": "cli.agent_commands:app",
+    "notifications": "cli.notification_commands:app",
+    "projections": "cli.projection_commands:app",
+    "export": "cli.audit_commands:export_app",
+    "mappings": "cli.mapping_commands:app",
+    "store": "cli.store_commands:app",
+}
+"""Every command and command group, in the order help lists them, by where it lives (imported when used)."""
 
 app = group(
     "Escalate tasks and agents from an accountability system's alerts, GREEN → YELLOW → ORANGE → RED (EMERGENCY), "
     "with a replayable event-sourced audit trail.\n\nStart with `coordinator run --once --alerts-file FILE`, then "
     "`coordinator task list`; `coordinator COMMAND -h` explains each command.",
-    name="coordinator", pretty_exceptions_enable=False, invoke_without_command=True,
+    name="coordinator", pretty_exceptions_enable=False, invoke_without_command=True, cls=lazy_group(COMMANDS),
 )
 
 
@@ -71,30 +81,6 @@ def main(
         typer.echo(ctx.get_help())
         raise typer.Exit()
 
-
-app.command(cls=Command)(run)
-app.command(cls=Command)(tick)
-app.command(cls=Command)(quarantine)
-app.command(cls=Command)(ack)
-app.command(cls=Command)(resolve)
-app.command(cls=Command)(start)
-app.command(cls=Command)(stop)
-app.command(cls=Command)(status)
-app.command(cls=Command)(metrics)
-app.command(cls=Command)(events)
-app.command(cls=Command)(replay)
-app.command("test-event", cls=Command)(test_event)
-app.command(cls=Command)(audit)
-app.command(cls=Command)(doctor)
-app.command(cls=Command)(rules)
-app.command(cls=Command)(project)
-app.add_typer(task_commands.app, name="task")
-app.add_typer(agent_commands.app, name="agent")
-app.add_typer(notification_commands.app, name="notifications")
-app.add_typer(projection_commands.app, name="projections")
-app.add_typer(export_app, name="export")
-app.add_typer(mapping_commands.app, name="mappings")
-app.add_typer(store_commands.app, name="store")
 
 if __name__ == "__main__":
     app()

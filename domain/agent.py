@@ -5,15 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from eventsourcing.domain import Aggregate
 
 from domain.escalation import Escalating
+from domain.ids import agent_aggregate_id
 from domain.rules import AgentView, Demand, silence_crossings, silence_demand
-
-AGENT_NAMESPACE = uuid.UUID("6f0e4a52-36b5-4b8e-9a57-0a8f1f3c2d41")
 
 
 class Agent(Escalating):
@@ -27,10 +25,9 @@ class Agent(Escalating):
         self.status_since: datetime | None = None
 
     @staticmethod
-    @lru_cache(maxsize=65_536)
     def id_for(agent_id: str) -> uuid.UUID:
         """The aggregate id of the agent named `agent_id`."""
-        return uuid.uuid5(AGENT_NAMESPACE, agent_id)
+        return agent_aggregate_id(agent_id)
 
     class Registered(Aggregate.Created):
         """The coordinator first heard of the agent."""

@@ -13,8 +13,8 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from domain.alerts import Observation
+from domain.ids import hive_aggregate_id
 
-HIVE_NAMESPACE = uuid.UUID("9d4c1b7e-2f63-4a88-b1e5-3c0f6a9d8e21")
 DEFAULT_HIVE = "default"
 
 
@@ -28,7 +28,7 @@ class Hive(Aggregate):
     @staticmethod
     def id_for(name: str) -> uuid.UUID:
         """The aggregate id of the hive named `name`."""
-        return uuid.uuid5(HIVE_NAMESPACE, name)
+        return hive_aggregate_id(name)
 
     class Registered(Aggregate.Created):
         """The coordinator first observed a record of the hive."""

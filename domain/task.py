@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any, TypedDict
 
 from eventsourcing.domain import Aggregate
@@ -13,6 +12,7 @@ from domain import rulebook, rules
 from domain.alert_types.registry import kind_of
 from domain.alerts import Alert
 from domain.escalation import Escalating
+from domain.ids import task_aggregate_id
 from domain.rules import (
     AgentView,
     Demand,
@@ -24,7 +24,6 @@ from domain.rules import (
 )
 from domain.stages import Stage
 
-TASK_NAMESPACE = uuid.UUID("0b5d8f3e-7c1a-4f55-8e8c-5b3a9d2e6c17")
 RECENT_ALERTS_KEPT = 5
 MILESTONE_FAILING_DEMAND = Demand(Stage.ORANGE, "milestone failing", rules.MILESTONE)
 
@@ -73,10 +72,9 @@ class Task(Escalating):
         return "completed" if self.resolved else "open"
 
     @staticmethod
-    @lru_cache(maxsize=65_536)
     def id_for(task_id: str) -> uuid.UUID:
         """The aggregate id of the task named `task_id`."""
-        return uuid.uuid5(TASK_NAMESPACE, task_id)
+        return task_aggregate_id(task_id)
 
     class Registered(Aggregate.Created):
         """The coordinator first heard of the task."""

@@ -11,7 +11,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from app.records import Record, current_version, state_of, utc_text
+from app.records import Record, state_of, utc_text
+from domain.versions import current_version
 
 _TIMESTAMP = b'{"timestamp":"'
 _DECODE = json.JSONDecoder().decode

@@ -112,3 +112,42 @@ def test_reading_the_settings_and_building_the_default_channels_loads_no_channel
     )
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=ROOT, check=True)
     assert done.stdout.strip() == "[]", "httpx and apprise load only when a webhook or apprise channel is built"
+
+
+QUERY_COMMANDS = [["task", "list"], ["task", "show", "task-101"], ["agent", "list"], ["status"], ["notifications"],
+                  ["audit"], ["events"]]
+
+
+@pytest.fixture(scope="module")
+def written_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import subprocess
+    import sys
+
+    home = tmp_path_factory.mktemp("home")
+    subprocess.run([sys.executable, "-m", "cli.main", "run", "--once", "--home", str(home), "--alerts-file",
+                    str(ROOT / "examples" / "coordination_alerts.json"), "--as-of", "2025-07-17T00:00:00Z"],
+                   cwd=ROOT, check=True, capture_output=True)
+    return home
+
+
+@pytest.mark.parametrize("words", QUERY_COMMANDS, ids=" ".join)
+def test_a_query_command_loads_neither_the_other_commands_nor_the_aggregates(written_home: Path,
+                                                                             words: list[str]) -> None:
+    import json
+    import subprocess
+    import sys
+
+    program = (
+        "import json, sys\n"
+        "from cli.main import app\n"
+        f"try: app({[*words, '--home', str(written_home)]!r}, standalone_mode=False)\n"
+        "finally: print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=ROOT, check=True)
+    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert done.stdout.strip(), "the command showed nothing"
+    commands = {name for name in loaded if name.startswith("cli.") and name.endswith(("_commands", "_command"))}
+    assert len(commands) == 1, f"{' '.join(words)} loaded {sorted(commands)}"
+    heavy = sorted(name for name in loaded if name in {"domain.task", "domain.agent", "domain.deliveries",
+                                                       "eventsourcing.domain", "transitions"})
+    assert heavy == [], f"{' '.join(words)} loaded {heavy}, which only writing and upcasting need"
