@@ -66,6 +66,17 @@ def test_the_escapes_name_the_characters_so_the_text_can_still_be_read(hostile_h
     assert "\\x1b]0;pwned\\x07" in shown.out
 
 
+@pytest.mark.parametrize("command", [["task", "list"], ["agent", "list"], ["audit"], ["events", "100"]],
+                         ids=" ".join)
+def test_tables_drawn_for_a_terminal_show_hostile_text_as_escapes_too(hostile_home: Run, command: list[str]) -> None:
+    drawn = hostile_home(*command, env_extra={"FORCE_COLOR": "1"})  # drawn by rich, as on a terminal
+    assert drawn.code == 0, drawn.err
+    assert "┃" in drawn.out, "the table was not drawn for a terminal"
+    for hostile in ("\x1b[2J", "\x1b]0;", "\x07", "\u202e", "agent\x1b"):
+        assert hostile not in drawn.out, f"{hostile!r} reached the terminal: {drawn.out!r}"
+    assert not any(line.lstrip("│ ").startswith("fake-task") for line in drawn.out.splitlines()), drawn.out
+
+
 def test_an_unknown_hostile_id_in_an_error_message_is_shown_as_escapes(hostile_home: Run) -> None:
     result = hostile_home("task", "show", "\x1b[2Jnope")
     assert result.code == 1

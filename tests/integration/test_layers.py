@@ -131,8 +131,8 @@ def written_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("words", QUERY_COMMANDS, ids=" ".join)
-def test_a_query_command_loads_neither_the_other_commands_nor_the_aggregates(written_home: Path,
-                                                                             words: list[str]) -> None:
+def test_a_piped_query_command_loads_neither_the_other_commands_nor_the_aggregates_nor_rich(written_home: Path,
+                                                                                            words: list[str]) -> None:
     import json
     import subprocess
     import sys
@@ -149,5 +149,5 @@ def test_a_query_command_loads_neither_the_other_commands_nor_the_aggregates(wri
     commands = {name for name in loaded if name.startswith("cli.") and name.endswith(("_commands", "_command"))}
     assert len(commands) == 1, f"{' '.join(words)} loaded {sorted(commands)}"
     heavy = sorted(name for name in loaded if name in {"domain.task", "domain.agent", "domain.deliveries",
-                                                       "eventsourcing.domain", "transitions"})
-    assert heavy == [], f"{' '.join(words)} loaded {heavy}, which only writing and upcasting need"
+                                                       "eventsourcing.domain", "transitions", "rich"})
+    assert heavy == [], f"{' '.join(words)} loaded {heavy}, which only writing, upcasting and terminals need"
