@@ -14,17 +14,19 @@ from typing import Any
 
 import typer
 import typer.main
-from typer import _click as click
 
 from cli.help import MARKUP, Command, Group
 
+Built = Any
+"""A built command or group: a click command of the click typer carries inside it (not a public type)."""
 
-def command_at(name: str, where: str) -> click.Command:
+
+def command_at(name: str, where: str) -> Built:
     """The command `name` built from `module:attribute`: a command group (a Typer app) or a single function."""
     module, _, attribute = where.partition(":")
     found = getattr(import_module(module), attribute)
     if isinstance(found, typer.Typer):
-        built: click.Command = typer.main.get_group(found)
+        built: Built = typer.main.get_group(found)
     else:
         single = typer.Typer(rich_markup_mode=MARKUP, add_completion=False)
         single.command(name, cls=Command)(found)
@@ -33,23 +35,25 @@ def command_at(name: str, where: str) -> click.Command:
     return built
 
 
-class Commands(MutableMapping[str, click.Command]):
+class Commands(MutableMapping[str, Built]):
     """A group's commands by name, each built from its module the first time it is looked up."""
 
-    def __init__(self, built: MutableMapping[str, click.Command], where: dict[str, str]) -> None:
+    def __init__(self, built: MutableMapping[str, Built], where: dict[str, str]) -> None:
         self._built = dict(built)
         self._where = where
 
-    def __getitem__(self, name: str) -> click.Command:
+    def __getitem__(self, name: str) -> Built:
         if name not in self._built:
             self._built[name] = command_at(name, self._where[name])  # KeyError for a name nobody registered
         return self._built[name]
 
-    def __setitem__(self, name: str, command: click.Command) -> None:
+    def __setitem__(self, name: str, command: Built) -> None:
         self._built[name] = command
 
     def __delitem__(self, name: str) -> None:
-        self._built.pop(name)
+        if name not in self:
+            raise KeyError(name)
+        self._built.pop(name, None)
         self._where.pop(name, None)
 
     def __iter__(self) -> Iterator[str]:

@@ -94,8 +94,12 @@ class Grid:
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Grid:
-    """A table with the given columns; every cell is shown as plain, visible text."""
-    return Grid(title, tuple(columns), [tuple(row) for row in rows])
+    """A table with the given columns; every cell is shown as plain, visible text. A row has a cell per column."""
+    grid = Grid(title, tuple(columns), [tuple(row) for row in rows])
+    for row in grid.rows:
+        if len(row) != len(grid.columns):
+            raise ValueError(f"a row of {len(row)} cells in a table of {len(grid.columns)} columns: {row!r}")
+    return grid
 
 
 def _cell(cell: Any) -> str:
@@ -125,17 +129,35 @@ def plain_table(grid: Grid) -> str:
                                               for line in lines)])
 
 
+ZERO_WIDTH = frozenset({"Mn", "Me", "Cf"})
+"""Unicode categories a terminal draws in no column of their own: combining and enclosing marks, and format
+characters (the zero-width joiner, variation selectors' neighbours)."""
+JOINER = "\u200d"
+
+
 def _width(text: str) -> int:
-    """How many columns of a terminal `text` takes: two for a wide character, none for a combining mark."""
+    """How many columns of a terminal `text` takes: two for a wide character, none for a mark, a format character
+    or a character a zero-width joiner joins to the one before (`👩‍💻` is one wide glyph)."""
     if text.isascii():
         return len(text)
-    return sum(0 if unicodedata.combining(character) else 2 if unicodedata.east_asian_width(character) in "WF"
-               else 1 for character in text)
+    columns = 0
+    joined = False
+    for character in text:
+        if not joined and unicodedata.category(character) not in ZERO_WIDTH:
+            columns += 2 if unicodedata.east_asian_width(character) in "WF" else 1
+        joined = character == JOINER
+    return columns
 
 
 def to_terminal() -> bool:
-    """Whether standard output is a terminal (or `FORCE_COLOR` asks to draw as if it were, as rich does)."""
-    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
+    """Whether to draw for a terminal, decided as rich decides it: `TTY_COMPATIBLE=1` or `0` says so, else a
+    non-empty `FORCE_COLOR` means yes, else whether standard output is a terminal."""
+    compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if compatible in ("0", "1"):
+        return compatible == "1"
+    if "FORCE_COLOR" in os.environ:
+        return os.environ["FORCE_COLOR"] != ""
+    return sys.stdout.isatty()
 
 
 def say(line: str, err: bool = False) -> None:

@@ -1,4 +1,5 @@
-"""Fixtures every layer shares: a real PostgreSQL server for the tests of the PostgreSQL store."""
+"""Fixtures every layer shares: a real PostgreSQL server for the tests of the PostgreSQL store, and commands that
+draw for a terminal only when a test gives them one."""
 
 from __future__ import annotations
 
@@ -7,6 +8,19 @@ from collections.abc import Iterator
 import pytest
 
 from tests.postgres_server import PostgresServer, binaries
+
+TERMINAL_SETTINGS = ("FORCE_COLOR", "TTY_COMPATIBLE")
+"""Variables that make a command draw for a terminal whatever its output is (a CI runner may set them)."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def output_as_it_is() -> Iterator[None]:
+    """Commands the tests run see their real output: piped, unless a test sets one of `TERMINAL_SETTINGS` itself
+    or gives them a pseudo-terminal."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in TERMINAL_SETTINGS:
+            patch.delenv(name, raising=False)
+        yield
 
 
 @pytest.fixture(scope="session")

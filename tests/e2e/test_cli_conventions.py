@@ -79,8 +79,10 @@ def test_a_closed_pipe_ends_every_command_quietly_with_exit_0(coordinator: Run, 
     once = _first_line_then_close([executable, "run", "--once", "--alerts-file", str(alerts), "--as-of",
                                    "2025-07-16T11:00:00Z"], tmp_path, env)
     assert once.code == 0 and "Error" not in once.err and "Traceback" not in once.err, once.err
-    for command in (["events", "5000", "--json"], ["task", "list"], ["notifications", "--limit", "5000", "--json"]):
-        result = _first_line_then_close([executable, *command], tmp_path, env)
+    drawn = {**env, "FORCE_COLOR": "1"}  # tables drawn by rich, as for a terminal
+    for command, where in ((["events", "5000", "--json"], env), (["task", "list"], env), (["task", "list"], drawn),
+                           (["notifications", "--limit", "5000", "--json"], env)):
+        result = _first_line_then_close([executable, *command], tmp_path, where)
         assert result.code == 0 and "Error" not in result.err and "Traceback" not in result.err, (command, result.err)
         assert result.out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import subprocess
 import threading
 from pathlib import Path
@@ -73,4 +74,8 @@ def test_a_terminal_gets_the_boxed_table_with_each_level_in_its_colour(home: Run
 
     assert BOX & set(shown)
     assert "task-101" in shown
-    assert "\x1b[1;31mRED" in shown, "RED is drawn bold red"
+    colours = {level: set(re.findall(rf"\x1b\[([0-9;]+)m{level}\b", shown))
+               for level in ("RED", "ORANGE", "YELLOW", "GREEN")}
+    assert all(colours.values()), f"a level is drawn without a colour: {colours}"
+    assert "1;31" in colours["RED"], "RED is drawn bold red"
+    assert len({frozenset(found) for found in colours.values()}) == 4, f"two levels share a colour: {colours}"

@@ -3,6 +3,8 @@ looks on a terminal."""
 
 from __future__ import annotations
 
+import pytest
+
 from cli.render import Styled, plain_table, table
 
 
@@ -32,3 +34,14 @@ def test_control_characters_in_a_title_header_or_cell_are_shown_as_escapes() -> 
 
 def test_an_empty_table_is_its_title_and_header() -> None:
     assert plain_table(table("0 task(s)", ["task", "level"], [])).splitlines() == ["0 task(s)", "task  level"]
+
+
+def test_joined_emoji_marks_and_format_characters_take_no_column_of_their_own() -> None:
+    shown = plain_table(table("t", ["name", "n"], [("👩\u200d💻", 1), ("ก\u0e31", 2), ("⃝", 3), ("abcd", 4)]))
+
+    assert shown.splitlines()[1:] == ["name  n", "👩\u200d💻    1", "ก\u0e31     2", "⃝      3", "abcd  4"]
+
+
+def test_a_row_without_a_cell_for_each_column_is_refused_whatever_the_output() -> None:
+    with pytest.raises(ValueError, match="a row of 1 cells in a table of 2 columns"):
+        table("t", ["a", "b"], [("only",)])
