@@ -130,8 +130,8 @@ def plain_table(grid: Grid) -> str:
 
 
 ZERO_WIDTH = frozenset({"Mn", "Me", "Cf"})
-"""Unicode categories a terminal draws in no column of their own: combining and enclosing marks, and format
-characters (the zero-width joiner, variation selectors' neighbours)."""
+"""Unicode categories a terminal gives no column of their own: combining and enclosing marks (variation selectors
+among them) and format characters (the zero-width joiner among them)."""
 JOINER = "\u200d"
 
 
