@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cli.service_log import Log
+from cli.service_log import Log, log_from_handler
 from cli.settings import Settings
 
 if TYPE_CHECKING:
@@ -243,8 +243,8 @@ def share(settings: Settings, alerts_file: Path, test_mode: bool, log: Log, list
 
 
 def _stop(stopping: threading.Event, log: Log, signum: int) -> None:
-    log(f"received {signal.Signals(signum).name}: every hive finishes its current batch", event="signal",
-        signal=signal.Signals(signum).name)
+    log_from_handler(log, f"received {signal.Signals(signum).name}: every hive finishes its current batch",
+                     event="signal", signal=signal.Signals(signum).name)
     stopping.set()
 
 

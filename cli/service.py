@@ -23,7 +23,7 @@ from adapters.delivery import Dispatcher
 from app.ledger import LeaseLost
 from cli.bootstrap import Services
 from cli.live import Mailbox
-from cli.service_log import Log
+from cli.service_log import Log, log_from_handler
 from projections.history import escalations_after, escalations_count_after
 
 MAX_SLEEP = 30.0
@@ -141,8 +141,8 @@ class Service:
         thread)."""
 
         def stop(signum: int, frame: FrameType | None) -> None:
-            self.log(f"received {signal.Signals(signum).name}: finishing the current batch", event="signal",
-                     signal=signal.Signals(signum).name)
+            log_from_handler(self.log, f"received {signal.Signals(signum).name}: finishing the current batch",
+                             event="signal", signal=signal.Signals(signum).name)
             self.stop.set()
             self.wake.set()
 

@@ -44,3 +44,13 @@ class ServiceLog:
         stream = self.stream if self.stream is not None else sys.stderr
         with self._lock:
             print(line, file=stream, flush=True)
+
+
+def log_from_handler(log: Log, message: str, /, **facts: Any) -> threading.Thread:
+    """Log from a signal handler, on a thread of its own: the thread the signal interrupted may be halfway through
+    writing a line, holding the log's lock, and would wait for itself forever. Returns the thread (it ends once the
+    line is written)."""
+    writer = threading.Thread(target=log, args=(message,), kwargs=facts, name="signal-log")
+    writer.start()
+    return writer
+
