@@ -18,8 +18,8 @@ from typing import Any
 
 from adapters import mappings
 from adapters.alert_limits import ID_LIMIT, unrepresentable
-from adapters.alert_schema import AlertRejected, NotAnAlert, fingerprint, is_alert_type, timestamp_of, to_alert
-from domain.alerts import Item, Observation, Quarantined
+from adapters.alert_schema import AlertRejected, NotAnAlert, is_alert_type, timestamp_of, to_alert
+from domain.alerts import Item, Observation, Quarantined, fingerprint
 
 RECORD_KEYS = ("event_id", "event_type")
 """Fields that make an object without a timestamp a well-formed record of the hive."""
@@ -77,7 +77,8 @@ def _mapped(rule: mappings.Rule, value: dict[str, Any], raw: str, source: str, l
         observed = to_observation(value, source, line)
     except AlertRejected as exc:
         return Quarantined(source, line, index, raw, f"mapping {rule.label}: {exc.reason}", rule.identity)
-    alert = replace(alert, fingerprint=observed.fingerprint)  # the record's identity, whatever the rules make of it
+    # the record's identity, whatever the rules make of it
+    alert = replace(alert, fingerprint=observed.fingerprint, fingerprint_of_raw=False)
     return Observation(observed.fingerprint, value, observed.at, alert.task_id, alert.agent_id, rule.identity, alert,
                        source=source, line=line, index=index)
 

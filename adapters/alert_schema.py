@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from hashlib import sha256
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, TypeAdapter, ValidationError
 
 from adapters.alert_limits import check_duration, check_id, check_timestamp, unrepresentable
 from adapters.timeparse import parse_duration, parse_timestamp
-from domain.alerts import MILESTONE_PREFIX, Alert, AlertType, failure_reason
+from domain.alerts import MILESTONE_PREFIX, Alert, AlertType, failure_reason, fingerprint
 from domain.moments import later
 from domain.stages import Stage
 
@@ -115,10 +113,11 @@ class _AlertModel(BaseModel):
     timestamp: Timestamp
 
     def build(self, fingerprint: str, raw: Mapping[str, Any], source: str, line: int | None) -> Alert:
-        """The domain alert for this validated item."""
+        """The domain alert for this validated item, whose `fingerprint` is the digest of `raw`."""
         kind = _TYPES[self.type]
         self._check()
-        return Alert(kind, self.timestamp, fingerprint, raw, source=source, line=line, **self._fields())
+        return Alert(kind, self.timestamp, fingerprint, raw, source=source, line=line, **self._fields(),
+                     fingerprint_of_raw=True)
 
     def _fields(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -249,12 +248,6 @@ def required_fields(kind: AlertType) -> tuple[str, ...]:
     """The fields an alert of type `kind` must have besides its `type` and `timestamp`."""
     fields = _MODELS[kind.value].model_fields
     return tuple(name for name, info in fields.items() if info.is_required() and name not in ("type", "timestamp"))
-
-
-def fingerprint(raw: Mapping[str, Any]) -> str:
-    """sha256 hex of the item's canonical JSON: same content, same fingerprint, whatever the key order."""
-    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def to_alert(raw: dict[str, Any], source: str, line: int | None = None) -> Alert:

@@ -2,9 +2,10 @@
 
 eventsourcing's stock JSON transcoder tags every datetime and enum (`{"_type_": ..., "_data_": ...}`)
 and calls back into Python for each of them, both ways. The coordinator's events declare their field
-types, so this mapper stores datetimes as ISO 8601 strings and stages as their names, lets the C JSON
-codec do the rest, and restores the types from the event class's annotations when reading (a field declared as
-a `TypedDict` has its values converted by that record's own annotations).
+types, so this mapper stores datetimes as ISO 8601 strings (UTC as `Z`; older stores kept `+00:00`, and both
+read the same) and stages as their names, lets the C JSON codec do the rest, and restores the types from the event
+class's annotations when reading (a field declared as a `TypedDict` has its values converted by that record's own
+annotations).
 Anything else (snapshots, classes with field types it does not know) goes through the stock path.
 """
 
@@ -23,6 +24,7 @@ from eventsourcing.domain import DomainEventProtocol, Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent, find_id_convertor
 from eventsourcing.utils import get_topic, resolve_topic
 
+from domain.moments import iso_text
 from domain.stages import Stage
 
 Convert = Callable[[Any], Any]
@@ -32,7 +34,7 @@ _DECODE = json.JSONDecoder().decode
 
 
 def _encode_datetime(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+    return None if value is None else iso_text(value)
 
 
 def _decode_datetime(value: str | None) -> datetime | None:

@@ -193,6 +193,10 @@ class PostgresStore(PostgresApplicationRecorder):
             c.executemany(SQL("INSERT INTO {}.{} (originator_id, originator_version, topic, state)"
                               " VALUES (%s,%s,%s,%s)").format(self.schema, self.snapshots_table),
                           [(s.originator_id, s.originator_version, s.topic, s.state) for s in batch.snapshots])
+            # Only an aggregate's latest snapshot is ever read (a load at an earlier version replays its events).
+            c.executemany(SQL("DELETE FROM {}.{} WHERE originator_id = %s AND originator_version < %s")
+                          .format(self.schema, self.snapshots_table),
+                          [(s.originator_id, s.originator_version) for s in batch.snapshots])
         if batch.agents:
             c.executemany(self._sql(
                 "INSERT INTO {schema}.agent_index VALUES (%s,%s) ON CONFLICT (agent_id) DO UPDATE SET"

@@ -172,7 +172,11 @@ class LedgerRecorder(SQLiteApplicationRecorder):
                 [(e.task_id, e.agent_id, int(e.open), iso(e.next_due), int(e.pinned)) for e in batch.tasks.values()],
             )
         if batch.snapshots:
-            c.executemany(f"INSERT INTO {SNAPSHOTS_TABLE} VALUES (?,?,?,?)", list(map(_row, batch.snapshots)))
+            rows = list(map(_row, batch.snapshots))
+            c.executemany(f"INSERT INTO {SNAPSHOTS_TABLE} VALUES (?,?,?,?)", rows)
+            # Only an aggregate's latest snapshot is ever read (a load at an earlier version replays its events).
+            c.executemany(f"DELETE FROM {SNAPSHOTS_TABLE} WHERE originator_id = ? AND originator_version < ?",
+                          [row[:2] for row in rows])
         if batch.agents:
             c.executemany(
                 "INSERT OR REPLACE INTO agent_index VALUES (?,?)",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
-from app.records import instant
+from app.records import fingerprint_of, instant
 from domain.alerts import AlertType
 
 SubjectKind: TypeAlias = Literal["task", "agent", "hive"]
@@ -216,16 +216,17 @@ def typed_events(
     if name == "AlertReceived":
         return [AlertReceived(
             **common, at=_required_instant(state["at"]), alert_type=str(state["alert_type"]),
-            alert=dict(state["alert"]), agent_id=state.get("agent_id"), fingerprint=str(state["fingerprint"]),
+            alert=dict(state["alert"]), agent_id=state.get("agent_id"), fingerprint=str(fingerprint_of(name, state)),
         )]
     if name == "MarkedUnresponsive":
         return [AlertReceived(
             **common, at=_required_instant(state["at"]), alert_type=AlertType.AGENT_UNRESPONSIVE.value,
             alert=dict(state["alert"]), agent_id=subject if subject_kind == "agent" else None,
-            fingerprint=str(state["fingerprint"]),
+            fingerprint=str(fingerprint_of(name, state)),
         )]
     if name == "ActivitySeen":
-        return [ActivitySeen(**common, at=_required_instant(state["at"]), fingerprint=str(state["fingerprint"]))]
+        return [ActivitySeen(**common, at=_required_instant(state["at"]),
+                             fingerprint=str(fingerprint_of(name, state, subject)))]
     if name == "Escalated":
         return [Escalated(**common, **_move(state))]
     if name == "DeEscalated":

@@ -338,9 +338,9 @@ class Coordinator(Application[UUID]):
         before = agent.view()
         seen = len(agent.pending_events)
         if kind_of(alert).shows_activity:
-            agent.see_activity(alert.timestamp, alert.fingerprint)
+            agent.see_activity(alert.timestamp, alert.fingerprint, alert.raw if alert.fingerprint_of_raw else None)
         else:
-            agent.mark_unresponsive(alert.timestamp, alert.last_activity, alert.fingerprint, alert.raw)
+            agent.mark_unresponsive(alert.timestamp, alert.last_activity, alert.kept_fingerprint, alert.raw)
         self.responder.after_agent(agent, seen)
         self.workspace.note_agent(agent, alert.timestamp)
         after = agent.view()

@@ -131,4 +131,5 @@ class Store(Ledger, Protocol):
     """The event store the coordinator writes through: it keeps the ledger, and saves events with a ledger batch."""
 
     def save(self, events: Sequence[StoredEvent], batch: LedgerBatch) -> None:
-        """Record `events` (in this order), the batch's ledger rows and snapshots, all or nothing."""
+        """Record `events` (in this order), the batch's ledger rows and snapshots, all or nothing; a snapshot
+        replaces the earlier ones of its aggregate."""

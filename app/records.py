@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
+from domain.alerts import fingerprint, heartbeat_record
 from domain.ids import agent_aggregate_id, task_aggregate_id
 from domain.notifications import NotificationKey
 from domain.versions import current_version
@@ -105,7 +106,9 @@ def utc_text(stored: str | None) -> str | None:
     """A stored ISO 8601 instant as every command prints it: UTC with a `Z`."""
     if stored is None:
         return None
-    if stored.endswith("+00:00"):
+    if stored.endswith("Z"):  # as the codec writes UTC
+        return stored
+    if stored.endswith("+00:00"):  # as stores written before kept it
         return stored[:-6] + "Z"
     return datetime.fromisoformat(stored).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -132,6 +135,34 @@ def clock_of(kind: str, state: dict[str, Any]) -> str:
     `alert`: the business time the alerts speak in."""
     short = kind.rpartition(".")[2]
     return "wall" if short in WALL_CLOCK_KINDS or (short == "Resolved" and state.get("by")) else "alert"
+
+
+def fingerprint_of(kind: str, state: dict[str, Any], agent_id: str | None = None) -> str | None:
+    """The fingerprint of the alert an event of `kind` (`Task.AlertReceived`, `AlertReceived`, ...) records: as kept,
+    or computed again where the event leaves it out (None): the digest of the alert it holds (`AlertReceived`,
+    `MarkedUnresponsive`), or of the plain heartbeat of `agent_id` at its time (`ActivitySeen`). None for other
+    events, and for an `ActivitySeen` whose agent is not known."""
+    short = kind.rpartition(".")[2]
+    if short not in _ALERT_EVENTS or "fingerprint" not in state:
+        return None
+    kept = state["fingerprint"]
+    if kept:
+        return str(kept)
+    if short == "ActivitySeen":
+        return None if agent_id is None else fingerprint(heartbeat_record(agent_id, instant(state["at"])))
+    return fingerprint(state["alert"])
+
+
+_ALERT_EVENTS = frozenset({"AlertReceived", "MarkedUnresponsive", "ActivitySeen"})
+
+
+def with_fingerprint(kind: str, state: dict[str, Any], agent_id: str | None = None) -> dict[str, Any]:
+    """`state` with the fingerprint its event left out filled in (`fingerprint_of`), for readers who show it."""
+    if state.get("fingerprint", True) is None:
+        found = fingerprint_of(kind, state, agent_id)
+        if found is not None:
+            return {**state, "fingerprint": found}
+    return state
 
 
 def aggregate_key(record: Record) -> str:

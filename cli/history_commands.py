@@ -137,11 +137,22 @@ def _names(views: ReadSide) -> dict[str, str]:
 
 def _documents(record: Any, names: dict[str, str]) -> list[dict[str, Any]]:
     """What one stored event shows, newest first: itself, or each attempt a batch of the delivery stream records."""
-    from app.records import DELIVERIES_KIND, aggregate_key, attempts_of, event_kind, state_of, subject_key
+    from app.records import (
+        DELIVERIES_KIND,
+        aggregate_key,
+        attempts_of,
+        event_kind,
+        state_of,
+        subject_key,
+        with_fingerprint,
+    )
 
     kind = event_kind(record.topic)
     if kind != DELIVERIES_KIND:
-        return [_document(record.position, kind, aggregate_key(record), state_of(record), names)]
+        key = aggregate_key(record)
+        subject = names.get(key, "")
+        agent_id = subject[6:] if kind.startswith("Agent.") and subject.startswith("agent ") else None
+        return [_document(record.position, kind, key, with_fingerprint(kind, state_of(record), agent_id), names)]
     recorded = state_of(record).get("timestamp")
     return [_document(record.position, attempt.kind, subject_key(attempt.subject_kind, attempt.subject),
                       {"timestamp": recorded, **attempt.state}, names)

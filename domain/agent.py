@@ -9,6 +9,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from domain.alerts import heartbeat_record
 from domain.escalation import Escalating
 from domain.ids import agent_aggregate_id
 from domain.rules import AgentView, Demand, silence_crossings, silence_demand
@@ -40,11 +41,12 @@ class Agent(Escalating):
         return cls._create(cls.Registered, id=cls.id_for(agent_id), agent_id=agent_id)
 
     class MarkedUnresponsive(Aggregate.Event):
-        """An alert said the agent has been silent since `last_activity`."""
+        """An alert said the agent has been silent since `last_activity`. `fingerprint` is the alert's, or None
+        when it is the digest of `alert` itself."""
 
         at: datetime
         last_activity: datetime | None
-        fingerprint: str
+        fingerprint: str | None
         alert: Mapping[str, Any]
 
         def apply(self, agent: Agent) -> None:
@@ -55,10 +57,11 @@ class Agent(Escalating):
             agent.evaluated_at = self.at
 
     class ActivitySeen(Aggregate.Event):
-        """The agent was seen at work at `at`."""
+        """The agent was seen at work at `at`. `fingerprint` is that of the alert that showed it, or None when the
+        alert was the plain heartbeat `heartbeat_record` writes (its digest is that record's)."""
 
         at: datetime
-        fingerprint: str
+        fingerprint: str | None
 
         def apply(self, agent: Agent) -> None:
             if agent.unresponsive:
@@ -68,9 +71,10 @@ class Agent(Escalating):
             agent.evaluated_at = self.at
 
     def mark_unresponsive(
-        self, at: datetime, last_activity: datetime | None, fingerprint: str, alert: Mapping[str, Any]
+        self, at: datetime, last_activity: datetime | None, fingerprint: str | None, alert: Mapping[str, Any]
     ) -> None:
-        """Flag the agent as silent since `last_activity` and re-judge it at `at`.
+        """Flag the agent as silent since `last_activity` and re-judge it at `at` (`fingerprint`: as the event
+        keeps it).
 
         Silence counts from the latest activity known: a report of older activity cannot undo a newer sighting.
         """
@@ -83,11 +87,18 @@ class Agent(Escalating):
         )
         self.move_to(self.judge(self.judging_time(requested, at)), at)
 
-    def see_activity(self, at: datetime, fingerprint: str) -> None:
-        """Record that the agent was active at `at`, clearing any unresponsive flag."""
+    def see_activity(self, at: datetime, fingerprint: str, record: Mapping[str, Any] | None = None) -> None:
+        """Record that the agent was active at `at`, clearing any unresponsive flag.
+
+        `record`: the alert as written, when `fingerprint` is its digest; if it is the plain heartbeat of this agent
+        at the time recorded, the event leaves the fingerprint out (a reader computes it again).
+        """
         requested, at = at, self.clamp(at)
         self.advance(at)
-        self.trigger_event(self.ActivitySeen, at=at, fingerprint=fingerprint)
+        if record is not None and record == heartbeat_record(self.agent_id, at):
+            self.trigger_event(self.ActivitySeen, at=at, fingerprint=None)
+        else:
+            self.trigger_event(self.ActivitySeen, at=at, fingerprint=fingerprint)
         self.move_to(self.judge(self.judging_time(requested, at)), at)
 
     def view(self) -> AgentView:

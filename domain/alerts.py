@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from hashlib import sha256
 from typing import Any
 
+from domain.moments import iso_text
 from domain.stages import Stage
 
 
@@ -49,6 +51,26 @@ class Alert:
     note: str | None = None
     source: str = field(default="", compare=False)
     line: int | None = field(default=None, compare=False)
+    fingerprint_of_raw: bool = field(default=False, compare=False)
+    """True when `fingerprint` is the digest of `raw` itself (not of a record a mapping rule made it from)."""
+
+    @property
+    def kept_fingerprint(self) -> str | None:
+        """The fingerprint an event that keeps `raw` records: None when it is the digest of `raw`, which a reader
+        can compute again (an alert made by a mapping rule keeps its record's)."""
+        return None if self.fingerprint_of_raw else self.fingerprint
+
+
+def fingerprint(raw: Mapping[str, Any]) -> str:
+    """sha256 hex of the item's canonical JSON: same content, same fingerprint, whatever the key order."""
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def heartbeat_record(agent_id: str, at: datetime) -> dict[str, Any]:
+    """The plainest heartbeat of `agent_id` at `at`, as the upstream writes one. An agent's `ActivitySeen` of a
+    heartbeat written exactly so records no fingerprint: a reader computes it again from this record."""
+    return {"type": AlertType.AGENT_HEARTBEAT.value, "agent_id": agent_id, "timestamp": iso_text(at.astimezone(UTC))}
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from domain.moments import iso_text
 from domain.notifications import DeliveryOutcome
 
 
@@ -32,11 +33,11 @@ class Deliveries(Aggregate):
 
 def attempt_fields(outcome: DeliveryOutcome) -> dict[str, Any]:
     """One attempt as the stream records it: what a `NotificationDelivered` event recorded (key, channel, attempt,
-    at) and, for a failure, what a `DeliveryFailed` one added (error, dead, retry_at); instants in ISO 8601."""
+    at) and, for a failure, what a `DeliveryFailed` one added (error, dead, retry_at); instants as `iso_text`."""
     fields: dict[str, Any] = {
-        "key": outcome.key, "channel": outcome.channel, "attempt": outcome.attempt, "at": outcome.at.isoformat(),
+        "key": outcome.key, "channel": outcome.channel, "attempt": outcome.attempt, "at": iso_text(outcome.at),
     }
     if outcome.error is not None:
         fields.update(error=outcome.error, dead=outcome.dead,
-                      retry_at=None if outcome.retry_at is None else outcome.retry_at.isoformat())
+                      retry_at=None if outcome.retry_at is None else iso_text(outcome.retry_at))
     return fields

@@ -1,4 +1,5 @@
-"""Time arithmetic that never overflows: the domain's one place for adding durations to instants.
+"""Time arithmetic that never overflows: the domain's one place for adding durations to instants (and for writing
+them as text).
 
 Python datetimes end at year 1 and year 9999; an instant moved past either end is saturated to it
 (`shift`, `shift_back`), or, for a time something is due, means "never" (`later`).
@@ -36,3 +37,9 @@ def later(moment: datetime, delta: timedelta) -> datetime | None:
         return moment + delta
     except OverflowError:
         return None if delta > timedelta(0) else EARLIEST
+
+
+def iso_text(moment: datetime) -> str:
+    """`moment` in ISO 8601, UTC written as `Z` (`2025-07-16T10:00:00Z`): the shortest form `fromisoformat` reads."""
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

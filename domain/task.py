@@ -92,7 +92,8 @@ class Task(Escalating):
 
         Version 2 added `alert_at`, the alert's own time (`at` is when it was applied, never before the last
         recorded change); version 1 events take `at` for it. Version 3 records only the changed facts, where
-        earlier versions recorded all of them on every alert.
+        earlier versions recorded all of them on every alert. `fingerprint` is None when it is the digest of
+        `alert` itself (events of every version written before that kept it always, and are read as they are).
         """
 
         class_version = 3
@@ -100,7 +101,7 @@ class Task(Escalating):
         at: datetime
         alert_at: datetime
         alert_type: str
-        fingerprint: str
+        fingerprint: str | None
         alert: dict[str, Any]
         agent_id: str | None
         changes: TaskFacts
@@ -269,7 +270,7 @@ class Task(Escalating):
         kind_of(alert).facts(self, alert, facts, takes_over)
         changes = {name: facts[name] for name in FACTS if facts[name] != getattr(self, name)}
         return {
-            "alert_at": alert.timestamp, "alert_type": alert.type.value, "fingerprint": alert.fingerprint,
+            "alert_at": alert.timestamp, "alert_type": alert.type.value, "fingerprint": alert.kept_fingerprint,
             "alert": dict(alert.raw), "agent_id": self.agent_after(alert), "changes": changes,
         }
 

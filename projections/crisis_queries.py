@@ -22,6 +22,7 @@ from app.records import (
     event_kind,
     instant,
     records_by_id,
+    with_fingerprint,
     zulu,
 )
 from projections.base import ReadModels, event_source
@@ -154,7 +155,7 @@ def _step_stream(db: ReadModels, wanted: set[int], kinds: Sequence[str] = ()) ->
                     yield episode_id, {"seq": seq, "at": detail["at"], "step": step,
                                        "clock": clock_of(attempt.kind, detail), "detail": detail}
                 continue
-            detail = zulu(_DECODE(record.state.decode("utf8")))
+            detail = zulu(with_fingerprint(kind, _DECODE(record.state.decode("utf8"))))
             at = detail.get("at")  # an observation without a time of its own: when it was recorded
             clock = clock_of(kind, detail) if at is not None else "wall"
             yield episode_id, {"seq": seq, "at": at or detail.get("timestamp"), "step": step, "clock": clock,

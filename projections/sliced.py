@@ -48,7 +48,7 @@ def hour_of(record: Record) -> bytes:
     """`2025-07-16T22` for an event of 22:xx UTC: its own `at` (the business time of the alerts, or the wall-clock
     time of a delivery or acknowledgement), else when it was recorded; anything less plain is decoded."""
     at = _own_at(record.state)
-    if at is not None and at.endswith(b"+00:00"):
+    if at is not None and (at.endswith(b"Z") or at.endswith(b"+00:00")):
         return at[:13]
     decoded = state_of(record).get("at") if _AT in record.state else None
     if isinstance(decoded, str):
@@ -59,8 +59,11 @@ def hour_of(record: Record) -> bytes:
 def recorded_wall(record: Record) -> str:
     """When the event was recorded, as UTC ISO 8601 text with a `Z`."""
     state = record.state
-    if state[40:47] == b'+00:00"' and state[:14] == _TIMESTAMP:
-        return state[14:40].decode() + "Z"
+    if state[:14] == _TIMESTAMP:  # `{"timestamp":"2025-07-16T10:00:00.123456Z"`, or `+00:00"` in older stores
+        if state[40:42] == b'Z"':
+            return state[14:41].decode()
+        if state[40:47] == b'+00:00"':
+            return state[14:40].decode() + "Z"
     stamp = state_of(record)["timestamp"]
     text = str(stamp.get("_data_") if isinstance(stamp, dict) else stamp)
     return datetime.fromisoformat(text).astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -88,11 +91,15 @@ def sliced_requests(state: bytes) -> list[tuple[str, str | None]]:
 
 
 def sliced_delivery(state: bytes) -> tuple[str, str] | None:
-    """Key and time of a delivery as the codec writes it: `{"timestamp":"<UTC>","key":"…",…,"at":"<UTC>"}`."""
-    if state[46:55] != b'","key":"' or state[-41:-34] != b',"at":"' or state[-8:] != b'+00:00"}':
+    """Key and time of a delivery as the codec writes it: `{"timestamp":"<UTC>","key":"…",…,"at":"<UTC>"}`, each
+    instant with microseconds and a `Z` (or `+00:00`, in stores written before)."""
+    if state[41:50] == b'","key":"' and state[-36:-29] == b',"at":"' and state[-3:] == b'Z"}':
+        key, at = state[50 : state.find(b'"', 50)], state[-29:-2].decode()
+    elif state[46:55] == b'","key":"' and state[-41:-34] == b',"at":"' and state[-8:] == b'+00:00"}':
+        key, at = state[55 : state.find(b'"', 55)], state[-34:-8].decode() + "Z"
+    else:
         return None
-    key = state[55 : state.find(b'"', 55)]
-    return None if b"\\" in key else (key.decode(), state[-34:-8].decode() + "Z")
+    return None if b"\\" in key else (key.decode(), at)
 
 
 _ALERT_END = f',"class_version":{current_version("domain.task:Task.AlertReceived")}}}'.encode()

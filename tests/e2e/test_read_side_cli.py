@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Callable
@@ -120,3 +121,24 @@ def test_replay_verify_reports_a_tampered_read_model_and_exits_1(coordinator: Ru
     result = coordinator("replay", "--verify")
     assert result.code == 1
     assert "task task-101" in result.out and "level" in result.out
+
+
+def test_events_show_each_alert_with_the_fingerprint_of_its_line(coordinator: Run, tmp_path: Path) -> None:
+    records = [
+        {"type": "AGENT_HEARTBEAT", "agent_id": "ada", "timestamp": "2025-07-16T10:00:00Z"},
+        {"type": "AGENT_HEARTBEAT", "agent_id": "ada", "timestamp": "2025-07-16T10:05:00Z", "note": "busy"},
+        {"type": "COORDINATION_CRISIS", "task_id": "task-1", "agent_id": "ada", "escalation_level": "red",
+         "description": "stuck", "timestamp": "2025-07-16T10:10:00Z"},
+    ]
+    alerts = tmp_path / "alerts.jsonl"
+    alerts.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    result = coordinator("run", "--once", "--alerts-file", str(alerts), "--as-of", AS_OF)
+    assert result.code == 0, result.err
+
+    seen = coordinator("events", "10", "--type", "ActivitySeen", "--json").json()
+    received = coordinator("events", "10", "--type", "AlertReceived", "--json").json()
+
+    written = {hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+               for record in records}
+    assert {event["data"]["fingerprint"] for event in seen + received} == written
+    assert len(seen + received) == 3

@@ -217,7 +217,9 @@ def test_a_long_task_stream_is_snapshotted_and_loads_to_the_same_state(tmp_path:
     assert loaded == replayed
 
 
-def test_every_snapshot_equals_the_aggregate_replayed_to_the_same_version(tmp_path: Path) -> None:
+def test_every_snapshot_equals_the_aggregate_replayed_to_the_same_version_and_only_the_latest_is_kept(
+    tmp_path: Path,
+) -> None:
     alerts = tmp_path / "busy.jsonl"
     with alerts.open("w") as out:
         for minute in range(0, 24 * 60):
@@ -226,16 +228,26 @@ def test_every_snapshot_equals_the_aggregate_replayed_to_the_same_version(tmp_pa
                 f'{{"type": "COORDINATION_CRISIS", "task_id": "busy", "agent_id": "a{minute % 4}", '
                 f'"escalation_level": "{level}", "timestamp": "2025-07-16T{minute // 60:02d}:{minute % 60:02d}:00Z"}}\n'
             )
+    items = list(read_alerts(alerts))
     services = open_home(tmp_path / "home")
-    services.coordinator.ingest(read_alerts(alerts), batch_size=37)
-    services.dispatcher().drain()
     assert services.coordinator.snapshots is not None
-    snapshots = list(services.coordinator.snapshots.get(Task.id_for("busy")))
+    taken: list[tuple[int, Task]] = []
+    for start in range(0, len(items), 240):
+        services.coordinator.ingest(items[start : start + 240], batch_size=37)
+        kept = list(services.coordinator.snapshots.get(Task.id_for("busy")))
+        assert len(kept) <= 1, "a new snapshot replaces the earlier ones of its aggregate"
+        if kept and (not taken or taken[-1][0] != kept[0].originator_version):
+            taken.append((kept[0].originator_version, kept[0].mutate(None)))
     events = list(services.coordinator.events.get(Task.id_for("busy")))
+    earlier = services.coordinator.repository.get(Task.id_for("busy"), version=taken[0][0] - 1)
     services.close()
-    assert len(snapshots) >= 2
-    for snapshot in snapshots:
+    assert len(taken) >= 2
+    for version, state in taken:
         replayed = None
-        for event in events[: snapshot.originator_version]:
+        for event in events[:version]:
             replayed = event.mutate(replayed)
-        assert snapshot.mutate(None) == replayed, f"snapshot at version {snapshot.originator_version}"
+        assert state == replayed, f"snapshot at version {version}"
+    replayed = None
+    for event in events[: taken[0][0] - 1]:
+        replayed = event.mutate(replayed)
+    assert earlier == replayed, "a load at a version before the kept snapshot replays the events"

@@ -9,6 +9,7 @@ where a stream follows a store still being written.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -184,6 +185,28 @@ def test_agent_alerts_stream_as_agent_events_an_unresponsive_alert_and_the_activ
     [down] = only(events, DeEscalated, "bob")
     assert (up.to_level, down.from_level, down.to_level) == ("RED", "RED", "GREEN")
     assert silent.position < up.position < seen.position < down.position
+
+
+def test_every_alert_on_the_stream_carries_the_fingerprint_of_the_record_as_written(home: Home) -> None:
+    records = [
+        assigned("task-1", "ada", stamp(10)),
+        heartbeat("ada", stamp(10, 5)),
+        {**heartbeat("ada", stamp(10, 6)), "note": "busy"},
+        heartbeat("ada", "2025-07-16T10:07:00+00:00"),
+        heartbeat("ada", stamp(10, 1)),  # older than what the agent last recorded: applied at that later time
+        {**heartbeat("ada", stamp(10, 8)), "type": "agent_heartbeat"},
+        unresponsive("bob", stamp(9), stamp(10, 8)),
+    ]
+    home.feed(*records)
+
+    events = collect(home.consumer())
+
+    streamed = sorted(event.fingerprint for event in events if isinstance(event, AlertReceived | ActivitySeen))
+    written = sorted(
+        hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+        for record in records
+    )
+    assert streamed == written
 
 
 def test_subscribers_get_only_what_they_asked_for_async_handlers_are_awaited_and_all_run_before_the_yield(

@@ -15,7 +15,7 @@ import pytest
 from adapters import alertmanager, mappings
 from adapters.alert_body import parse_body
 from adapters.alert_file import read_alerts
-from adapters.event_stream import CoordinationEventConsumer, Observed
+from adapters.event_stream import AlertReceived, CoordinationEventConsumer, Observed
 from app.coordinator import Coordinator
 from app.intake import IngestReport
 from app.responder import Responder
@@ -216,9 +216,12 @@ def test_the_event_stream_yields_observations_as_typed_events_about_the_hive(hiv
 
     async def drain() -> list[Any]:
         consumer = CoordinationEventConsumer(home=hive.path)
-        return [event async for event in consumer.stream_events() if isinstance(event, Observed)]
+        return [event async for event in consumer.stream_events()]
 
-    mapped, plain = asyncio.run(drain())
+    events = asyncio.run(drain())
+    mapped, plain = [event for event in events if isinstance(event, Observed)]
+    [alert] = [event for event in events if isinstance(event, AlertReceived)]
+    assert alert.fingerprint == mapped.fingerprint, "the alert a rule made carries its record's fingerprint"
     assert (mapped.subject_kind, mapped.subject, mapped.task_id, mapped.agent_id, mapped.alert_type) == (
         "hive", "default", "crisis_1", "unknown-agent", "COORDINATION_CRISIS")
     assert mapped.mapping is not None and mapped.mapping.startswith("crisis@")
