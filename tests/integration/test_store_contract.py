@@ -110,3 +110,27 @@ def test_the_same_bad_item_is_quarantined_once_whatever_its_reason_says(store: A
     store.save([], LedgerBatch(quarantined=[Quarantined("a.jsonl", 3, None, "{bad", "reworded"),
                                             Quarantined("a.jsonl", 4, None, "{bad", "not JSON")]))
     assert store.quarantine_count() == 2
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])  # the in-memory store keeps no snapshots
+def test_a_saved_snapshot_replaces_the_earlier_ones_of_its_aggregate_only(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path,
+) -> None:
+    env = (sqlite_store.environment(tmp_path / "events.sqlite") if kind == "sqlite"
+           else postgres_store.environment(request.getfixturevalue("postgres_url")))
+    coordinator = Coordinator(env=env)
+    store, snapshots = coordinator.recorder, coordinator.snapshots
+    assert isinstance(store, Store) and snapshots is not None
+    one, other = uuid4(), uuid4()
+
+    def snapshot(originator: Any, version: int) -> StoredEvent:
+        return StoredEvent(originator_id=originator, originator_version=version, topic="tests:Snapshot", state=b"{}")
+
+    store.save([event(one, 1), event(one, 2), event(other, 1)],
+               LedgerBatch(snapshots=[snapshot(one, 1), snapshot(other, 1)]))
+    store.save([event(one, 3)], LedgerBatch(snapshots=[snapshot(one, 3)]))
+    kept = {originator: [s.originator_version for s in snapshots.recorder.select_events(originator)]
+            for originator in (one, other)}
+    coordinator.close()
+
+    assert kept == {one: [3], other: [1]}
