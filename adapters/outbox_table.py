@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
+
+from app.records import state_of
+from domain.notifications import NotificationKey
 
 if TYPE_CHECKING:
     from eventsourcing.sqlite import SQLiteCursor
@@ -24,7 +26,6 @@ class Cursor(Protocol):
         """Every row of the last statement."""
         ...
 
-_DECODE = json.loads
 PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"
@@ -33,15 +34,16 @@ STATUSES = (PENDING, DELIVERED, FAILED, DEAD)
 
 OUTBOX = (
     "CREATE TABLE IF NOT EXISTS outbox ("
-    " id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, subject_kind TEXT NOT NULL, subject TEXT NOT NULL,"
-    " recipient TEXT NOT NULL, priority TEXT NOT NULL, kind TEXT NOT NULL, message TEXT,"
-    " requested_at TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
-    " next_attempt_at TEXT, last_error TEXT, channel TEXT, delivered_at TEXT, created_at TEXT NOT NULL,"
-    " origin INTEGER, item INTEGER)"
+    " id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_at TEXT, last_error TEXT, channel TEXT, delivered_at TEXT, origin INTEGER, item INTEGER,"
+    " subject_kind TEXT, subject TEXT, recipient TEXT, priority TEXT, kind TEXT, message TEXT, requested_at TEXT,"
+    " created_at TEXT)"
 )
-"""A notification's text is kept once, in the event that requested it (`origin`: its position in the event log;
-`item`: its place among the notifications that event requested); `message` holds it only where there is no such
-event (rows queued by older stores)."""
+"""A row keeps where its delivery stands; what was asked is kept once, in the event that asked it (`origin`: its
+position in the event log; `item`: its place among the notifications that event requested), and read from there:
+the subject (from the key), recipient, priority, kind, text, when it was requested (the event's `at`) and queued
+(when the event was recorded). Those columns hold values only where there is no such event, and in rows queued by
+older stores, which keep what they were written with."""
 OUTBOX_INDEXES = [
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE status IN ('pending', 'failed')",
     "CREATE INDEX IF NOT EXISTS outbox_status ON outbox (status)",
@@ -62,6 +64,9 @@ COLUMNS = (
     "attempts", "next_attempt_at", "last_error", "channel", "delivered_at", "created_at", "origin", "item",
 )
 _OLD_COLUMNS = COLUMNS[:-2]
+"""The columns of an outbox written before texts were kept once (no requesting event known)."""
+_ASKED = ("subject_kind", "subject", "recipient", "priority", "kind", "message", "requested_at", "created_at")
+"""What a row leaves to the event that requested it."""
 
 DUE_QUERY = (
     "SELECT {columns} FROM outbox " + DUE_INDEX + " WHERE status IN ('pending', 'failed')"
@@ -79,17 +84,18 @@ def utc(moment: datetime | None) -> str | None:
 
 
 def upgrade(c: SQLiteCursor) -> None:
-    """Bring an outbox written before texts were kept once to today's table (every row and id kept; their texts
-    stay beside them)."""
-    c.execute("SELECT name FROM pragma_table_info('outbox')")
-    columns = {row[0] for row in c.fetchall()}
-    if not columns or "origin" in columns:
+    """Bring an outbox written by older stores to today's table, every row and id kept as it was written (with
+    its texts where they are there): before texts were kept once (no `origin`), or while each row still had to
+    repeat what its event asked (`recipient` required)."""
+    c.execute('SELECT name, "notnull" FROM pragma_table_info(\'outbox\')')
+    required = {str(row[0]): bool(row[1]) for row in c.fetchall()}
+    if not required or not required.get("recipient"):
         return
+    names = ", ".join(COLUMNS if "origin" in required else _OLD_COLUMNS)
     c.execute("DROP INDEX IF EXISTS outbox_due")
     c.execute("DROP INDEX IF EXISTS outbox_status")
     c.execute("ALTER TABLE outbox RENAME TO outbox_before_upgrade")
     c.execute(OUTBOX)
-    names = ", ".join(_OLD_COLUMNS)
     c.execute(f"INSERT INTO outbox ({names}) SELECT {names} FROM outbox_before_upgrade")
     c.execute("DROP TABLE outbox_before_upgrade")
     for statement in OUTBOX_INDEXES:
@@ -104,14 +110,17 @@ def insert_requested(c: SQLiteCursor, entries: Sequence[OutboxEntry], now: datet
     rows = []
     for e in entries:
         origin = None if e.origin is None else positions.get(e.origin)
-        rows.append((e.key, e.subject_kind, e.subject, e.recipient, e.priority, e.kind,
-                     e.message if origin is None else None, utc(e.requested_at), PENDING, created, created, origin,
-                     None if origin is None else e.item))
+        asked = _LEFT_TO_EVENT if origin is not None else (
+            e.subject_kind, e.subject, e.recipient, e.priority, e.kind, e.message, utc(e.requested_at), created)
+        rows.append((e.key, PENDING, created, origin, None if origin is None else e.item, *asked))
     c.executemany(
-        "INSERT OR IGNORE INTO outbox (key, subject_kind, subject, recipient, priority, kind, message, requested_at,"
-        " status, attempts, next_attempt_at, created_at, origin, item) VALUES (?,?,?,?,?,?,?,?,?,0,?,?,?,?)",
+        f"INSERT OR IGNORE INTO outbox (key, status, attempts, next_attempt_at, origin, item, {', '.join(_ASKED)})"
+        " VALUES (?,?,0,?,?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
+
+
+_LEFT_TO_EVENT = (None,) * len(_ASKED)
 
 
 def _selected(c: Cursor) -> str:
@@ -121,18 +130,42 @@ def _selected(c: Cursor) -> str:
     return ", ".join(COLUMNS if c.fetchall() else (*_OLD_COLUMNS, "NULL", "NULL"))
 
 
-def _with_texts(c: Cursor, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`rows` with each one's text, read from the event that requested it where it is kept there."""
-    wanted = {row["origin"] for row in rows if row["message"] is None and row["origin"] is not None}
+def _with_texts(c: Cursor, rows: list[dict[str, Any]], texts: bool = True) -> list[dict[str, Any]]:
+    """`rows` with what each one's event asked filled in where the row leaves it to the event (its text too, unless
+    `texts` is false)."""
+    wanted = {row["origin"] for row in rows if row["origin"] is not None
+              and (row["recipient"] is None or (texts and row["message"] is None))}
     if not wanted:
         return rows
     from adapters import event_log
 
-    requested = {record.position: _DECODE(record.state) for record in event_log.records_at(c, wanted)}
+    requested = {record.position: state_of(record) for record in event_log.records_at(c, wanted)}
     for row in rows:
-        if row["message"] is None and row["origin"] in requested:
-            row["message"] = requested[row["origin"]]["notifications"][row["item"]]["message"]
+        state = requested.get(row["origin"])
+        if state is None:
+            continue
+        asked = state["notifications"][row["item"]]
+        if row["recipient"] is None:
+            key = NotificationKey.parse(row["key"])
+            row.update(subject_kind=key.subject_kind, subject=key.subject, recipient=asked["recipient"],
+                       priority=asked["priority"], kind=asked["kind"], requested_at=_stored(state["at"]),
+                       created_at=_stored(state["timestamp"]))
+        if texts and row["message"] is None:
+            row["message"] = asked["message"]
     return rows
+
+
+def _stored(value: Any) -> str | None:
+    """An instant of an event (ISO 8601 text, or tagged by the stock transcoder of older stores) as rows keep it."""
+    text = value.get("_data_") if isinstance(value, dict) else value
+    return utc(datetime.fromisoformat(str(text)))
+
+
+def in_order(c: Cursor, after: int, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` notifications queued after id `after`, oldest first, each with what its event asked but its
+    text, which stays there (a copy of the outbox elsewhere reads it from the same event)."""
+    c.execute(f"SELECT {_selected(c)} FROM outbox WHERE id > ? ORDER BY id LIMIT ?", (after, limit))
+    return _with_texts(c, [dict(zip(COLUMNS, row, strict=True)) for row in c.fetchall()], texts=False)
 
 
 def apply_updates(c: SQLiteCursor, updates: Sequence[DeliveryUpdate], position: int | None = None) -> None:

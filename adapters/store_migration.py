@@ -19,7 +19,7 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg.sql import SQL, Identifier
 
-from adapters import event_log
+from adapters import event_log, outbox_table
 from adapters.home_files import SNAPSHOTS_TABLE
 from adapters.postgres_ledger import b as _b
 from adapters.postgres_ledger import instant as _instant
@@ -177,19 +177,22 @@ def _copy_indexes(db: sqlite3.Connection, c: Cursor[Any], target: PostgresStore)
     c.executemany(_q(target, "INSERT INTO {schema}.sources VALUES (%s,%s,%s,%s,%s,%s)"), marks)
 
 
+def _outbox_row(row: dict[str, Any]) -> tuple[Any, ...]:
+    """An outbox row as the target keeps it: what its event asked written out, but its text (kept in the event)."""
+    return (row["id"], _b(row["key"]), row["subject_kind"], _b(row["subject"]), _b(row["recipient"]),
+            row["priority"], row["kind"], _b(row["message"]), _instant(row["requested_at"]), row["status"],
+            row["attempts"], _instant(row["next_attempt_at"]), _b(row["last_error"]), row["channel"],
+            _instant(row["delivered_at"]), _instant(row["created_at"]), row["origin"], row["item"])
+
+
 def _copy_outbox(db: sqlite3.Connection, c: Cursor[Any], target: PostgresStore) -> int:
-    columns = ("id, key, subject_kind, subject, recipient, priority, kind, message, requested_at, status, attempts,"
-               " next_attempt_at, last_error, channel, delivered_at, created_at, origin, item")
-    rows = db.execute(f"SELECT {columns} FROM outbox ORDER BY id")
-    copied = 0
-    while page := rows.fetchmany(PAGE):
-        c.executemany(_q(target, f"INSERT INTO {{schema}}.outbox ({columns}) VALUES ({','.join(['%s'] * 18)})"),
-                      [(id_, _b(key), subject_kind, _b(subject), _b(recipient), priority, kind, _b(message),
-                        _instant(requested), status, attempts, _instant(next_at), _b(error), channel,
-                        _instant(delivered), _instant(created), origin, item)
-                       for (id_, key, subject_kind, subject, recipient, priority, kind, message, requested, status,
-                            attempts, next_at, error, channel, delivered, created, origin, item) in page])
+    names = ", ".join(outbox_table.COLUMNS)
+    statement = _q(target, f"INSERT INTO {{schema}}.outbox ({names}) VALUES ({','.join(['%s'] * 18)})")
+    copied = last = 0
+    while page := outbox_table.in_order(db.cursor(), last, PAGE):
+        c.executemany(statement, [_outbox_row(row) for row in page])
         copied += len(page)
+        last = page[-1]["id"]
     c.execute(_q(target, "SELECT setval(pg_get_serial_sequence('{schema}.outbox', 'id'),"
                          " GREATEST((SELECT MAX(id) FROM {schema}.outbox), 1))"))
     attempts = db.execute("SELECT outbox_id, position FROM delivery_attempts")

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from adapters import outbox_table
 from app.records import Record, attempts_of
 from tests.waiting import wait_for
 
@@ -82,8 +83,8 @@ def store_facts(home: Path) -> dict[str, Any]:
                 "SELECT task_id, agent_id, level, emergency, status, deadline FROM task_status").fetchall()),
             "agents": sorted(views.execute(
                 "SELECT agent_id, level, emergency, responsive, last_activity FROM agent_status").fetchall()),
-            "outbox": sorted(events.execute(
-                "SELECT key, recipient, priority, kind, message, status FROM outbox").fetchall()),
+            "outbox": sorted((row["key"], row["recipient"], row["priority"], row["kind"], row["message"], row["status"])
+                             for row in outbox_table.listing(events.cursor(), None, None)),
             "accepted": events.execute("SELECT COUNT(*) FROM alerts_seen").fetchone()[0],
             "quarantined": events.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0],
             "decisions": sorted(events.execute(

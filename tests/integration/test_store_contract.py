@@ -17,6 +17,7 @@ from app.coordinator import Coordinator
 from app.ledger import AcceptedAlert, DeliveryUpdate, LedgerBatch, OutboxEntry, Store, TaskIndexEntry
 from domain.alerts import Quarantined
 from domain.sources import SourceMark
+from domain.task import Task
 
 NOW = datetime(2025, 7, 16, 12, tzinfo=UTC)
 
@@ -110,6 +111,43 @@ def test_the_same_bad_item_is_quarantined_once_whatever_its_reason_says(store: A
     store.save([], LedgerBatch(quarantined=[Quarantined("a.jsonl", 3, None, "{bad", "reworded"),
                                             Quarantined("a.jsonl", 4, None, "{bad", "not JSON")]))
     assert store.quarantine_count() == 2
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])  # the stores that keep what was asked in the event
+def test_a_notification_kept_in_its_requesting_event_is_due_and_listed_with_all_it_asked(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path,
+) -> None:
+    env = (sqlite_store.environment(tmp_path / "events.sqlite") if kind == "sqlite"
+           else postgres_store.environment(request.getfixturevalue("postgres_url")))
+    coordinator = Coordinator(env=env)
+    store = coordinator.recorder
+    assert isinstance(store, Store)
+    store.clock = Stopped(NOW)  # type: ignore[attr-defined]
+    task = Task.register("task-7")
+    asked_at = NOW - timedelta(minutes=10)
+    told = [{"key": "task:task-7#1.0", "recipient": "pm-agent", "priority": "urgent", "kind": "crisis",
+             "message": "🚨 task-7 is RED"},
+            {"key": "task:task-7#1.1", "recipient": "agent-3", "priority": "priority", "kind": "ping",
+             "message": "reply <now>"}]
+    task.request_notifications(asked_at, told, urgent=True)
+    events = [coordinator.mapper.to_stored_event(e) for e in task.collect_events()]
+    store.save(events, LedgerBatch(outbox=[
+        OutboxEntry(n["key"], "task", "task-7", n["recipient"], n["priority"], n["kind"], n["message"], asked_at,
+                    (task.id.hex, task.version), index) for index, n in enumerate(told)]))
+    due, listed = asked(store.due_notifications(NOW)), asked(reversed(store.notifications()))
+    coordinator.close()
+
+    assert due == listed == [{"key": n["key"], "subject_kind": "task", "subject": "task-7", "recipient": n["recipient"],
+                     "priority": n["priority"], "kind": n["kind"], "message": n["message"], "status": "pending",
+                     "requested_at": asked_at} for n in told]
+
+
+def asked(rows: Any) -> list[dict[str, Any]]:
+    """What each notification asked and where it stands, its request time as an instant."""
+    return [{name: row[name] for name in ("key", "subject_kind", "subject", "recipient", "priority", "kind",
+                                          "message", "status")}
+            | {"requested_at": row["requested_at"] if isinstance(row["requested_at"], datetime)
+               else datetime.fromisoformat(row["requested_at"])} for row in rows]
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])  # the in-memory store keeps no snapshots
