@@ -18,7 +18,7 @@ from uuid import UUID
 
 from domain.alerts import fingerprint, heartbeat_record
 from domain.ids import agent_aggregate_id, task_aggregate_id
-from domain.notifications import NotificationKey
+from domain.notifications import NotificationKey, fields_of
 from domain.versions import current_version
 
 _DECODE = json.JSONDecoder().decode
@@ -238,7 +238,7 @@ def _attempts(record: Record, kind: str) -> tuple[Attempt, ...]:
     """`attempts_of`, read once for the several read models that follow the same page of records (a stored state's
     bytes keep their hash, so looking a record up again costs little)."""
     state = state_of(record)
-    return tuple(map(Attempt, state["attempts"] if kind == DELIVERIES_KIND else [state]))
+    return tuple(map(Attempt, map(fields_of, state["attempts"]) if kind == DELIVERIES_KIND else [state]))
 
 
 @lru_cache(maxsize=65_536)

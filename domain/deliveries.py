@@ -14,21 +14,34 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from domain.moments import iso_text
-from domain.notifications import DeliveryOutcome
+from domain.notifications import ATTEMPT_FIELDS, DeliveryOutcome
 
 
 class Deliveries(Aggregate):
     """Delivery attempts whose outcomes were recorded together."""
 
     class Recorded(Aggregate.Created):
-        """The outcomes of these attempts came back; each as `attempt_fields` writes it."""
+        """The outcomes of these attempts came back; each as `attempt_row` writes it."""
 
-        attempts: list[dict[str, Any]]
+        attempts: list[list[Any]]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 wrote each attempt as an object (`attempt_fields`); now it is a row of their values."""
+            state["attempts"] = [[fields[name] for name in ATTEMPT_FIELDS if name in fields]
+                                 for fields in state["attempts"]]
 
     @classmethod
     def record(cls, outcomes: list[DeliveryOutcome]) -> Deliveries:
         """A new batch recording `outcomes`, in this order."""
-        return cls._create(cls.Recorded, id=uuid.uuid4(), attempts=[attempt_fields(outcome) for outcome in outcomes])
+        return cls._create(cls.Recorded, id=uuid.uuid4(), attempts=[attempt_row(outcome) for outcome in outcomes])
+
+
+def attempt_row(outcome: DeliveryOutcome) -> list[Any]:
+    """One attempt as the stream records it: the values of `attempt_fields`, in the order of `ATTEMPT_FIELDS` (a batch
+    of thousands need not repeat their names)."""
+    return list(attempt_fields(outcome).values())
 
 
 def attempt_fields(outcome: DeliveryOutcome) -> dict[str, Any]:

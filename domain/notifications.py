@@ -123,6 +123,16 @@ class DeliveryReport:
         return self.delivered + self.failed + self.dead
 
 
+ATTEMPT_FIELDS = ("key", "channel", "attempt", "at", "error", "dead", "retry_at")
+"""What the delivery stream holds of an attempt, in this order (`domain.deliveries`): a delivered one has the first
+four, a failed one all of them."""
+
+
+def fields_of(row: Sequence[Any]) -> dict[str, Any]:
+    """An attempt of the delivery stream by name, as a one-attempt event of older stores kept it."""
+    return dict(zip(ATTEMPT_FIELDS, row, strict=False))
+
+
 @dataclass(frozen=True, slots=True)
 class NotificationKey:
     """The idempotency key of one requested notification, `<subject kind>:<subject>#<request number>.<index>`: the

@@ -17,6 +17,7 @@ CURRENT: Final[dict[str, int]] = {
     "domain.task:Task.Resolved": 2,
     "domain.agent:Agent.Escalated": 2,
     "domain.agent:Agent.DeEscalated": 2,
+    "domain.deliveries:Deliveries.Recorded": 2,
 }
 
 

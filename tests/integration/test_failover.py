@@ -26,6 +26,7 @@ from typing import IO, Any
 import psycopg
 import pytest
 
+from app.records import DELIVERIES_TOPIC, Record, attempts_of
 from tests.integration.test_crash_safety import coordinator, environment, store_facts, stream, uninterrupted
 from tests.waiting import GENEROUS, wait_for
 
@@ -117,9 +118,9 @@ def delivered_attempts(url: str) -> Counter[str]:
     """How many successful delivery attempts the store records for each key (a key sent again after it was
     recorded delivered would count twice; one sent by a writer killed before recording it counts once)."""
     with psycopg.connect(url) as conn:
-        states = conn.execute("SELECT state FROM coordinator_events WHERE topic LIKE '%:Deliveries.Recorded'")
-        return Counter(attempt["key"] for (state,) in states for attempt in json.loads(bytes(state))["attempts"]
-                       if "error" not in attempt)
+        states = conn.execute("SELECT state FROM coordinator_events WHERE topic = %s", [DELIVERIES_TOPIC])
+        attempts = (attempts_of(Record(0, "", 1, DELIVERIES_TOPIC, bytes(state))) for (state,) in states)
+        return Counter(attempt.state["key"] for batch in attempts for attempt in batch if attempt.delivered)
 
 
 def accepted(url: str) -> int:

@@ -3,6 +3,7 @@ older stores hold."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, UUIDAsHex
@@ -14,7 +15,7 @@ from adapters.memory_store import MemoryStore, environment
 from app.coordinator import Coordinator
 from app.records import DELIVERIES_TOPIC, Record, attempts_of, event_kind
 from app.transcodings import StageAsName
-from domain.deliveries import Deliveries
+from domain.deliveries import Deliveries, attempt_fields
 from domain.escalation import Escalating
 from domain.notifications import DeliveryError, DeliveryOutcome, Notification
 from domain.stages import Stage
@@ -111,6 +112,19 @@ def test_an_attempt_reads_the_same_from_the_delivery_stream_as_from_a_one_attemp
     [new_form], [old_form] = attempts_of(batch), attempts_of(old)
     assert (new_form.kind, new_form.subject_kind, new_form.subject) == (old_form.kind, "task", "task-7")
     assert new_form.state == {name: value for name, value in old_form.state.items() if name != "timestamp"}
+
+
+def test_a_batch_written_with_an_object_per_attempt_reads_as_today_s_rows_of_values() -> None:
+    failed = DeliveryOutcome("task:task-7#3.1", "task", "task-7", "webhook", 2, NOW, "503", False,
+                             NOW + timedelta(seconds=4))
+    delivered = DeliveryOutcome("agent:ada#1.0", "agent", "ada", "file", 1, NOW)
+    today = stored(Deliveries.record([failed, delivered]).collect_events()[0])
+    state = json.loads(today.state)
+    assert state["class_version"] == 2 and [len(row) for row in state["attempts"]] == [7, 4]
+    state.update(class_version=1, attempts=[attempt_fields(failed), attempt_fields(delivered)])
+    older = today._replace(state=json.dumps(state).encode())
+    assert [(a.kind, a.state) for a in attempts_of(older)] == [(a.kind, a.state) for a in attempts_of(today)]
+    assert [a.state for a in attempts_of(today)] == [attempt_fields(failed), attempt_fields(delivered)]
 
 
 def test_an_event_of_another_kind_records_no_attempt() -> None:
