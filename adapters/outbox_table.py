@@ -148,15 +148,25 @@ def _with_texts(c: Cursor, rows: list[dict[str, Any]], texts: bool = True) -> li
         if row["recipient"] is None:
             key = NotificationKey.parse(row["key"])
             row.update(subject_kind=key.subject_kind, subject=key.subject, recipient=asked["recipient"],
-                       priority=asked["priority"], kind=asked["kind"], requested_at=_stored(state["at"]),
-                       created_at=_stored(state["timestamp"]))
+                       priority=asked["priority"], kind=asked["kind"], requested_at=row_instant(state["at"]),
+                       created_at=row_instant(state["timestamp"]))
         if texts and row["message"] is None:
             row["message"] = asked["message"]
     return rows
 
 
-def _stored(value: Any) -> str | None:
-    """An instant of an event (ISO 8601 text, or tagged by the stock transcoder of older stores) as rows keep it."""
+def row_instant(value: Any) -> str | None:
+    """An instant of an event (ISO 8601 text, or tagged by the stock transcoder of older stores) as `utc` writes it.
+
+    The codec writes UTC with a `Z`, to the second or the microsecond (`domain.moments.iso_text`): those are
+    rewritten as text, which gives what `utc` would (a test holds the two to each other) at a fraction of the cost
+    of parsing and formatting two instants for every notification a drain hands out; anything else is parsed.
+    """
+    if isinstance(value, str) and value[-1:] == "Z" and value[10:11] == "T" and value[19:20] in ("Z", "."):
+        if len(value) == 20:
+            return value[:19] + ".000000+00:00"
+        if len(value) == 27:
+            return value[:26] + "+00:00"
     text = value.get("_data_") if isinstance(value, dict) else value
     return utc(datetime.fromisoformat(str(text)))
 

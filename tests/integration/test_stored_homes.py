@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters import outbox_table
 from adapters.event_stream import ActivitySeen, AlertReceived, CoordinationEventConsumer
 from cli.bootstrap import build
 from cli.settings import Settings
@@ -60,6 +61,16 @@ def test_a_stored_home_rebuilds_into_the_read_models_its_own_code_built(home: Pa
             assert delivered == counted and micros / 1e6 == pytest.approx(summed, abs=1e-4 * max(counted, 1))
             continue
         assert actual[name] == rows, f"{name} differs"
+
+
+def test_a_stored_home_lists_every_notification_as_before_once_its_outbox_is_upgraded(home: Path) -> None:
+    with sqlite3.connect(home / "events.sqlite") as db:
+        before = outbox_table.listing(db.cursor(), None, None)  # read as the table stands, before any upgrade
+    services = build(Settings(home=home))
+    after = services.ledger.notifications(limit=None)
+    services.close()
+
+    assert before and after == before
 
 
 def test_a_stored_home_replays_to_every_task_its_read_models_show(home: Path) -> None:
