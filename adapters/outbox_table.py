@@ -6,9 +6,6 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from app.records import state_of
-from domain.notifications import NotificationKey
-
 if TYPE_CHECKING:
     from eventsourcing.sqlite import SQLiteCursor
 
@@ -42,8 +39,9 @@ OUTBOX = (
 """A row keeps where its delivery stands; what was asked is kept once, in the event that asked it (`origin`: its
 position in the event log; `item`: its place among the notifications that event requested), and read from there:
 the subject (from the key), recipient, priority, kind, text, when it was requested (the event's `at`) and queued
-(when the event was recorded). Those columns hold values only where there is no such event, and in rows queued by
-older stores, which keep what they were written with."""
+(the event's own `timestamp`: the wall-clock instant it was made, which its save follows within milliseconds; due
+times keep to the store's clock, which may be another). Those columns hold values only where there is no such
+event, and in rows queued by older stores, which keep what they were written with."""
 OUTBOX_INDEXES = [
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE status IN ('pending', 'failed')",
     "CREATE INDEX IF NOT EXISTS outbox_status ON outbox (status)",
@@ -137,7 +135,9 @@ def _with_texts(c: Cursor, rows: list[dict[str, Any]], texts: bool = True) -> li
               and (row["recipient"] is None or (texts and row["message"] is None))}
     if not wanted:
         return rows
-    from adapters import event_log
+    from adapters import event_log  # here: a query command that lists nothing loads none of these
+    from app.records import state_of
+    from domain.notifications import NotificationKey
 
     requested = {record.position: state_of(record) for record in event_log.records_at(c, wanted)}
     for row in rows:

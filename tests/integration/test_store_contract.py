@@ -113,7 +113,7 @@ def test_the_same_bad_item_is_quarantined_once_whatever_its_reason_says(store: A
     assert store.quarantine_count() == 2
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])  # the stores that keep what was asked in the event
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])  # the stores that list notifications
 def test_a_notification_kept_in_its_requesting_event_is_due_and_listed_with_all_it_asked(
     kind: str, request: pytest.FixtureRequest, tmp_path: Path,
 ) -> None:
