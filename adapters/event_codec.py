@@ -11,6 +11,7 @@ Anything else (snapshots, classes with field types it does not know) goes throug
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import types
 import typing
@@ -65,13 +66,21 @@ _CONVERTERS: dict[Any, tuple[Convert, Convert]] = {
 
 
 class FieldCodec:
-    """How to turn one event class's fields into plain JSON values and back."""
+    """How to turn one event class's fields into plain JSON values and back.
 
-    def __init__(self, converted: dict[str, tuple[Convert, Convert]]) -> None:
+    A field declared with a default is stored only when it holds another value: a reader of the event finds the
+    class's default where the stored state has none (so a field added with a default needs no upcaster).
+    """
+
+    def __init__(self, converted: dict[str, tuple[Convert, Convert]], defaults: dict[str, Any] | None = None) -> None:
         self.encoders = [(name, pair[0]) for name, pair in converted.items()]
         self.decoders = [(name, pair[1]) for name, pair in converted.items()]
+        self.defaults = list((defaults or {}).items())
 
     def encode(self, state: dict[str, Any]) -> bytes:
+        for name, default in self.defaults:
+            if name in state and state[name] == default:
+                del state[name]
         for name, encode in self.encoders:
             if name in state:
                 state[name] = encode(state[name])
@@ -132,7 +141,9 @@ def codec_for(cls: type) -> FieldCodec | None:
             converted[name] = pair
         elif base not in _PLAIN:
             return None
-    return FieldCodec(converted)
+    fields = dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else ()
+    defaults = {field.name: field.default for field in fields if field.default is not dataclasses.MISSING}
+    return FieldCodec(converted, defaults)
 
 
 class EventMapper(Mapper[UUID]):

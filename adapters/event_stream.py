@@ -39,7 +39,8 @@ What is yielded:
 
 - `AlertReceived`: an alert accepted for a task (`Task.AlertReceived`), or an `AGENT_UNRESPONSIVE` alert for an
   agent (`Agent.MarkedUnresponsive`, with `alert_type` `"AGENT_UNRESPONSIVE"`).
-- `ActivitySeen`: an agent was seen at work (a heartbeat, or an assignment or reassignment naming it).
+- `ActivitySeen`: an agent was seen at work (a heartbeat, or an assignment or reassignment naming it);
+  `sightings` in a row read together are one event, from `first_at` to `at`.
 - `Escalated` / `DeEscalated`: a task's or agent's level changed. Levels are GREEN, YELLOW, ORANGE and RED;
   RED's EMERGENCY stage is level `"RED"` with `emergency=True`.
 - `NotificationRequested`: one per notification the coordinator decided to send (several may share a

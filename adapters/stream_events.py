@@ -47,9 +47,16 @@ class AlertReceived(CoordinationEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ActivitySeen(CoordinationEvent):
-    """The agent was seen at work at `at` (a heartbeat, or an alert assigning it work); clears unresponsiveness."""
+    """The agent was seen at work at `at` (a heartbeat, or an alert assigning it work); clears unresponsiveness.
+
+    `sightings`: how many alerts in a row showed it, from `first_at` to `at`, with nothing else recorded on the agent
+    between them (alerts read together, as from a file taken in at once, are kept as one event); `fingerprint` is
+    the last one's.
+    """
 
     fingerprint: str
+    sightings: int = 1
+    first_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -225,8 +232,11 @@ def typed_events(
             fingerprint=str(fingerprint_of(name, state)),
         )]
     if name == "ActivitySeen":
+        first_at = state.get("first_at")
         return [ActivitySeen(**common, at=_required_instant(state["at"]),
-                             fingerprint=str(fingerprint_of(name, state, subject)))]
+                             fingerprint=str(fingerprint_of(name, state, subject)),
+                             sightings=int(state.get("sightings", 1)),
+                             first_at=None if first_at is None else _required_instant(first_at))]
     if name == "Escalated":
         return [Escalated(**common, **_move(state))]
     if name == "DeEscalated":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
@@ -58,14 +58,20 @@ class Agent(Escalating):
 
     class ActivitySeen(Aggregate.Event):
         """The agent was seen at work at `at`. `fingerprint` is that of the alert that showed it, or None when the
-        alert was the plain heartbeat `heartbeat_record` writes (its digest is that record's)."""
+        alert was the plain heartbeat `heartbeat_record` writes (its digest is that record's).
+
+        One event may stand for a run of `sightings` in a row, from `first_at` to `at`, with nothing else recorded
+        on the agent between them (see `see_activity`); `fingerprint` is then the last one's."""
 
         at: datetime
         fingerprint: str | None
+        sightings: int = 1
+        first_at: datetime | None = None
+        """The first sighting of the run (None when the event stands for one, at `at`)."""
 
         def apply(self, agent: Agent) -> None:
             if agent.unresponsive:
-                agent.status_since = self.at
+                agent.status_since = self.first_at or self.at
             agent.unresponsive = False
             agent.last_activity = self.at
             agent.evaluated_at = self.at
@@ -95,11 +101,35 @@ class Agent(Escalating):
         """
         requested, at = at, self.clamp(at)
         self.advance(at)
-        if record is not None and record == heartbeat_record(self.agent_id, at):
-            self.trigger_event(self.ActivitySeen, at=at, fingerprint=None)
+        kept = None if record is not None and record == heartbeat_record(self.agent_id, at) else fingerprint
+        run = self._sightings_run()
+        if run is None:
+            self.trigger_event(self.ActivitySeen, at=at, fingerprint=kept)
         else:
-            self.trigger_event(self.ActivitySeen, at=at, fingerprint=fingerprint)
+            self.trigger_event(self.ActivitySeen, at=at, fingerprint=kept, sightings=run.sightings + 1,
+                               first_at=run.first_at or run.at)
         self.move_to(self.judge(self.judging_time(requested, at)), at)
+
+    MERGES_SIGHTINGS: ClassVar[bool] = True
+    """Whether sightings in a row are recorded as one event (`_sightings_run`)."""
+
+    def _sightings_run(self) -> ActivitySeen | None:
+        """The sighting that ends the events not yet saved, taken back so that one event stands for it and the next
+        (None when the last unsaved event is not one).
+
+        Recording less, deciding the same: a sighting of an agent at work changes nothing but when it was last seen,
+        so the state after a run of them with nothing else recorded between is the state after the last. A batch of
+        alerts (a file read at once) holds many heartbeats of each agent, and one event per agent and run takes the
+        place of one per heartbeat; every decision is still taken on the agent as it stood after each sighting,
+        and nothing saved is ever changed.
+        """
+        pending = self.pending_events
+        run = pending[-1] if self.MERGES_SIGHTINGS and pending else None
+        if not isinstance(run, Agent.ActivitySeen):
+            return None
+        pending.pop()
+        self.version = run.originator_version - 1  # the next event takes its place in the sequence
+        return run
 
     def view(self) -> AgentView:
         """What tasks need to know about this agent."""

@@ -287,7 +287,9 @@ def _activity(page: _Page, record: Record, kind: str, key: str) -> None:
         page.alerts["AGENT_UNRESPONSIVE"] += 1
     agent_id = page.subject(key, kind)[2]
     if agent_id is not None:
-        page.activity.setdefault(agent_id, [0, 0])[0 if flagged else 1] += 1
+        # one `ActivitySeen` may stand for several sightings in a row (only then does it say how many)
+        times = 1 if flagged or b'"sightings"' not in record.state else int(state_of(record)["sightings"])
+        page.activity.setdefault(agent_id, [0, 0])[0 if flagged else 1] += times
 
 
 _HANDLERS: dict[str, Handler] = {

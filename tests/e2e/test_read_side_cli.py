@@ -126,7 +126,7 @@ def test_replay_verify_reports_a_tampered_read_model_and_exits_1(coordinator: Ru
 def test_events_show_each_alert_with_the_fingerprint_of_its_line(coordinator: Run, tmp_path: Path) -> None:
     records = [
         {"type": "AGENT_HEARTBEAT", "agent_id": "ada", "timestamp": "2025-07-16T10:00:00Z"},
-        {"type": "AGENT_HEARTBEAT", "agent_id": "ada", "timestamp": "2025-07-16T10:05:00Z", "note": "busy"},
+        {"type": "AGENT_HEARTBEAT", "agent_id": "bob", "timestamp": "2025-07-16T10:05:00Z", "note": "busy"},
         {"type": "COORDINATION_CRISIS", "task_id": "task-1", "agent_id": "ada", "escalation_level": "red",
          "description": "stuck", "timestamp": "2025-07-16T10:10:00Z"},
     ]

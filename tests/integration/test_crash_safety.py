@@ -75,6 +75,10 @@ def environment() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "COORDINATOR_HTTP__LISTEN": "127.0.0.1:0"}
 
 
+SIGHTING = "%:Agent.ActivitySeen"
+"""The topic of an agent's sightings (SQL `LIKE`)."""
+
+
 def store_facts(home: Path) -> dict[str, Any]:
     """What must be the same after any history of crashes: state, decisions, deliveries, alerts accepted."""
     with sqlite3.connect(home / "events.sqlite") as events, sqlite3.connect(home / "views.sqlite") as views:
@@ -87,9 +91,14 @@ def store_facts(home: Path) -> dict[str, Any]:
                              for row in outbox_table.listing(events.cursor(), None, None)),
             "accepted": events.execute("SELECT COUNT(*) FROM alerts_seen").fetchone()[0],
             "quarantined": events.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0],
+            # every decision once; sightings in a row are one event or several as the alerts were read together
+            # or apart, so they are counted one by one
             "decisions": sorted(events.execute(
                 "SELECT originator_id, COUNT(*) FROM stored_events WHERE topic NOT LIKE '%:Deliveries.%'"
-                " GROUP BY originator_id").fetchall()),
+                f" AND topic NOT LIKE '{SIGHTING}' GROUP BY originator_id").fetchall()),
+            "sightings": sorted(events.execute(
+                "SELECT originator_id, SUM(IFNULL(json_extract(CAST(state AS TEXT), '$.sightings'), 1))"
+                f" FROM stored_events WHERE topic LIKE '{SIGHTING}' GROUP BY originator_id").fetchall()),
             "deliveries": delivered_keys(events),
         }
 

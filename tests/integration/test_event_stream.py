@@ -197,16 +197,32 @@ def test_every_alert_on_the_stream_carries_the_fingerprint_of_the_record_as_writ
         {**heartbeat("ada", stamp(10, 8)), "type": "agent_heartbeat"},
         unresponsive("bob", stamp(9), stamp(10, 8)),
     ]
-    home.feed(*records)
+    for record in records:  # each read on its own, as a service following the file reads a line written alone
+        home.feed(record)
 
     events = collect(home.consumer())
 
     streamed = sorted(event.fingerprint for event in events if isinstance(event, AlertReceived | ActivitySeen))
-    written = sorted(
-        hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-        for record in records
-    )
+    written = sorted(digest(record) for record in records)
     assert streamed == written
+
+
+def digest(record: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def test_heartbeats_read_together_are_one_sighting_on_the_stream_counting_them_all(home: Home) -> None:
+    beats = [heartbeat("ada", stamp(10, minute)) for minute in (1, 2, 3)]
+    home.feed(assigned("task-1", "ada", stamp(10)), *beats, heartbeat("bob", stamp(10, 4)),
+              heartbeat("ada", stamp(10, 5)))
+
+    seen = [event for event in collect(home.consumer()) if isinstance(event, ActivitySeen)]
+
+    ada = [(event.sightings, event.first_at, event.at, event.fingerprint) for event in seen if event.subject == "ada"]
+    assert ada == [(4, datetime.fromisoformat(stamp(10, 1)), datetime.fromisoformat(stamp(10, 5)),
+                    digest(heartbeat("ada", stamp(10, 5))))]
+    assert [(event.subject, event.sightings, event.first_at) for event in seen if event.subject == "bob"] == [
+        ("bob", 1, None)]
 
 
 def test_subscribers_get_only_what_they_asked_for_async_handlers_are_awaited_and_all_run_before_the_yield(

@@ -27,7 +27,7 @@ import psycopg
 import pytest
 
 from app.records import DELIVERIES_TOPIC, Record, attempts_of
-from tests.integration.test_crash_safety import coordinator, environment, store_facts, stream, uninterrupted
+from tests.integration.test_crash_safety import SIGHTING, coordinator, environment, store_facts, stream, uninterrupted
 from tests.waiting import GENEROUS, wait_for
 
 CYCLES = 20
@@ -110,7 +110,10 @@ def postgres_facts(url: str) -> dict[str, Any]:
             "quarantined": rows("SELECT COUNT(*) FROM quarantine")[0][0],
             "decisions": sorted((originator.hex, count) for originator, count in rows(
                 "SELECT originator_id, COUNT(*) FROM coordinator_events WHERE topic NOT LIKE '%:Deliveries.%'"
-                " GROUP BY originator_id")),
+                f" AND topic NOT LIKE '{SIGHTING}' GROUP BY originator_id")),
+            "sightings": sorted((originator.hex, int(count)) for originator, count in rows(
+                "SELECT originator_id, SUM(COALESCE((convert_from(state, 'UTF8')::jsonb ->> 'sightings')::int, 1))"
+                f" FROM coordinator_events WHERE topic LIKE '{SIGHTING}' GROUP BY originator_id")),
         }
 
 
@@ -189,6 +192,7 @@ def test_a_standby_takes_over_from_a_writer_killed_at_random_moments_and_ends_eq
         assert found["accepted"] == expected["accepted"] == valid
         assert found["quarantined"] == expected["quarantined"]
         assert found["decisions"] == sorted(expected["decisions"])
+        assert found["sightings"] == sorted(expected["sightings"])
         assert found["outbox"] == sorted((key, recipient, priority, kind, status)
                                          for key, recipient, priority, kind, _, status in expected["outbox"])
         delivered = [json.loads(line)["key"] for line in sink.read_text(encoding="utf-8").splitlines() if line.strip()]

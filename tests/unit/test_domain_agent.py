@@ -400,11 +400,15 @@ def test_an_agent_flagged_exactly_on_a_threshold_records_one_move_per_instant() 
 def test_the_activity_of_a_plain_heartbeat_keeps_no_fingerprint_but_any_other_alert_keeps_its_own() -> None:
     plain = {"type": "AGENT_HEARTBEAT", "agent_id": AGENT, "timestamp": "2025-03-01T10:00:00Z"}
     agent = Agent.register(AGENT)
-    agent.see_activity(at(10), "digest-1", plain)
-    agent.see_activity(at(10, 5), "digest-2", {**plain, "timestamp": "2025-03-01T10:05:00+00:00"})
-    agent.see_activity(at(10, 6), "digest-3", {**plain, "timestamp": "2025-03-01T10:06:00Z", "note": "busy"})
-    agent.see_activity(at(10, 1), "digest-4", {**plain, "timestamp": "2025-03-01T10:01:00Z"})
-    agent.see_activity(at(10, 7), "digest-5")
-    seen = [event for event in agent.collect_events() if isinstance(event, Agent.ActivitySeen)]
+    seen: list[Agent.ActivitySeen] = []
+    for when, digest, record in [
+        (at(10), "digest-1", plain),
+        (at(10, 5), "digest-2", {**plain, "timestamp": "2025-03-01T10:05:00+00:00"}),
+        (at(10, 6), "digest-3", {**plain, "timestamp": "2025-03-01T10:06:00Z", "note": "busy"}),
+        (at(10, 1), "digest-4", {**plain, "timestamp": "2025-03-01T10:01:00Z"}),
+        (at(10, 7), "digest-5", None),
+    ]:
+        agent.see_activity(when, digest, record)
+        seen += [event for event in agent.collect_events() if isinstance(event, Agent.ActivitySeen)]  # saved apart
     assert [event.fingerprint for event in seen] == [None, "digest-2", "digest-3", "digest-4", "digest-5"]
     assert seen[3].at == at(10, 6), "a late heartbeat is recorded at the agent's latest time, not as written"
