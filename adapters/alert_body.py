@@ -71,7 +71,8 @@ def _lines(text: str, source: str) -> Body:
             items.append(Quarantined(source, None, index, line[:RAW_KEPT], f"not valid JSON: {error}"))
             continue
         decoded += 1
-        items.append(item_of(value, line.strip(), source, None, index, input_limits.current().max_line_bytes))
+        items.append(item_of(value, line.strip(), source, None, index, input_limits.current().max_line_bytes,
+                             decoded=True))
     if items and not decoded:
         return _broken(text, "not valid JSON Lines: no line is JSON", source)
     return Body(items)

@@ -151,7 +151,7 @@ def _json_lines(numbered: Iterable[tuple[int, Line]], source: str, limit: int) -
         except (ValueError, RecursionError) as exc:
             yield Quarantined(source, number, None, text, _json_error(exc))
             continue
-        yield item_of(value, text, source, number, None)
+        yield item_of(value, text, source, number, None, decoded=True)
 
 
 def _document(data: bytes, source: str, limit: int) -> Iterator[Item]:
@@ -176,7 +176,7 @@ def _document(data: bytes, source: str, limit: int) -> Iterator[Item]:
             yield from _fallback(data, source, _json_error(exc), limit)
             return
         if not envelopes or "type" in value or isinstance(value.get("original_event"), dict):
-            yield item_of(value, text[start:end], source, lines.at(start), None, limit)
+            yield item_of(value, text[start:end], source, lines.at(start), None, limit, decoded=True)
         else:
             for position in envelopes:
                 yield from _walk_array(text, position, lines, source, limit)
@@ -236,7 +236,7 @@ def _walk_array(text: str, start: int, lines: _Lines, source: str, limit: int) -
             if end >= size:
                 return size
         else:
-            yield item_of(value, text[pos:end], source, lines.at(pos), index, limit)
+            yield item_of(value, text[pos:end], source, lines.at(pos), index, limit, decoded=True)
         index += 1
         pos = end
 
@@ -288,15 +288,16 @@ def _resume(text: str, item_pos: int, error_pos: int) -> int:
 
 def item_of(
     value: Any, raw: str, source: str, line: int | None, index: int | None, limit: int | None = None,
+    decoded: bool = False,
 ) -> Item:
     """The alert or observation a decoded item is (a crisis-log entry counts as its `original_event`), or why it is
-    quarantined (among others: over `limit` bytes)."""
+    quarantined (among others: over `limit` bytes). `decoded`: `raw` is the very text `value` was decoded from."""
     if limit is not None and len(raw) > limit // 4 and (size := len(raw.encode())) > limit:
         what = "item" if index is not None or "\n" in raw else "line"
         return too_long(source, line, index, what, size, raw[:KEPT].encode(), limit)
     if isinstance(value, dict) and "type" not in value and isinstance(value.get("original_event"), dict):
         value = value["original_event"]
-    return item_for(value, raw, source, line, index)
+    return item_for(value, raw, source, line, index, decoded=decoded)
 
 
 def _fallback(data: bytes, source: str, reason: str, limit: int) -> Iterator[Item]:

@@ -26,15 +26,17 @@ RECORD_KEYS = ("event_id", "event_type")
 
 
 def item_for(value: Any, raw: str, source: str, line: int | None, index: int | None,
-             rules: mappings.Mappings | None = None) -> Item:
-    """The item a decoded `value` (written as `raw`) is, under `rules` (by default the configured ones)."""
+             rules: mappings.Mappings | None = None, decoded: bool = False) -> Item:
+    """The item a decoded `value` (written as `raw`) is, under `rules` (by default the configured ones).
+
+    `decoded`: `raw` is the very text `value` was decoded from (not an excerpt or a text made from it again)."""
     chosen = rules or mappings.current()
     if isinstance(value, dict) and not is_alert_type(value.get("type")):
         rule = mappings.first_match(chosen.rules, value)
         if rule is not None:
             return _mapped(rule, value, raw, source, line, index)
     try:
-        return to_alert(value, source, line)
+        return to_alert(value, source, line, raw if decoded else None)
     except NotAnAlert as exc:
         if not well_formed(value):
             return Quarantined(source, line, index, raw, exc.reason)

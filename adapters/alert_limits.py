@@ -46,6 +46,13 @@ def check_id(value: str) -> str:
     return value
 
 
+def plainly_representable(written: str) -> bool:
+    """Whether every string decoded from the JSON text `written` is sure to pass `unrepresentable`, without looking
+    at one: text that is all ASCII holds a lone surrogate only where a `\\u` escape spells one, and no string
+    decoded from it is longer than it is. (A fast path for the alerts file, where most lines are such text.)"""
+    return len(written) <= TEXT_LIMIT and written.isascii() and "\\u" not in written
+
+
 def unrepresentable(item: Mapping[str, Any]) -> str | None:
     """Why some string of `item` (value or key, at any depth) cannot be stored, naming where; None if all can."""
     stack: list[tuple[str, object]] = [("", item)]

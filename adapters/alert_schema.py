@@ -9,7 +9,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, TypeAdapter, ValidationError
 
-from adapters.alert_limits import check_duration, check_id, check_timestamp, unrepresentable
+from adapters.alert_limits import (
+    check_duration,
+    check_id,
+    check_timestamp,
+    plainly_representable,
+    unrepresentable,
+)
 from adapters.timeparse import parse_duration, parse_timestamp
 from domain.alerts import MILESTONE_PREFIX, Alert, AlertType, failure_reason, fingerprint
 from domain.moments import later
@@ -250,8 +256,11 @@ def required_fields(kind: AlertType) -> tuple[str, ...]:
     return tuple(name for name, info in fields.items() if info.is_required() and name not in ("type", "timestamp"))
 
 
-def to_alert(raw: dict[str, Any], source: str, line: int | None = None) -> Alert:
-    """Validate one decoded item and map it to a domain `Alert`; raise `AlertRejected` if it is not one."""
+def to_alert(raw: dict[str, Any], source: str, line: int | None = None, written: str | None = None) -> Alert:
+    """Validate one decoded item and map it to a domain `Alert`; raise `AlertRejected` if it is not one.
+
+    `written`: the very JSON text `raw` was decoded from, when the caller has it (not an excerpt or another
+    encoding): its strings then need no look when the text shows none can be unrepresentable."""
     if not isinstance(raw, dict):
         raise AlertRejected(f"expected a JSON object, got {json_type(raw)}")
     if "type" not in raw:
@@ -263,7 +272,7 @@ def to_alert(raw: dict[str, Any], source: str, line: int | None = None) -> Alert
     upper = kind.strip().upper()
     if upper not in _TYPES:
         raise AlertRejected(f"unknown alert type {_show(kind)}")
-    problem = unrepresentable(raw)
+    problem = None if written is not None and plainly_representable(written) else unrepresentable(raw)
     if problem is not None:
         raise AlertRejected(problem)
     try:

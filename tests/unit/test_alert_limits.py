@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters import alert_schema
-from adapters.alert_limits import ID_LIMIT, TEXT_LIMIT
+from adapters.alert_limits import ID_LIMIT, TEXT_LIMIT, plainly_representable, unrepresentable
 from adapters.alert_schema import AlertRejected, to_alert
+from tests.poison_strategies import raw_alerts
 
 T = "2025-07-16T19:03:54Z"
 
@@ -145,3 +149,48 @@ def test_an_unexpected_error_while_validating_an_item_quarantines_it_with_the_er
     with caplog.at_level(logging.WARNING, logger="adapters.alert_schema"):
         assert rejection(item()) == "ZeroDivisionError: division by zero"
     assert "alerts.json line 3: ZeroDivisionError: division by zero" in caplog.text
+
+
+# The alerts file's fast path: a line's text can show that no string in it needs a look -------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(st.characters(codec=None, categories=None), max_size=30)
+    | st.sampled_from(["x" * (TEXT_LIMIT + 1), "\\u0041", "C:\\users", "\ud800"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8) | st.just("\udc80"), inner,
+                                                                max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), json_values, max_size=5), st.booleans())
+def test_a_line_passed_as_plainly_representable_holds_no_string_the_full_look_would_refuse(
+    item: dict[str, Any], ascii_only: bool,
+) -> None:
+    written = json.dumps(item, ensure_ascii=ascii_only)
+    if plainly_representable(written):
+        assert unrepresentable(json.loads(written)) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw_alerts(), st.booleans())
+def test_an_alert_read_with_the_text_it_was_decoded_from_is_judged_as_without_it(
+    raw: dict[str, Any], ascii_only: bool,
+) -> None:
+    written = json.dumps(raw, ensure_ascii=ascii_only)
+    decoded = json.loads(written)
+
+    def outcome(text: str | None) -> object:
+        try:
+            return to_alert(decoded, "alerts.jsonl", 1, text)
+        except AlertRejected as rejected:
+            return rejected.reason
+
+    assert outcome(written) == outcome(None)
+
+
+def test_a_line_spelling_a_lone_surrogate_as_an_escape_is_still_looked_at_and_refused() -> None:
+    written = '{"type": "AGENT_HEARTBEAT", "agent_id": "ada\\ud800", "timestamp": "2025-07-16T19:03:54Z"}'
+    assert not plainly_representable(written)
+    with pytest.raises(AlertRejected, match="lone surrogate"):
+        to_alert(json.loads(written), "alerts.jsonl", 1, written)
