@@ -184,6 +184,10 @@ def _summary(kind: str, state: dict[str, Any]) -> str:
         return "; ".join(f"{n['recipient']} ({n['priority']})" for n in state["notifications"])
     if short == "Observed":
         return observed_summary(state)
+    if short == "ActivitySeen" and state.get("first_at"):  # several sightings in a row, kept as one event
+        from app.records import utc_text
+
+        return f"seen {state.get('sightings')} times from {utc_text(state['first_at'])}"
     if short in ("NotificationDelivered", "DeliveryFailed"):
         return f"{state['key']} via {state['channel']} attempt {state['attempt']}" + (
             f": {state['error']}" if short == "DeliveryFailed" else "")

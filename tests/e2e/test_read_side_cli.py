@@ -123,6 +123,23 @@ def test_replay_verify_reports_a_tampered_read_model_and_exits_1(coordinator: Ru
     assert "task task-101" in result.out and "level" in result.out
 
 
+def test_events_show_heartbeats_read_together_as_one_sighting_saying_how_many_and_since_when(
+    coordinator: Run, tmp_path: Path,
+) -> None:
+    alerts = tmp_path / "alerts.jsonl"
+    alerts.write_text("".join(json.dumps({"type": "AGENT_HEARTBEAT", "agent_id": "ada",
+                                          "timestamp": f"2025-07-16T10:0{minute}:00Z"}) + "\n"
+                              for minute in (1, 4, 7)), encoding="utf-8")
+    assert coordinator("run", "--once", "--alerts-file", str(alerts), "--as-of", AS_OF).code == 0
+
+    [seen] = coordinator("events", "10", "--type", "ActivitySeen", "--json").json()
+    assert (seen["subject"], seen["at"], seen["summary"]) == ("agent ada", "2025-07-16T10:07:00Z",
+                                                              "seen 3 times from 2025-07-16T10:01:00Z")
+    assert (seen["data"]["sightings"], seen["data"]["first_at"]) == (3, "2025-07-16T10:01:00Z")
+    table = coordinator("events", "10", "--type", "ActivitySeen").out
+    assert "seen 3 times from 2025-07-16T10:01:00Z" in table
+
+
 def test_events_show_each_alert_with_the_fingerprint_of_its_line(coordinator: Run, tmp_path: Path) -> None:
     records = [
         {"type": "AGENT_HEARTBEAT", "agent_id": "ada", "timestamp": "2025-07-16T10:00:00Z"},
