@@ -107,7 +107,7 @@ class Agent(Escalating):
             self.trigger_event(self.ActivitySeen, at=at, fingerprint=kept)
         else:
             self.trigger_event(self.ActivitySeen, at=at, fingerprint=kept, sightings=run.sightings + 1,
-                               first_at=run.first_at or run.at)
+                               first_at=run.first_at or run.at, timestamp=run.timestamp)
         self.move_to(self.judge(self.judging_time(requested, at)), at)
 
     MERGES_SIGHTINGS: ClassVar[bool] = True
@@ -121,7 +121,9 @@ class Agent(Escalating):
         so the state after a run of them with nothing else recorded between is the state after the last. A batch of
         alerts (a file read at once) holds many heartbeats of each agent, and one event per agent and run takes the
         place of one per heartbeat; every decision is still taken on the agent as it stood after each sighting,
-        and nothing saved is ever changed.
+        and nothing saved is ever changed. The event keeps the first sighting's place in the order events were
+        decided (its `timestamp`), and the last one's fingerprint: every fingerprint stays in the ledger of alerts
+        seen, which is what refuses a repeated alert.
         """
         pending = self.pending_events
         run = pending[-1] if self.MERGES_SIGHTINGS and pending else None

@@ -54,10 +54,13 @@ def mapper() -> EventMapper:
 
 def test_heartbeats_in_a_row_are_one_event_saying_how_many_from_when_and_the_last_ones_fingerprint() -> None:
     agent = Agent.register(AGENT)
-    for minute, digest in ((0, "d-1"), (5, "d-2"), (10, "d-3")):
+    agent.see_activity(at(0), "d-1")
+    decided = agent.pending_events[-1].timestamp
+    for minute, digest in ((5, "d-2"), (10, "d-3")):
         agent.see_activity(at(minute), digest)
     [seen] = sightings(agent.collect_events())
     assert (seen.sightings, seen.first_at, seen.at, seen.fingerprint) == (3, at(0), at(10), "d-3")
+    assert seen.timestamp == decided, "the run keeps the place in the log its first sighting had"
     assert agent.last_activity == at(10)
 
 
