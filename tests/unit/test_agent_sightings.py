@@ -7,13 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
-from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, UUIDAsHex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.event_codec import EventMapper
-from app.transcodings import StageAsName
 from domain.agent import Agent
+from tests.unit.test_domain_agent import replay
+from tests.unit.test_event_codec import mapper
 
 AGENT = "ada"
 START = datetime(2025, 3, 1, 8, tzinfo=UTC)
@@ -36,20 +35,6 @@ def sightings(events: list[Any]) -> list[Agent.ActivitySeen]:
 def state(agent: Agent) -> dict[str, Any]:
     """What the agent knows and decides with (not how many events it took to know it)."""
     return {name: value for name, value in vars(agent).items() if name not in BOOKKEEPING}
-
-
-def replay(events: list[Any]) -> Any:
-    copy = None
-    for event in events:
-        copy = event.mutate(copy)
-    return copy
-
-
-def mapper() -> EventMapper:
-    transcoder = JSONTranscoder()
-    for transcoding in (UUIDAsHex(), DatetimeAsISO(), StageAsName()):
-        transcoder.register(transcoding)
-    return EventMapper(transcoder=transcoder)
 
 
 def test_heartbeats_in_a_row_are_one_event_saying_how_many_from_when_and_the_last_ones_fingerprint() -> None:
