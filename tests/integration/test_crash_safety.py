@@ -20,13 +20,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from adapters import outbox_table
+from adapters.alert_file import read_alerts
 from app.records import Record, attempts_of
+from domain.alerts import Alert
 from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CYCLES = 20
 TOTAL = 420
+HIVE_TOTAL = 2_400
+"""Alerts of the simulated hive: its first three hours, when silences and deadlines begin to bite."""
 
 
 def stream(count: int, seed: int = 11) -> list[str]:
@@ -65,6 +71,20 @@ def stream(count: int, seed: int = 11) -> list[str]:
         alert["timestamp"] = stamp
         lines.append(json.dumps(alert))
     return lines
+
+
+GENERATOR = Path(os.environ.get("COORDINATOR_GEN_ALERTS", ROOT.parent / "shared" / "bench" / "gen_alerts.py"))
+"""The upstream's generator of alert streams (`--workload hive|chaos`)."""
+WORKLOAD_CLOCK = "2025-07-16T00:00:00Z"
+"""The time every process reads while following a generated workload: its alerts come from this instant on, so time
+alone moves nothing while they are read, whenever the service happens to look (as with `stream`'s tomorrow)."""
+
+
+def workload(name: str, count: int, seed: int = 11) -> list[str]:
+    """`count` lines of the generator's workload `name`, with a bad line now and then."""
+    produced = subprocess.run([sys.executable, str(GENERATOR), str(count), "--workload", name, "--seed", str(seed),
+                               "--bad-every", "53"], check=True, capture_output=True, text=True)
+    return produced.stdout.splitlines()
 
 
 def coordinator(*args: str, home: Path) -> list[str]:
@@ -133,27 +153,65 @@ def idle(home: Path, expected_alerts: int) -> bool:
 
 def test_a_service_killed_at_random_moments_ends_equal_to_an_uninterrupted_run(tmp_path: Path) -> None:
     outcome = kill_and_compare(tmp_path, CYCLES, TOTAL)
+    assert_equal_and_sent_once(outcome)
+
+
+def test_a_service_killed_at_random_moments_in_a_simulated_hive_ends_equal_to_an_uninterrupted_run(
+    tmp_path: Path,
+) -> None:
+    if not GENERATOR.is_file():
+        pytest.skip(f"stream generator not found at {GENERATOR}")
+    outcome = kill_and_compare(tmp_path, CYCLES, HIVE_TOTAL, workload_name="hive")
+    assert_equal_and_sent_once(outcome)
+    assert outcome["requested"], "the hive's first hours ask for notifications"
+    assert sum(count for _, count in outcome["reference"]["sightings"]) > len(outcome["reference"]["sightings"]), \
+        "the uninterrupted run read heartbeats together, the killed one one by one"
+
+
+def assert_equal_and_sent_once(outcome: dict[str, Any]) -> None:
     assert outcome["killed_while_working"] > 0, "no kill fell while the service still had work to do"
     assert outcome["killed"] == outcome["reference"]
     assert outcome["delivered_twice"] == [], "a key was delivered twice"
     assert outcome["delivered"] == outcome["requested"]
 
 
-def uninterrupted(tmp_path: Path, lines: list[str]) -> tuple[int, Path]:
+def uninterrupted(tmp_path: Path, lines: list[str], env: dict[str, str] | None = None) -> tuple[int, Path]:
     """How many of `lines` are valid alerts, and the home of one uninterrupted `run --once` over them all."""
     full = tmp_path / "all.jsonl"
     full.write_text("\n".join(lines) + "\n", encoding="utf-8")
     reference = tmp_path / "reference"
     subprocess.run(coordinator("run", "--once", "--alerts-file", str(full), home=reference), check=True,
-                   env=environment(), cwd=tmp_path, capture_output=True)
-    return sum(1 for line in lines if line.endswith("}")), reference
+                   env=env or environment(), cwd=tmp_path, capture_output=True)
+    return sum(new_alerts(full)), reference
 
 
-def kill_and_compare(tmp_path: Path, cycles: int, total: int, seed: int = 5) -> dict[str, Any]:
-    """SIGKILL a service `cycles` times while it follows a growing file of `total` alerts, then let it finish;
-    returns the facts of that run and of an uninterrupted one, and what reached the file sink."""
-    lines = stream(total)
-    valid, reference = uninterrupted(tmp_path, lines)
+def new_alerts(path: Path) -> list[int]:
+    """For each line of the file at `path`: 1 if it is an alert not seen on an earlier line, else 0 (as the
+    coordinator's own reader judges it)."""
+    flags = [0] * len(path.read_text(encoding="utf-8").splitlines())
+    seen: set[str] = set()
+    for item in read_alerts(path):
+        if isinstance(item, Alert) and item.line is not None and item.fingerprint not in seen:
+            seen.add(item.fingerprint)
+            flags[item.line - 1] = 1
+    return flags
+
+
+def kill_and_compare(tmp_path: Path, cycles: int, total: int, seed: int = 5,
+                     workload_name: str | None = None) -> dict[str, Any]:
+    """SIGKILL a service `cycles` times while it follows a growing file of `total` alerts (`stream`'s, or the
+    generator's `workload_name`), then let it finish; returns the facts of that run and of an uninterrupted one,
+    and what reached the file sink."""
+    env = environment()
+    if workload_name is None:
+        lines = stream(total)
+    else:
+        lines = workload(workload_name, total)
+        clock = tmp_path / "clock"
+        clock.write_text(WORKLOAD_CLOCK, encoding="utf-8")
+        env["COORDINATOR_CLOCK_FILE"] = str(clock)
+    valid, reference = uninterrupted(tmp_path, lines, env)
+    fresh_at = new_alerts(tmp_path / "all.jsonl")
 
     home = tmp_path / "killed"
     growing = tmp_path / "alerts.jsonl"
@@ -165,24 +223,24 @@ def kill_and_compare(tmp_path: Path, cycles: int, total: int, seed: int = 5) -> 
         with growing.open("a", encoding="utf-8") as out:
             for line in lines[written : written + per_cycle]:
                 out.write(line + "\n")
-        fresh = sum(1 for line in lines[written : written + per_cycle] if line.endswith("}"))
+        fresh = sum(fresh_at[written : written + per_cycle])
         written += per_cycle
         # The kill falls at a random point of the work, found by watching what is recorded (never by the clock):
         # one alert a transaction, killed once a random number of this cycle's alerts are in, or while starting.
         target = accepted(home) + rng.randrange(fresh) if fresh else 0
         service = subprocess.Popen(coordinator("run", "--alerts-file", str(growing), home=home),
-                                   env={**environment(), "COORDINATOR_BATCH_SIZE": "1"}, cwd=tmp_path,
+                                   env={**env, "COORDINATOR_BATCH_SIZE": "1"}, cwd=tmp_path,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if target:
             wait_for(lambda: accepted(home) >= target or service.poll() is not None,  # noqa: B023
                      "the service to record alerts", step=0.001)
         service.send_signal(signal.SIGKILL)
         service.wait(timeout=30)
-        killed_while_working += _behind(home, written, lines)
+        killed_while_working += int(accepted(home) < sum(fresh_at[:written]))  # had it recorded all written?
     with growing.open("a", encoding="utf-8") as out:
         for line in lines[written:]:
             out.write(line + "\n")
-    service = subprocess.Popen(coordinator("run", "--alerts-file", str(growing), home=home), env=environment(),
+    service = subprocess.Popen(coordinator("run", "--alerts-file", str(growing), home=home), env=env,
                                cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: idle(home, valid), "the service to catch up")
@@ -201,7 +259,3 @@ def kill_and_compare(tmp_path: Path, cycles: int, total: int, seed: int = 5) -> 
         "requested": sorted(row[0] for row in expected["outbox"]),
     }
 
-
-def _behind(home: Path, written: int, lines: list[str]) -> int:
-    """1 if, when killed, the service had not yet recorded every alert written so far."""
-    return int(accepted(home) < sum(1 for line in lines[:written] if line.endswith("}")))
