@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from adapters.postgres_lease import WriterLease
 
 TABLE_ROWS = 40
+FOLLOW_FROM_BYTES = 2_000_000
+"""An alerts file at least this big (some 10,000 alerts or more) is read while a second process keeps the read models
+up to date (`ProjectionRunner.follow_elsewhere`); a smaller one is done before such a process would have started."""
 
 
 def once(settings: Settings, path: Path, moment: datetime, test_mode: bool, json_output: bool) -> int:
@@ -42,6 +45,8 @@ def once(settings: Settings, path: Path, moment: datetime, test_mode: bool, json
         observer = partial(_print_delivery, err=json_output) if test_mode else None
         cycle = built.cycle(built.dispatcher(test_mode, observer, sys.stderr if json_output else None))
         decided = partial(_print_decisions, built, newest, err=json_output) if test_mode else None
+        if _size(path) >= FOLLOW_FROM_BYTES:
+            built.views.follow_elsewhere()
         done = cycle.once(read_alerts(path), moment, decided)
         report, delivery = done.ingested, done.delivered
         if json_output:
@@ -57,6 +62,14 @@ def once(settings: Settings, path: Path, moment: datetime, test_mode: bool, json
             say(f"notifications: {delivery.delivered} delivered, {delivery.failed} failed (will retry), "
                        f"{delivery.dead} dead; see `coordinator notifications`")
     return report.quarantined
+
+
+def _size(path: Path) -> int:
+    """The file's size in bytes (0 when it cannot be told: the reader then says why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def tick(settings: Settings, moment: datetime, json_output: bool) -> None:

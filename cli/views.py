@@ -15,6 +15,7 @@ QUIET_LAG = 20_000
 
 def catch_up(views: ProjectionRunner, names: Sequence[str] | None = None, force_bar: bool = False) -> int:
     """Apply what the read models have not seen yet; shows progress on stderr when there is much to do."""
+    views.stop_following()  # (what a follower applied meanwhile is then not counted as still to do)
     wanted = [row for row in views.status() if names is None or row["name"] in names]
     total = sum(int(str(row["lag"])) for row in wanted)
     if total < QUIET_LAG and not force_bar and not views.reset:

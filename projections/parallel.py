@@ -1,16 +1,22 @@
-"""Rebuilding read models on a second CPU.
+"""Rebuilding read models on a second CPU, and keeping them up to date from one.
 
 A projection rebuilt from the start of a long history may be built by a second process into a file of its
 own while this process builds the others; its tables and position are then copied into the read-model file
 in one transaction. The copy only happens if nobody applied events to that projection meanwhile (its stored
 position is still 0), so every event is still applied exactly once; otherwise the copy is dropped and the
 projection catches up as usual. If the second process fails, the projection catches up as usual too.
+
+While this process records a long run of events (`coordinator run --once` over a big file), a second process may
+follow the event store and apply each committed page to the read-model file itself (`SecondProcess.follow`): the
+runner's positions make every page count once whichever process applies it, so when this one is done recording it
+stops the follower after its current page and applies the rest.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -32,6 +38,7 @@ class Rebuilding(Protocol):
 
     recorder: RecordSource
     page_size: int
+    projections: list[Projection]
 
     @property
     def db(self) -> sqlite_utils.Database: ...
@@ -46,6 +53,8 @@ SourceFactory = Callable[[], RecordSource]
 """Opens the event store from another process (a picklable, module-level callable)."""
 WORTH_IT = 200_000
 """Events to rebuild from below which a second process costs more than it saves."""
+POLL_SECONDS = 0.05
+"""How long a follower that found nothing new waits before it looks again."""
 
 
 @dataclass
@@ -78,6 +87,36 @@ class SecondProcess:
             Path(name).unlink(missing_ok=True)
             return None
         return Lent(process, Path(name), lent)
+
+    def follow(self, runner: Rebuilding, path: Path) -> Following | None:
+        """Start a second process applying every new page of events to the read-model file at `path` (the
+        runner's) as it is committed; None where there is no second CPU or process to be had."""
+        if dialect(runner.db) != SQLITE or (os.cpu_count() or 1) < 2:
+            return None
+        context = multiprocessing.get_context("spawn")
+        stop = context.Event()
+        process = context.Process(target=follow_elsewhere, args=(str(path), self.source, list(runner.projections),
+                                                                 runner.page_size, type(runner), stop),
+                                  name="coordinator-follow", daemon=True)
+        try:
+            process.start()
+        except OSError:
+            return None
+        return Following(process, stop)
+
+
+@dataclass
+class Following:
+    """A second process applying new events to the read models while this process records them."""
+
+    process: BaseProcess
+    stop: Any
+    """Set to ask it to stop (a `multiprocessing` event)."""
+
+    def finish(self) -> None:
+        """Ask the second process to stop after the page it is applying, and wait for it."""
+        self.stop.set()
+        self.process.join()
 
 
 @dataclass
@@ -117,6 +156,27 @@ def build_elsewhere(
         runner = runner_class(Path(path), source(), projections, page_size)
         try:
             runner.catch_up()
+        finally:
+            runner.close()
+    except Exception:
+        sys.exit(1)
+
+
+def follow_elsewhere(
+    path: str, source: SourceFactory, projections: list[Projection], page_size: int, runner_class: RunnerClass,
+    stop: Any,
+) -> None:
+    """The follower: apply every page of events committed to the store, until `stop` is set or the process that
+    started it is gone. Interrupts are that process's to handle; any failure just ends this one (that process then
+    applies the pages itself)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    try:
+        runner = runner_class(Path(path), source(), projections, page_size)
+        try:
+            while not stop.is_set() and (parent is None or parent.is_alive()):
+                if runner.catch_up(until=stop.is_set) == 0:
+                    stop.wait(POLL_SECONDS)
         finally:
             runner.close()
     except Exception:

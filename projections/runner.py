@@ -17,7 +17,7 @@ import sqlite_utils
 
 from app.records import RecordSource
 from projections.base import Projection, Views, event_source
-from projections.parallel import SecondProcess
+from projections.parallel import Following, SecondProcess
 from projections.sql import SQLITE, missing_table
 
 __all__ = ["Projection", "ProjectionRunner", "ViewsDatabase", "event_source"]
@@ -46,6 +46,7 @@ class ViewsDatabase(sqlite_utils.Database):
 
     def __init__(self, path: Path, events: RecordSource) -> None:
         super().__init__(path)
+        self.path = path
         self.events = events
         self.conn.execute("PRAGMA journal_mode=WAL")
         # Read models can always be rebuilt from the events: a power cut may lose their last pages (never
@@ -95,6 +96,8 @@ class ProjectionRunner:
         self.page_size = page_size
         self.reset: list[str] = []
         """Projections dropped at start-up because their version changed (they rebuild on the next catch-up)."""
+        self.following: Following | None = None
+        """The second process applying new events meanwhile, if one was started (`follow_elsewhere`)."""
         try:  # made once: a database user who may only read and write rows can keep existing read models
             self.db.execute(f"SELECT 1 FROM {POSITIONS} LIMIT 1").fetchall()
         except sqlite3.OperationalError as error:
@@ -115,31 +118,56 @@ class ProjectionRunner:
         head = self.recorder.max_notification_id() or 0
         return max((head - self.position(p) for p in self.projections), default=0)
 
-    def catch_up(self, progress: Callable[[int], None] | None = None, names: Sequence[str] | None = None) -> int:
-        """Apply every event recorded since each projection's position (only `names`, if given).
+    def follow_elsewhere(self) -> bool:
+        """Start a second process applying new events to the read models as they are committed, until the next
+        `catch_up` (which stops it after its current page and applies the rest) or `close`. For a long run of
+        recording in this process: the read models are then mostly built on the other CPU meanwhile. False when
+        none is started (no second process lent to this runner, read models not in a file, one CPU)."""
+        path = getattr(self.db, "path", None)
+        if self.following is None and self.second_process is not None and isinstance(path, Path):
+            self.following = self.second_process.follow(self, path)
+        return self.following is not None
+
+    def stop_following(self) -> None:
+        """Stop the follower, if any, after the page it is applying (and wait for it)."""
+        following, self.following = self.following, None
+        if following is not None:
+            following.finish()
+
+    def catch_up(
+        self,
+        progress: Callable[[int], None] | None = None,
+        names: Sequence[str] | None = None,
+        until: Callable[[], bool] | None = None,
+    ) -> int:
+        """Apply every event recorded since each projection's position (only `names`, if given; stopping between
+        pages once `until` says so, if given).
 
         Each page is read once and handed to every projection that has not seen it; each projection's
         rows and position are committed in the same transaction. Returns events applied (summed over
         projections).
         """
+        self.stop_following()
         chosen = [p for p in self.projections if names is None or p.name in names]
         lent = self.second_process.start(self, chosen) if self.second_process is not None else None
         with _collector_paused():
             if lent is None:
-                return self._catch_up(progress, chosen)
+                return self._catch_up(progress, chosen, until)
             try:
-                applied = self._catch_up(progress, [p for p in chosen if p not in lent.projections])
+                applied = self._catch_up(progress, [p for p in chosen if p not in lent.projections], until)
             except BaseException:
                 lent.abandon()
                 raise
             built = lent.finish(self)
             if progress is not None:
                 progress(built)
-            return applied + built + self._catch_up(progress, lent.projections)
+            return applied + built + self._catch_up(progress, lent.projections, until)
 
-    def _catch_up(self, progress: Callable[[int], None] | None, chosen: list[Projection]) -> int:
+    def _catch_up(
+        self, progress: Callable[[int], None] | None, chosen: list[Projection], until: Callable[[], bool] | None,
+    ) -> int:
         applied = 0
-        while chosen:
+        while chosen and (until is None or not until()):
             positions = {p.name: self.position(p) for p in chosen}
             start = min(positions.values())
             page = self.recorder.select_records(start, self.page_size)
@@ -188,7 +216,8 @@ class ProjectionRunner:
         self._prepare(projection)
 
     def close(self) -> None:
-        """Close the read-model database."""
+        """Stop any follower (`follow_elsewhere`) and close the read-model database."""
+        self.stop_following()
         self.db.close()
 
     def _prepare(self, projection: Projection) -> None:
