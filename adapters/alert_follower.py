@@ -6,7 +6,8 @@ half-written last line waits for its newline and is never lost. Lines are read i
 digests of the file's first bytes and of the bytes just before it: a file that shrank (truncated), was
 replaced (new inode) or whose recorded bytes changed (rewritten in place, even beginning the same) is read
 again from its start, and alerts already applied are recognised by their fingerprints. A file that does not
-exist yet is waited for. A JSON array or document rewritten as a whole is read again whenever its size or
+exist yet is waited for, and so is one that cannot be read or is not a regular file (a directory, a FIFO): `problem`
+says why. A JSON array or document rewritten as a whole is read again whenever its size or
 modification time changes. Nothing is kept in memory between reads except the position, which the
 coordinator records with the alerts it came with.
 """
@@ -17,6 +18,7 @@ import codecs
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -51,15 +53,27 @@ class AlertFollower:
         self.path = path
         self.mark = mark
         self.max_lines = max_lines
+        self.problem: str | None = None
+        """Why the file could not be read at the last `read` (None when it was read, or is not there yet)."""
 
     def read(self) -> Chunk | None:
-        """The next complete items, or None when there is nothing new (or no file yet)."""
+        """The next complete items, or None when there is nothing new (no file yet, or one that cannot be read:
+        see `problem`)."""
         try:
-            status = os.stat(self.path)
+            opened = _open_regular(self.path)
         except FileNotFoundError:
+            self.problem = None
             return None
+        except OSError as error:
+            self.problem = f"cannot be read ({error.strerror or error})"
+            return None
+        if opened is None:
+            self.problem = "is not a regular file (a directory, a FIFO or a device?)"
+            return None
+        self.problem = None
+        handle, status = opened
         limits = current()
-        with self.path.open("rb") as handle:
+        with handle:
             mark = self.mark if self.mark is not None and _same_file(handle, status, self.mark) else None
             if mark is None:
                 mode = _mode(handle, limits)
@@ -105,6 +119,17 @@ class AlertFollower:
         items = list(read_alerts(self.path, limits))
         identity = _identity(handle, status.st_size)
         return Chunk(items, SourceMark(str(self.path), status.st_ino, status.st_size, 0, status.st_mtime_ns, identity))
+
+
+def _open_regular(path: Path) -> tuple[BinaryIO, os.stat_result] | None:
+    """The file at `path` opened for reading with its status, or None (nothing left open) when it is not a regular
+    file. Opened without blocking, so a FIFO put in its place is refused rather than waited on."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(descriptor)
+        return None
+    return os.fdopen(descriptor, "rb"), status
 
 
 def _same_file(handle: BinaryIO, status: os.stat_result, mark: SourceMark) -> bool:

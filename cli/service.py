@@ -79,6 +79,8 @@ class Service:
         built.views.page_size = VIEWS_PAGE
         self._escalations_from = ledger.max_notification_id() or 0
         """Escalations recorded after this position are logged (those from before the start are history)."""
+        self._problem: str | None = None
+        """Why the alerts file could not be read when last tried (None: it could, or is not there yet)."""
         self.lease_lost = False
         """Set when the PostgreSQL store's writer lease was lost: the service stopped writing."""
 
@@ -155,6 +157,7 @@ class Service:
         worked = False
         while not self.stop.is_set():
             chunk = self.follower.read()
+            self._tell_problem(self.follower.problem)
             if chunk is None:
                 return worked
             report = self.cycle.take(chunk.items, chunk.mark)
@@ -166,6 +169,17 @@ class Service:
                      + (" (see `coordinator quarantine`)" if report.quarantined else ""),
                      event="ingested", source=chunk.mark.path, line=chunk.mark.line - 1, **report.as_dict())
         return worked
+
+    def _tell_problem(self, problem: str | None) -> None:
+        """Log once when the alerts file stops being readable, and once when it is read again."""
+        if problem == self._problem:
+            return
+        if problem is not None:
+            self.log(f"{self.alerts_file} {problem}: waiting until it can be read", event="unreadable",
+                     path=str(self.alerts_file), problem=problem)
+        else:
+            self.log(f"reading {self.alerts_file} again", event="readable", path=str(self.alerts_file))
+        self._problem = problem
 
     def _tick(self) -> bool:
         return self.cycle.advance_if_due(self.built.clock.now()) > 0

@@ -82,6 +82,23 @@ def test_follow_mode_waits_for_a_file_that_does_not_exist_yet_and_reads_it_once_
     wait_for(lambda: subjects(services.home).count("task-1") == 2, "the new file's notifications")
 
 
+def test_follow_mode_keeps_running_when_its_file_becomes_a_directory_says_why_and_reads_the_file_once_it_is_back(
+    services: Services, alerts: Path,
+) -> None:
+    alerts.write_text(crisis("task-1"), encoding="utf-8")
+    service = services.run("--alerts-file", str(alerts))
+    wait_for(lambda: subjects(services.home).count("task-1") == 2, "the first line's notifications")
+    alerts.unlink()
+    alerts.mkdir()
+    wait_for(lambda: f"{alerts} is not a regular file" in service.stderr(), "the service to say why it waits")
+    assert service.process.poll() is None, "a directory in the file's place is waited out, not a crash"
+    alerts.rmdir()
+    alerts.write_text(crisis("task-2"), encoding="utf-8")
+    wait_for(lambda: subjects(services.home).count("task-2") == 2, "the new file's notifications")
+    assert f"reading {alerts} again" in service.stderr()
+    assert "Traceback" not in service.stderr()
+
+
 def test_lines_written_after_the_file_is_truncated_while_the_service_runs_are_processed(
     services: Services, alerts: Path, coordinator: Run,
 ) -> None:

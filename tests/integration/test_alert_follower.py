@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -201,6 +202,39 @@ def test_a_file_removed_after_being_read_gives_none_until_it_is_created_again(pa
     path.unlink()
     assert follower.read() is None
     assert follower.read() is None
+
+
+def test_a_directory_in_the_files_place_is_waited_out_with_the_reason_and_the_file_is_read_once_it_is_back(
+    path: Path,
+) -> None:
+    path.write_text(lines("task-1"), encoding="utf-8")
+    follower = AlertFollower(path)
+    take(follower)
+    path.unlink()
+    path.mkdir()
+    assert follower.read() is None
+    assert follower.problem is not None and "not a regular file" in follower.problem
+    path.rmdir()
+    path.write_text(lines("task-2"), encoding="utf-8")
+    assert tasks_and_lines(take(follower)) == [("task-2", 1)]
+    assert follower.problem is None
+
+
+def test_a_fifo_in_the_files_place_is_refused_at_once_rather_than_waited_on(path: Path) -> None:
+    path.write_text(lines("task-1"), encoding="utf-8")
+    follower = AlertFollower(path)
+    take(follower)
+    path.unlink()
+    os.mkfifo(path)
+    results: list[object] = []
+    reader = threading.Thread(target=lambda: results.append(follower.read()), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    if reader.is_alive():  # unblock it (a writer opening the FIFO) before failing
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("reading blocked on a FIFO with no writer")
+    assert results == [None]
+    assert follower.problem is not None and "not a regular file" in follower.problem
 
 
 def test_a_file_deleted_and_created_again_is_read_from_its_start_even_when_its_inode_is_reused(path: Path) -> None:
