@@ -23,7 +23,7 @@ from adapters.alert_items import item_for
 from adapters.input_limits import KEPT, Limits, Line, Oversized, bounded_lines, current, raw_text, too_long
 from domain.alerts import Item, Quarantined
 
-__all__ = ["Item", "first_line_is_an_item", "item_of", "parse_json_lines", "read_alerts"]
+__all__ = ["LOOKED_AT", "Item", "first_line_is_an_item", "is_json_lines", "item_of", "parse_json_lines", "read_alerts"]
 
 _DECODER = json.JSONDecoder()
 _SPACE = re.compile(r"[ \t\r\n]*")
@@ -32,6 +32,8 @@ _ENVELOPE_KEYS = ("alerts", "events")
 _WINDOW = 8192
 _LOOKAHEAD = 16  # longer than any JSON literal, so an error this far from a window's end is real
 _UNCLOSED = "the JSON array starting on this line is never closed"
+LOOKED_AT = 8
+"""How many of a file's first non-blank lines tell its form."""
 
 
 def read_alerts(path: Path, limits: Limits | None = None) -> Iterator[Item]:
@@ -56,11 +58,11 @@ def _read(path: Path, source: str, limits: Limits) -> Iterator[Item]:
             head.append((number, data))
             if isinstance(data, Oversized) or data.strip():
                 content.append(data if isinstance(data, Oversized) else data.strip())
-                if len(content) == 2:
+                if len(content) == LOOKED_AT:
                     break
         if not content:
             return
-        if _is_json_lines(content):
+        if is_json_lines(content):
             yield from _json_lines(chain(head, numbered), source, limit)
             return
         document = _whole(handle, limits.max_document_bytes)
@@ -103,17 +105,23 @@ def first_line_is_an_item(data: bytes) -> bool:
     return False
 
 
-def _is_json_lines(content: list[Line]) -> bool:
-    """JSON Lines when, of two or more non-blank lines, the first (or, if broken, the second) is JSON, or
-    the first is over the line limit and opens no array."""
+def is_json_lines(content: list[Line]) -> bool:
+    """Whether a file whose first non-blank lines (up to `LOOKED_AT` of them, stripped) are `content` is JSON Lines:
+    of two or more such lines, the first (or, if broken, the second) is JSON, or two after the first are JSON
+    objects each on its own (as no line of a document is, but an item with no comma after it), or the first is over
+    the line limit and opens no array."""
     if len(content) < 2:
         return False
-    first, second = content
+    first, second = content[:2]
     if isinstance(first, Oversized):
         return not first.head.lstrip().startswith(b"[")
     if _decodes(first) is not None:
         return True
-    return not first.startswith(b"[") and isinstance(second, bytes) and _decodes(second) is not None
+    if first.startswith(b"["):
+        return False
+    if isinstance(second, bytes) and _decodes(second) is not None:
+        return True
+    return sum(isinstance(line, bytes) and isinstance(_decodes(line), dict) for line in content[1:]) >= 2
 
 
 def _decodes(data: bytes) -> object | None:

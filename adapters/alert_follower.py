@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from adapters.alert_file import Item, parse_json_lines, read_alerts
+from adapters.alert_file import LOOKED_AT, Item, is_json_lines, parse_json_lines, read_alerts
 from adapters.input_limits import BLOCK, Limits, Line, Oversized, bounded_lines, current, is_complete, width
 from domain.sources import SourceMark
 
@@ -191,9 +191,11 @@ def _mode_of(data: bytes) -> str | None:
     text = data.removeprefix(codecs.BOM_UTF8).lstrip()
     if not text:
         return None
+    complete = [piece.strip() for piece in text.split(b"\n")[:-1] if piece.strip()]
+    if is_json_lines(list(complete[:LOOKED_AT])):  # read as `read_alerts` reads the whole file
+        return "lines"
     if text.startswith(b"["):
         return "document"
-    complete = [piece.strip() for piece in text.split(b"\n")[:-1] if piece.strip()]
     if not complete:
         value = _decoded(text)
         return "document" if _is_document(value) else None  # one line, no newline yet: wait unless a document

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from adapters.alert_file import read_alerts
+from adapters.input_limits import Limits
 from domain.alerts import Alert, AlertType, Observation, Quarantined
 
 T = "2025-07-16T19:03:54Z"
@@ -278,3 +279,13 @@ def test_a_generated_stream_yields_every_item_with_every_fifth_quarantined(tmp_p
     first_item_line = 1 if form == "jsonl" else 2
     assert all(q.line is not None and (q.line - first_item_line) % 5 == 4 for q in quarantined)
     assert {alert.type for alert in alerts} <= set(AlertType)
+
+
+def test_a_json_lines_file_whose_first_two_lines_are_broken_is_read_line_by_line_even_over_the_document_limit(
+    tmp_path: Path,
+) -> None:
+    valid = "".join(json.dumps(crisis(f"task-{n}")) + "\n" for n in range(1, 51))
+    path = write(tmp_path, '{"type": "TASK_ASSIGNED", "task_id": \ngarbage\n' + valid, "alerts.jsonl")
+    items = list(read_alerts(path, Limits(max_line_bytes=4096, max_document_bytes=1_000)))
+    assert [item.line for item in items if isinstance(item, Quarantined)] == [1, 2]
+    assert [item.task_id for item in items if isinstance(item, Alert)] == [f"task-{n}" for n in range(1, 51)]

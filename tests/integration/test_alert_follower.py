@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from adapters import input_limits
 from adapters.alert_follower import BLOCK as READ_LIMIT
 from adapters.alert_follower import AlertFollower
+from adapters.input_limits import Limits
 from cli.bootstrap import Services
 from domain.alerts import Alert, AlertType
 from domain.sources import SourceMark
@@ -126,6 +128,27 @@ def test_a_json_lines_file_whose_first_line_is_broken_is_still_followed_line_by_
     append(path, line("task-2")[:25])
     assert follower.read() is None, "a half-written line waits for its newline"
     assert first.mark.line == 3
+
+
+@pytest.mark.parametrize("opening", [
+    '{"type": "TASK_ASSIGNED", "task_id": \ngarbage\n',  # a write cut short by a crash, then junk
+    "[1, 2, 3]\n",  # a first line that is JSON but no alert
+])
+def test_a_json_lines_file_opening_with_lines_that_are_no_alerts_is_followed_line_by_line_within_small_limits(
+    path: Path, opening: str,
+) -> None:
+    input_limits.configure(Limits(max_line_bytes=4096, max_document_bytes=1_000))
+    try:
+        path.write_text(opening + lines(*(f"task-{n}" for n in range(1, 21))), encoding="utf-8")
+        follower = AlertFollower(path)
+        first = take(follower)
+        bad = opening.count("\n")
+        assert [item.line for item in quarantined(first.items)] == list(range(1, bad + 1))
+        assert len(alerts(first.items)) == 20
+        append(path, line("task-21"))
+        assert tasks_and_lines(take(follower)) == [("task-21", bad + 21)], "only the new line is read"
+    finally:
+        input_limits.configure(Limits())
 
 
 def test_a_line_longer_than_the_read_limit_does_not_block_the_lines_after_it(path: Path) -> None:
