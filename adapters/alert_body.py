@@ -13,6 +13,7 @@ from typing import Any
 
 from adapters import input_limits
 from adapters.alert_file import Item, item_of
+from adapters.alert_json import loads
 from domain.alerts import Quarantined
 
 JSON_TYPES = frozenset({"application/json"})
@@ -41,7 +42,7 @@ def parse_body(data: bytes, lines: bool, source: str) -> Body:
     if lines:
         return _lines(text, source)
     try:
-        value = json.loads(text)
+        value = loads(text)
     except (ValueError, RecursionError) as error:
         return _broken(text, f"not valid JSON: {error}", source)
     limit = input_limits.current().max_line_bytes
@@ -66,7 +67,7 @@ def _lines(text: str, source: str) -> Body:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = loads(line)
         except (ValueError, RecursionError) as error:
             items.append(Quarantined(source, None, index, line[:RAW_KEPT], f"not valid JSON: {error}"))
             continue

@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from adapters.alert_items import item_for
+from adapters.alert_json import DECODER as _DECODER
+from adapters.alert_json import loads
 from adapters.input_limits import KEPT, Limits, Line, Oversized, bounded_lines, current, raw_text, too_long
 from domain.alerts import Item, Quarantined
 
 __all__ = ["LOOKED_AT", "Item", "first_line_is_an_item", "is_json_lines", "item_of", "parse_json_lines", "read_alerts"]
 
-_DECODER = json.JSONDecoder()
 _SPACE = re.compile(r"[ \t\r\n]*")
 _SEPARATORS = re.compile(r"[ \t\r\n,]*")
 _ENVELOPE_KEYS = ("alerts", "events")
@@ -127,7 +128,7 @@ def is_json_lines(content: list[Line]) -> bool:
 def _decodes(data: bytes) -> object | None:
     """The JSON value of a line, or None when it is not a JSON value on its own."""
     try:
-        value: object = json.loads(data.decode("utf-8"))
+        value: object = loads(data.decode("utf-8"))
     except (ValueError, RecursionError):
         return None
     return value
@@ -151,7 +152,7 @@ def _json_lines(numbered: Iterable[tuple[int, Line]], source: str, limit: int) -
         if not text:
             continue
         try:
-            value = json.loads(text)
+            value = loads(text)
         except json.JSONDecodeError as exc:
             column = exc.colno + len(line) - len(line.lstrip())
             yield Quarantined(source, number, None, text, f"not valid JSON: {exc.msg} at column {column}")

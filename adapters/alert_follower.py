@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import json
 import os
 import stat
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from adapters.alert_file import LOOKED_AT, Item, is_json_lines, parse_json_lines, read_alerts
+from adapters.alert_json import loads
 from adapters.input_limits import BLOCK, Limits, Line, Oversized, bounded_lines, current, is_complete, width
 from domain.sources import SourceMark
 
@@ -216,7 +216,7 @@ def _is_document(value: object) -> bool:
 
 def _decoded(data: bytes) -> object | None:
     try:
-        value: object = json.loads(data.decode("utf-8"))
+        value: object = loads(data)
     except (ValueError, RecursionError):
         return None
     return value

@@ -289,3 +289,25 @@ def test_a_json_lines_file_whose_first_two_lines_are_broken_is_read_line_by_line
     items = list(read_alerts(path, Limits(max_line_bytes=4096, max_document_bytes=1_000)))
     assert [item.line for item in items if isinstance(item, Quarantined)] == [1, 2]
     assert [item.task_id for item in items if isinstance(item, Alert)] == [f"task-{n}" for n in range(1, 51)]
+
+
+@pytest.mark.parametrize(("written", "reason"), [
+    ('"extra": NaN', "NaN is not a JSON number"),
+    ('"extra": -Infinity', "-Infinity is not a JSON number"),
+    ('"extra": 1e999', "the number 1e999 is too large to keep"),
+    ('"task_id": "task-x"', 'the field "task_id" is given twice in one object'),
+])
+@pytest.mark.parametrize("form", ["lines", "array"])
+def test_non_standard_numbers_and_fields_given_twice_are_quarantined_saying_so_and_the_items_around_them_are_read(
+    tmp_path: Path, written: str, reason: str, form: str,
+) -> None:
+    good = [json.dumps(crisis(f"task-{n}")) for n in (1, 3)]
+    bad = json.dumps(crisis("task-2"))[:-1] + ", " + written + "}"
+    if form == "lines":
+        path = write(tmp_path, "\n".join([good[0], bad, good[1]]) + "\n", "alerts.jsonl")
+    else:
+        path = write(tmp_path, "[\n  " + ",\n  ".join([good[0], bad, good[1]]) + "\n]\n")
+    items = list(read_alerts(path))
+    assert [item.task_id for item in items if isinstance(item, Alert)] == ["task-1", "task-3"]
+    (rejected,) = [item for item in items if isinstance(item, Quarantined)]
+    assert rejected.line == (2 if form == "lines" else 3) and reason in rejected.reason

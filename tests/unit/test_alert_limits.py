@@ -194,3 +194,25 @@ def test_a_line_spelling_a_lone_surrogate_as_an_escape_is_still_looked_at_and_re
     assert not plainly_representable(written)
     with pytest.raises(AlertRejected, match="lone surrogate"):
         to_alert(json.loads(written), "alerts.jsonl", 1, written)
+
+
+def nested(depth: int) -> Any:
+    """A list nested `depth` deep (an empty list is depth 1)."""
+    value: Any = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_a_value_nested_deeper_than_64_levels_is_quarantined_naming_where_and_the_line_is_looked_at() -> None:
+    too_deep = item(extra=nested(64))  # the item is level 1, so its deepest list is level 65
+    reason = rejection(too_deep)
+    assert reason.startswith("field 'extra[0][0]") and reason.endswith("nested more than 64 levels deep")
+    written = json.dumps(too_deep)
+    assert not plainly_representable(written)
+    with pytest.raises(AlertRejected, match="nested more than 64 levels deep"):
+        to_alert(json.loads(written), "alerts.jsonl", 1, written)
+
+
+def test_a_value_nested_64_levels_deep_is_accepted() -> None:
+    assert to_alert(item(extra=nested(63)), "alerts.json", 3).task_id == "task-1"
