@@ -1,15 +1,17 @@
 """Follows an alerts file as the accountability system writes it, from a durable position.
 
-JSON Lines files are read incrementally: only complete lines (ending in a newline) are parsed, so a
-half-written last line waits for its newline and is never lost. Lines are read in bounded blocks: one over
-`max_line_bytes` is quarantined without being held whole (`adapters.input_limits`). The position records
-digests of the file's first bytes and of the bytes just before it: a file that shrank (truncated), was
-replaced (new inode) or whose recorded bytes changed (rewritten in place, even beginning the same) is read
-again from its start, and alerts already applied are recognised by their fingerprints. A file that does not
-exist yet is waited for, and so is one that cannot be read or is not a regular file (a directory, a FIFO): `problem`
-says why. A JSON array or document rewritten as a whole is read again whenever its size or
-modification time changes. Nothing is kept in memory between reads except the position, which the
-coordinator records with the alerts it came with.
+JSON Lines files are read incrementally: only complete lines (ending in a newline) are parsed, so a half-written
+last line waits for its newline and is never lost. Lines are read in bounded blocks: one over `max_line_bytes` is
+quarantined without being held whole (`adapters.input_limits`). The position records digests of the file's first
+bytes and of the bytes just before it: a file that shrank (truncated), was replaced (new inode) or whose recorded
+bytes changed (rewritten in place, even beginning the same) is read again from its start, and alerts already applied
+are recognised by their fingerprints. A file rotated away (renamed or removed while lines were still being written
+to it) is first read to its end through the handle kept on it, its last line taken even without a newline, so
+nothing written before the rotation is lost while the follower runs. A file that does not exist yet is waited for,
+and so is one that cannot be read or is not a regular file (a directory, a FIFO): `problem` says why. A JSON array
+or document rewritten as a whole is read again whenever its size or modification time changes. Nothing is kept
+between reads but the position, which the coordinator records with the alerts it came with, and that open handle on
+the file last read line by line (`close` lets go of it).
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class AlertFollower:
         self.max_lines = max_lines
         self.problem: str | None = None
         """Why the file could not be read at the last `read` (None when it was read, or is not there yet)."""
+        self._held: BinaryIO | None = None
+        """The file last read line by line, kept open to read it to its end should it be rotated away."""
 
     def read(self) -> Chunk | None:
         """The next complete items, or None when there is nothing new (no file yet, or one that cannot be read:
@@ -63,7 +67,7 @@ class AlertFollower:
             opened = _open_regular(self.path)
         except FileNotFoundError:
             self.problem = None
-            return None
+            return self._rest_of_rotated(None)
         except OSError as error:
             self.problem = f"cannot be read ({error.strerror or error})"
             return None
@@ -72,6 +76,10 @@ class AlertFollower:
             return None
         self.problem = None
         handle, status = opened
+        rest = self._rest_of_rotated(status.st_ino)
+        if rest is not None:
+            handle.close()
+            return rest
         limits = current()
         with handle:
             mark = self.mark if self.mark is not None and _same_file(handle, status, self.mark) else None
@@ -86,18 +94,54 @@ class AlertFollower:
                 return self._document(handle, status, limits)
             else:
                 start, line = mark.offset, mark.line
+            self._hold(handle, status)
             return self._lines(handle, status, start, line, limits.max_line_bytes)
 
     def advance(self, mark: SourceMark) -> None:
         """Take `mark` as read (call once the chunk it came with has been recorded)."""
         self.mark = mark
 
-    def _lines(self, handle: BinaryIO, status: os.stat_result, start: int, line: int, limit: int) -> Chunk | None:
+    def close(self) -> None:
+        """Let go of the handle kept on the file last read."""
+        held, self._held = self._held, None
+        if held is not None:
+            held.close()
+
+    def _hold(self, handle: BinaryIO, status: os.stat_result) -> None:
+        """Keep a handle on the file being read line by line (unless one is kept on it already)."""
+        if self._held is not None and os.fstat(self._held.fileno()).st_ino == status.st_ino:
+            return
+        self.close()
+        self._held = os.fdopen(os.dup(handle.fileno()), "rb")
+
+    def _rest_of_rotated(self, inode: int | None) -> Chunk | None:
+        """What is left to read of the file the mark was taken in, when it is no longer at the path (now the file
+        `inode`, or none): its lines after the mark, up to its very end. None once nothing is left (the handle is
+        then let go of) or when the file at the path is still the one read."""
+        held, mark = self._held, self.mark
+        if held is None:
+            return None
+        status = os.fstat(held.fileno())
+        if mark is None or mark.line == 0 or status.st_ino != mark.inode:
+            self.close()
+            return None
+        if status.st_ino == inode:
+            return None
+        rest = self._lines(held, status, mark.offset, mark.line, current().max_line_bytes, final=True)
+        if rest is None:
+            self.close()
+        return rest
+
+    def _lines(
+        self, handle: BinaryIO, status: os.stat_result, start: int, line: int, limit: int, final: bool = False,
+    ) -> Chunk | None:
+        """The complete lines from `start` (numbered from `line`); `final`: the file is written no more, so its last
+        line is taken even without a newline."""
         handle.seek(start)
         taken: list[Line] = []
         consumed = kept = 0
         for entry in bounded_lines(handle, limit):
-            if not is_complete(entry):
+            if not is_complete(entry) and not final:
                 break  # a half-written line: wait for its newline
             taken.append(entry)
             consumed += width(entry)

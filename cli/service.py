@@ -109,6 +109,7 @@ class Service:
             self.stop.set()
             self.wake.set()
             self.mailbox.close()
+            self.follower.close()
         self._refresh_views(force=True)
         self.log("stopped", event="stopped")
 

@@ -208,6 +208,31 @@ def test_a_rotated_file_is_followed_from_the_start_of_the_new_file(path: Path) -
     assert chunk.mark == SourceMark(str(path), path.stat().st_ino, path.stat().st_size, 4, 0, chunk.mark.head)
 
 
+def test_lines_written_just_before_a_rotation_are_read_before_the_new_file(path: Path) -> None:
+    path.write_text(lines("task-1"), encoding="utf-8")
+    follower = AlertFollower(path)
+    take(follower)
+    append(path, lines("task-2", "task-3") + line("task-4").rstrip("\n"))  # its last line never got its newline
+    path.rename(path.with_name(path.name + ".1"))
+    path.write_text(lines("task-5"), encoding="utf-8")
+
+    rest = take(follower)
+    assert tasks_and_lines(rest) == [("task-2", 2), ("task-3", 3), ("task-4", 4)]
+    assert tasks_and_lines(take(follower)) == [("task-5", 1)]
+    assert follower.read() is None
+
+
+def test_lines_written_just_before_the_file_was_removed_are_still_read(path: Path) -> None:
+    path.write_text(lines("task-1"), encoding="utf-8")
+    follower = AlertFollower(path)
+    take(follower)
+    append(path, lines("task-2"))
+    path.unlink()
+    assert tasks_and_lines(take(follower)) == [("task-2", 2)]
+    assert follower.read() is None
+    follower.close()
+
+
 def test_a_file_that_does_not_exist_yet_gives_none_and_is_read_once_created(path: Path) -> None:
     follower = AlertFollower(path)
     assert follower.read() is None
