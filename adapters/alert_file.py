@@ -292,6 +292,29 @@ def _resume(text: str, item_pos: int, error_pos: int) -> int:
         # A closing brace as deep as the item closes the item itself: resume after it.
         if content.strip() and (depth < indent or (depth == indent and not content.startswith("}"))):
             return line_start + depth
+    return _next_item_on_the_line(text, error_pos)
+
+
+_ITEM_START = re.compile(r",[ \t]*\{")
+_ITEM_KEYS = ("type", "timestamp", "event_type", "event_id")
+_TRIES = 64
+
+
+def _next_item_on_the_line(text: str, error_pos: int) -> int:
+    """Offset of the likely next item after a broken one in an array written on one line: the first object after a
+    comma, past `error_pos`, that decodes whole, is followed by `,` or `]`, and has a field every item has (a
+    `type`, a `timestamp`, ...); the end of the text when there is none (within a few tries)."""
+    for tried, found in enumerate(_ITEM_START.finditer(text, error_pos)):
+        if tried >= _TRIES:
+            break
+        start = found.end() - 1
+        try:
+            value, end = _decode_at(text, start)
+        except _BrokenItem:
+            continue
+        after = _skip(_SPACE, text, end)
+        if isinstance(value, dict) and any(key in value for key in _ITEM_KEYS) and text.startswith((",", "]"), after):
+            return start
     return len(text)
 
 

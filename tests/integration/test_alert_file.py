@@ -311,3 +311,15 @@ def test_non_standard_numbers_and_fields_given_twice_are_quarantined_saying_so_a
     assert [item.task_id for item in items if isinstance(item, Alert)] == ["task-1", "task-3"]
     (rejected,) = [item for item in items if isinstance(item, Quarantined)]
     assert rejected.line == (2 if form == "lines" else 3) and reason in rejected.reason
+
+
+@pytest.mark.parametrize("broken", ['{"type": "COORDINATION_CRISIS", "task_id" :: "task-2"}', "[" * 5000 + "]" * 5000])
+def test_a_broken_item_in_an_array_written_on_one_line_is_quarantined_alone_and_the_items_after_it_are_read(
+    tmp_path: Path, broken: str,
+) -> None:
+    items = [json.dumps(crisis(f"task-{n}"), separators=(",", ":")) for n in range(1, 51)]
+    items[1] = broken
+    read = list(read_alerts(write(tmp_path, "[" + ",".join(items) + "]\n")))
+    assert [item.task_id for item in read if isinstance(item, Alert)] == [f"task-{n}" for n in range(1, 51) if n != 2]
+    (rejected,) = [item for item in read if isinstance(item, Quarantined)]
+    assert rejected.index == 1 and rejected.raw == broken
