@@ -178,7 +178,7 @@ def _document(data: bytes, source: str, limit: int) -> Iterator[Item]:
         envelopes: list[int] = []
         try:
             if text.startswith("{", start):
-                value, envelopes, end = _members(text, start)
+                value, envelopes, end = _members(text, start, lines)
             else:
                 value, end = _DECODER.raw_decode(text, start)
         except (ValueError, RecursionError) as exc:
@@ -194,8 +194,9 @@ def _document(data: bytes, source: str, limit: int) -> Iterator[Item]:
         yield from _json_lines(enumerate(rest, lines.at(end)), source, limit)
 
 
-def _members(text: str, start: int) -> tuple[dict[str, Any], list[int], int]:
-    """The object at `start`, the offsets of its envelope lists, and the offset after the object."""
+def _members(text: str, start: int, lines: _Lines) -> tuple[dict[str, Any], list[int], int]:
+    """The object at `start`, the offsets of its envelope lists, and the offset after the object. An envelope list
+    with a broken item is kept as an empty list here (its items are walked, the broken one quarantined, later)."""
     members: dict[str, Any] = {}
     envelopes: list[int] = []
     pos = _skip(_SPACE, text, start + 1)
@@ -207,7 +208,13 @@ def _members(text: str, start: int) -> tuple[dict[str, Any], list[int], int]:
         if not isinstance(key, str) or not text.startswith(":", pos):
             raise json.JSONDecodeError("Expecting property name and ':'", text, pos)
         pos = _skip(_SPACE, text, pos + 1)
-        value, end = _DECODER.raw_decode(text, pos)
+        try:
+            value, end = _DECODER.raw_decode(text, pos)
+        except (ValueError, RecursionError):
+            end = _array_end(text, pos, lines) if key in _ENVELOPE_KEYS and text.startswith("[", pos) else len(text)
+            if end >= len(text):  # not an envelope list, or one never closed: the document is broken
+                raise
+            value = []
         if key in _ENVELOPE_KEYS and isinstance(value, list):
             envelopes.append(pos)
         members[key] = value
@@ -217,6 +224,17 @@ def _members(text: str, start: int) -> tuple[dict[str, Any], list[int], int]:
         if not text.startswith(",", pos):
             raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
         pos = _skip(_SPACE, text, pos + 1)
+
+
+def _array_end(text: str, start: int, lines: _Lines) -> int:
+    """The offset after the array opening at `start`, found by walking its items as `_walk_array` does."""
+    walk = _walk_array(text, start, lines, "", len(text) + 1)
+    while True:
+        try:
+            next(walk)
+        except StopIteration as done:
+            end: int = done.value
+            return end
 
 
 def _skip(pattern: re.Pattern[str], text: str, pos: int) -> int:

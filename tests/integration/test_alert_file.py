@@ -185,11 +185,20 @@ def test_a_crisis_log_entry_is_read_as_its_original_event(tmp_path: Path) -> Non
 
 
 def test_a_broken_document_that_cannot_be_split_into_lines_is_one_quarantined_entry(tmp_path: Path) -> None:
+    content = '{\n  "alerts": [\n    {\n      "type": \n  \n}\n'
+    alerts, quarantined = read(write(tmp_path, content))
+    assert alerts == []
+    assert [(q.line, q.reason) for q in quarantined] == [(1, "not valid JSON: Expecting value at line 6 column 1")]
+    assert quarantined[0].raw == content.strip()
+
+
+def test_the_only_item_of_an_envelope_broken_is_quarantined_as_that_item(tmp_path: Path) -> None:
     content = '{\n  "alerts": [\n    {\n      "type": \n    }\n  ]\n}\n'
     alerts, quarantined = read(write(tmp_path, content))
     assert alerts == []
-    assert [(q.line, q.reason) for q in quarantined] == [(1, "not valid JSON: Expecting value at line 5 column 5")]
-    assert quarantined[0].raw == content.strip()
+    assert [(q.line, q.index, q.reason) for q in quarantined] == [
+        (3, 0, "not valid JSON: Expecting value at line 5 column 5")]
+    assert quarantined[0].raw == '{\n      "type": \n    }'
 
 
 def test_empty_and_blank_files_yield_nothing(tmp_path: Path) -> None:
@@ -323,3 +332,16 @@ def test_a_broken_item_in_an_array_written_on_one_line_is_quarantined_alone_and_
     assert [item.task_id for item in read if isinstance(item, Alert)] == [f"task-{n}" for n in range(1, 51) if n != 2]
     (rejected,) = [item for item in read if isinstance(item, Quarantined)]
     assert rejected.index == 1 and rejected.raw == broken
+
+
+@pytest.mark.parametrize("envelope", ["alerts", "events"])
+def test_a_broken_item_in_an_envelope_list_is_quarantined_alone_and_the_others_are_read(
+    tmp_path: Path, envelope: str,
+) -> None:
+    document = json.dumps({envelope: [crisis(f"task-{n}") for n in range(1, 7)]}, indent=2)
+    broken = document.replace('"task_id": "task-2",', '"task_id": "task-2"', 1)
+    read = list(read_alerts(write(tmp_path, broken)))
+    assert [item.task_id for item in read if isinstance(item, Alert)] == ["task-1", "task-3", "task-4", "task-5",
+                                                                          "task-6"]
+    (rejected,) = [item for item in read if isinstance(item, Quarantined)]
+    assert rejected.index == 1 and "Expecting ',' delimiter" in rejected.reason
