@@ -9,15 +9,17 @@ are recognised by their fingerprints. A file rotated away (renamed or removed wh
 to it) is first read to its end through the handle kept on it, its last line taken even without a newline, so
 nothing written before the rotation is lost while the follower runs. A file that does not exist yet is waited for,
 and so is one that cannot be read or is not a regular file (a directory, a FIFO): `problem` says why. A JSON array
-or document rewritten as a whole is read again whenever its size or modification time changes. Nothing is kept
-between reads but the position, which the coordinator records with the alerts it came with, and that open handle on
-the file last read line by line (`close` lets go of it).
+or document rewritten as a whole is read again whenever its size or modification time changes; one that breaks off
+at its very end is taken to be still being written, and its unfinished last item waits like a half-written line.
+Nothing is kept between reads but the position, which the coordinator records with the alerts it came with, and that
+open handle on the file last read line by line (`close` lets go of it).
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
+import json
 import os
 import stat
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from typing import BinaryIO
 from adapters.alert_file import LOOKED_AT, Item, is_json_lines, parse_json_lines, read_alerts
 from adapters.alert_json import loads
 from adapters.input_limits import BLOCK, Limits, Line, Oversized, bounded_lines, current, is_complete, width
+from domain.alerts import Quarantined
 from domain.sources import SourceMark
 
 __all__ = ["BLOCK", "CHUNK_BYTES", "HEAD", "TAIL", "AlertFollower", "Chunk"]
@@ -161,6 +164,8 @@ class AlertFollower:
         if mark is not None and mark.line == 0 and unchanged:
             return None
         items = list(read_alerts(self.path, limits))
+        if items and isinstance(items[-1], Quarantined) and _unfinished(handle, status.st_size, limits):
+            items.pop()  # still being written, like a line with no newline yet: read again once it has grown
         identity = _identity(handle, status.st_size)
         return Chunk(items, SourceMark(str(self.path), status.st_ino, status.st_size, 0, status.st_mtime_ns, identity))
 
@@ -174,6 +179,21 @@ def _open_regular(path: Path) -> tuple[BinaryIO, os.stat_result] | None:
         os.close(descriptor)
         return None
     return os.fdopen(descriptor, "rb"), status
+
+
+def _unfinished(handle: BinaryIO, size: int, limits: Limits) -> bool:
+    """Whether the JSON document in the file breaks off at its very end (the rest not written yet)."""
+    if size > limits.max_document_bytes:
+        return False
+    handle.seek(0)
+    text = handle.read(size).removeprefix(codecs.BOM_UTF8).decode("utf-8", "replace").rstrip()
+    try:
+        loads(text)
+    except json.JSONDecodeError as error:
+        return error.pos >= len(text) or error.msg.startswith("Unterminated string")  # (which runs to the end)
+    except (ValueError, RecursionError):
+        return False
+    return False
 
 
 def _same_file(handle: BinaryIO, status: os.stat_result, mark: SourceMark) -> bool:

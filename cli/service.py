@@ -165,10 +165,13 @@ class Service:
             self.follower.advance(chunk.mark)
             self.cycle.deliver(wait=False)
             worked = True
-            self.log(f"ingested {chunk.mark.path} up to line {chunk.mark.line - 1}: {report.processed} processed, "
+            whole = chunk.mark.line == 0  # a JSON document, read whole
+            where = "(the whole document)" if whole else f"up to line {chunk.mark.line - 1}"
+            self.log(f"ingested {chunk.mark.path} {where}: {report.processed} processed, "
                      f"{report.duplicates} duplicates, {report.quarantined} quarantined"
                      + (" (see `coordinator quarantine`)" if report.quarantined else ""),
-                     event="ingested", source=chunk.mark.path, line=chunk.mark.line - 1, **report.as_dict())
+                     event="ingested", source=chunk.mark.path, line=None if whole else chunk.mark.line - 1,
+                     **report.as_dict())
         return worked
 
     def _tell_problem(self, problem: str | None) -> None:

@@ -324,6 +324,31 @@ def test_a_json_array_rewritten_with_old_items_plus_new_is_read_whole_and_only_t
     assert follower.read() is None
 
 
+@pytest.mark.parametrize("cut", [300, 301, 302, 350, 420])
+def test_a_json_array_caught_half_written_quarantines_nothing_and_is_read_whole_once_finished(
+    path: Path, cut: int,
+) -> None:
+    whole = json.dumps([crisis(f"task-{n}") for n in range(1, 7)], indent=2)
+    path.write_text(whole[:cut], encoding="utf-8")
+    follower = AlertFollower(path)
+    early = follower.read()
+    assert early is None or quarantined(early.items) == [], "an array still being written is not refused"
+    if early is not None:
+        follower.advance(early.mark)
+    path.write_text(whole, encoding="utf-8")
+    finished = take(follower)
+    assert [alert.task_id for alert in alerts(finished.items)] == [f"task-{n}" for n in range(1, 7)]
+    assert quarantined(finished.items) == []
+
+
+def test_a_json_array_broken_in_its_middle_is_still_quarantined_when_followed(path: Path) -> None:
+    whole = json.dumps([crisis(f"task-{n}") for n in range(1, 4)], indent=2)
+    path.write_text(whole.replace('"task_id": "task-2",', '"task_id": "task-2"', 1), encoding="utf-8")
+    chunk = take(AlertFollower(path))
+    assert [alert.task_id for alert in alerts(chunk.items)] == ["task-1", "task-3"]
+    assert len(quarantined(chunk.items)) == 1
+
+
 def test_a_document_with_an_alerts_list_is_read_again_when_only_its_modification_time_changes(path: Path) -> None:
     document = json.dumps({"alerts": [crisis("task-1")]}, indent=2)
     path.write_text(document, encoding="utf-8")
