@@ -15,6 +15,7 @@ import os
 import re
 from bisect import bisect_right
 from collections.abc import Generator, Iterable, Iterator
+from dataclasses import replace
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -164,12 +165,37 @@ def _json_lines(numbered: Iterable[tuple[int, Line]], source: str, limit: int) -
 
 
 def _document(data: bytes, source: str, limit: int) -> Iterator[Item]:
-    """A whole-document form; falls back to JSON Lines when the document is broken but its lines are not."""
+    """A whole-document form; falls back to JSON Lines when the document is broken but its lines are not. Bytes that
+    are not UTF-8 quarantine just the items holding them (a UTF-16 file is refused whole, saying so)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        yield from _fallback(data, source, _utf8_error(data, exc), limit)
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            yield from _fallback(data, source, _utf8_error(data, exc), limit)
+            return
+        # Each byte that is no UTF-8 becomes a lone surrogate, which no item may hold: those holding one are refused.
+        escaped = data.decode("utf-8", "surrogateescape")
+        yield from map(_without_escapes, _document_text(escaped, escaped.encode("utf-8", "surrogateescape"),
+                                                        source, limit))
         return
+    yield from _document_text(text, data, source, limit)
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")
+
+
+def _without_escapes(item: Item) -> Item:
+    """An item read from text with invalid bytes escaped: one holding such a byte is quarantined saying which, its
+    text kept with the byte replaced."""
+    if not isinstance(item, Quarantined) or (found := _ESCAPED.search(item.raw)) is None:
+        return item
+    raw = item.raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return replace(item, raw=raw, reason=f"not UTF-8 text: invalid byte 0x{ord(found.group()) - 0xDC00:02x} "
+                                         "in this item")
+
+
+def _document_text(text: str, data: bytes, source: str, limit: int) -> Iterator[Item]:
+    """The items of a whole document decoded as `text` (from `data`)."""
     lines = _Lines(text)
     start = _skip(_SPACE, text, 0)
     if text.startswith("[", start):
@@ -190,7 +216,7 @@ def _document(data: bytes, source: str, limit: int) -> Iterator[Item]:
             for position in envelopes:
                 yield from _walk_array(text, position, lines, source, limit)
     if text[end:].strip():
-        rest = text[end:].encode("utf-8").split(b"\n")
+        rest = text[end:].encode("utf-8", "surrogateescape").split(b"\n")
         yield from _json_lines(enumerate(rest, lines.at(end)), source, limit)
 
 

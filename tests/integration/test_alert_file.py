@@ -345,3 +345,20 @@ def test_a_broken_item_in_an_envelope_list_is_quarantined_alone_and_the_others_a
                                                                           "task-6"]
     (rejected,) = [item for item in read if isinstance(item, Quarantined)]
     assert rejected.index == 1 and "Expecting ',' delimiter" in rejected.reason
+
+
+@pytest.mark.parametrize("where", ["string", "structure"])
+def test_a_byte_that_is_not_utf8_in_a_json_array_quarantines_only_the_item_holding_it(
+    tmp_path: Path, where: str,
+) -> None:
+    document = json.dumps([crisis(f"task-{n}") for n in range(1, 7)], indent=2).encode()
+    if where == "string":
+        broken = document.replace(b'"task-3"', b'"task-\xff3"', 1)
+    else:
+        broken = document.replace(b'"task_id": "task-3",', b'"task_id": "task-3",\xff', 1)
+    read = list(read_alerts(write(tmp_path, broken)))
+    assert [item.task_id for item in read if isinstance(item, Alert)] == ["task-1", "task-2", "task-4", "task-5",
+                                                                          "task-6"]
+    (rejected,) = [item for item in read if isinstance(item, Quarantined)]
+    assert rejected.index == 2 and rejected.reason == "not UTF-8 text: invalid byte 0xff in this item"
+    assert "\ufffd" in rejected.raw
