@@ -12,6 +12,7 @@ from adapters import alertmanager
 from adapters.alert_body import JSON_TYPES, LINES_TYPES, parse_body
 from adapters.alert_file import Item
 from adapters.http import auth, deps
+from adapters.http.bodies import media_type
 from adapters.http.models import IngestResult, Problem
 from app.ports import Commands
 from domain.alerts import Quarantined
@@ -28,10 +29,6 @@ _BODY = {"requestBody": {"content": {
 }, "required": True}}
 
 
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-
-
 async def _record(commands: Commands, items: list[Item]) -> IngestResult:
     report = await run_in_threadpool(commands.ingest, items)
     rejects = [{"index": item.index, "reason": item.reason} for item in items if isinstance(item, Quarantined)]
@@ -43,7 +40,7 @@ async def _record(commands: Commands, items: list[Item]) -> IngestResult:
 async def post_alerts(request: Request, commands: Annotated[Commands, Depends(deps.commands)]) -> IngestResult:
     """Apply alerts as the alerts file would: same forms, validation, fingerprints and quarantine (source `http`,
     each reject with its index in the request). Answers once everything is durably recorded."""
-    kind = _media_type(request)
+    kind = media_type(request)
     if kind not in JSON_TYPES | LINES_TYPES:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
                             "send application/json or application/x-ndjson")
@@ -59,7 +56,7 @@ async def post_alerts(request: Request, commands: Annotated[Commands, Depends(de
 async def post_alertmanager(request: Request, commands: Annotated[Commands, Depends(deps.commands)]) -> IngestResult:
     """A Prometheus Alertmanager webhook payload (version 4): each alert becomes a coordination crisis from its
     labels (`task_id`, `agent_id`, `escalation_level` or `severity`); a resolved alert clears the crisis."""
-    if _media_type(request) not in JSON_TYPES:
+    if media_type(request) not in JSON_TYPES:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send application/json")
     data = await request.body()
     try:

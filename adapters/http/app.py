@@ -1,8 +1,9 @@
-"""The FastAPI application: routers per resource under `/api/v1`, `/metrics`, `/healthz`, OpenAPI and docs, and the
-dashboard's pages at `/`."""
+"""The FastAPI application: routers per resource under `/api/v1`, `/metrics`, `/healthz`, the OpenAPI description,
+and the dashboard's pages at `/`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from adapters.clock import Clock, clock_from_environment
 from adapters.http import alerts, commands, dashboard, deps, events, reads
 from adapters.http.auth import Access
+from adapters.http.guard import Guard, Hosts
 from app.ports import Commands, NotFound, Queries, Unavailable
 
 API = "/api/v1"
@@ -23,19 +25,24 @@ DEFAULT_MAX_BODY = 10 * 1024 * 1024
 def create_app(
     queries: Queries, commands_port: Commands, home: Path, access: Access | None = None,
     max_body: int = DEFAULT_MAX_BODY, clock: Clock | None = None, hive: str = deps.DEFAULT_HIVE,
+    hosts: Iterable[str] = (),
 ) -> FastAPI:
     """The API over a hive's read side (`queries`) and its writer (`commands_port`): the default hive unless
-    `hive` names another; `clock` tells the dashboard the time (the environment's clock by default)."""
+    `hive` names another; `clock` tells the dashboard the time (the environment's clock by default). Requests
+    must name this machine's loopback address, one of `hosts`, or the address the server listens on as `Host`.
+    No docs page is served (it would need assets from the network): the OpenAPI description is."""
     api = FastAPI(
         title="hive-coordinator", version="1",
         description="Alerts in; tasks, agents, notifications, the audit trail and the live event stream out.",
-        openapi_url=f"{API}/openapi.json", docs_url="/docs", redoc_url=None,
+        openapi_url=f"{API}/openapi.json", docs_url=None, redoc_url=None,
     )
     api.state.hives = {hive: deps.Side(queries, commands_port)}
     """Each hive served, by name (a coordinator sharing out hives adds the others)."""
     api.state.home = home
     api.state.access = access or Access()
     api.state.clock = clock or clock_from_environment()
+    api.state.hosts = Hosts(hosts)
+    """The `Host` names requests may use (the server adds the address it listens on)."""
     for router in (alerts.router, reads.router, commands.router, events.router):
         api.include_router(router, prefix=API)
     for router in (alerts.router, reads.router, commands.router):  # the same, for any hive by its name
@@ -63,6 +70,7 @@ def create_app(
         return JSONResponse({"detail": problems or "invalid request"}, status.HTTP_422_UNPROCESSABLE_ENTITY)
 
     api.add_middleware(BodyLimit, limit=max_body)
+    api.add_middleware(Guard, hosts=api.state.hosts)
     return api
 
 

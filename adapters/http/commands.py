@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from starlette.concurrency import run_in_threadpool
 
 from adapters.http import auth, deps
+from adapters.http.bodies import json_route
 from adapters.http.models import (
     AcknowledgedTask,
     AckRequest,
@@ -19,9 +20,10 @@ from adapters.http.models import (
 )
 from app.ports import Commands, NotFound
 
-router = APIRouter(dependencies=[Depends(auth.writer)])
+router = APIRouter(dependencies=[Depends(auth.writer)], route_class=json_route(auth.writer))
 Write = Annotated[Commands, Depends(deps.commands)]
-_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 404: {"model": Problem}}
+_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 404: {"model": Problem},
+                                            415: {"model": Problem}}
 
 
 async def _carry_out(call: Any, *args: Any) -> Any:

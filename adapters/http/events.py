@@ -8,12 +8,16 @@ missed, nothing twice. The `event:` field is the kind (`Escalated`, `AlertReceiv
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from sse_starlette import EventSourceResponse
 
@@ -24,15 +28,20 @@ from adapters.http import auth
 router = APIRouter(dependencies=[Depends(auth.reader)], tags=["events"])
 POLL = 0.1
 """Seconds between looks at the event store for new events."""
+SHUTDOWN_GRACE = 1.0
+"""Seconds a stream has to end by itself once the server stops (it ends at once)."""
+T = TypeVar("T")
+LAST_POSITION = 2**63 - 1
+"""The greatest position the event store can hold (a 64-bit integer)."""
+_ID = re.compile(r"(\d+)(?:\.(\d+))?", re.ASCII)
 
 
 def _mark(text: str) -> tuple[int, int]:
     """(position, how many of its events were seen) from an event id `12.1` or a position `12`."""
-    position, _, seen = text.strip().partition(".")
-    try:
-        return int(position), int(seen) + 1 if seen else 0
-    except ValueError:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{text!r} is not an event id") from None
+    found = _ID.fullmatch(text.strip())
+    if found is None or int(found[1]) > LAST_POSITION or int(found[2] or 0) >= LAST_POSITION:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{text!r} is not an event id")
+    return int(found[1]), int(found[2]) + 1 if found[2] is not None else 0
 
 
 def kind_of(event: CoordinationEvent) -> str:
@@ -68,11 +77,13 @@ async def stream(
                             "an alert type")
     position, skip = _mark(last_event_id if last_event_id else after)
     consumer = CoordinationEventConsumer(request.app.state.home)
+    stopping = anyio.Event()
 
     async def events() -> AsyncIterator[dict[str, str]]:
         current, index = -1, 0
         start = position - 1 if skip else position
-        async for event in consumer.stream_events(after=max(start, 0), follow=True, poll_interval=POLL):
+        following = consumer.stream_events(after=max(start, 0), follow=True, poll_interval=POLL)
+        async for event in until(stopping, following):
             index = index + 1 if event.position == current else 0
             current = event.position
             if current == position and index < skip:
@@ -81,4 +92,30 @@ async def stream(
                 continue
             yield {"id": f"{current}.{index}", "event": kind_of(event), "data": json.dumps(as_json(event))}
 
-    return EventSourceResponse(events(), ping=15)
+    return EventSourceResponse(events(), ping=15, shutdown_event=stopping, shutdown_grace_period=SHUTDOWN_GRACE)
+
+
+async def until(stopping: anyio.Event, source: AsyncGenerator[T, None]) -> AsyncIterator[T]:
+    """The items of `source` until it ends or `stopping` is set (then it is closed at once, even while it waits)."""
+    stopped = asyncio.ensure_future(stopping.wait())
+    step: asyncio.Future[T] | None = None
+    try:
+        while True:
+            step = asyncio.ensure_future(anext(source))
+            await asyncio.wait((step, stopped), return_when=asyncio.FIRST_COMPLETED)
+            if not step.done():
+                return
+            try:
+                item = step.result()
+            except StopAsyncIteration:
+                return
+            step = None
+            yield item
+    finally:
+        with anyio.CancelScope(shield=True):  # closed even when the stream is cancelled (its client gone)
+            stopped.cancel()
+            if step is not None and not step.done():
+                step.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                    await step
+            await source.aclose()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class _Document(BaseModel):
@@ -169,16 +169,20 @@ class Problem(_Document):
     detail: str
 
 
+Who = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)]
+"""A person's name: surrounding blanks dropped, and never blank."""
+
+
 class AckRequest(_Document):
     """Who takes charge."""
 
-    by: str = Field(min_length=1, max_length=512)
+    by: Who
 
 
 class ResolveRequest(_Document):
     """Who closes the task, and why."""
 
-    by: str = Field(min_length=1, max_length=512)
+    by: Who
     note: str | None = Field(default=None, max_length=65_536)
 
 

@@ -9,8 +9,10 @@ import time
 from typing import Any
 
 import uvicorn
+from sse_starlette.sse import AppStatus
 
 from adapters.http.address import ListenError
+from adapters.http.guard import Hosts
 
 STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
@@ -35,6 +37,9 @@ class HttpServer:
     def __init__(self, app: Any, sock: socket.socket) -> None:
         self.app = app
         self.sock = sock
+        hosts = getattr(getattr(app, "state", None), "hosts", None)
+        if isinstance(hosts, Hosts):  # requests may name the address bound
+            hosts.listening_on(sock.getsockname()[0])
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
@@ -56,7 +61,12 @@ class HttpServer:
             time.sleep(0.005)
 
     def stop(self) -> None:
-        """Stop serving (open streams are closed) and wait for the thread."""
+        """Stop serving and wait for the thread: open event streams end (within half a second), so the server
+        stops without cutting them off."""
+        AppStatus.should_exit = True  # sse-starlette's streams watch this flag (uvicorn sets it only from a signal)
         self.server.should_exit = True
-        self.thread.join(STOP_TIMEOUT)
-        self.sock.close()
+        try:
+            self.thread.join(STOP_TIMEOUT)
+        finally:
+            AppStatus.should_exit = False  # for a server started later in this process
+            self.sock.close()

@@ -17,15 +17,18 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from adapters.http import auth, deps
+from adapters.http.bodies import json_route
 from adapters.http.dashboard import board as boards
 from adapters.http.dashboard.pages import agent_rows, task_context
 from adapters.http.dashboard.render import fragment, now, position, queries
-from adapters.http.dashboard.reports import crisis_context, health_context
+from adapters.http.dashboard.reports import crisis_context, crisis_status, health_context
+from adapters.http.events import LAST_POSITION
 from app.ports import Commands
 
-router = APIRouter(prefix="/fragments", include_in_schema=False, dependencies=[Depends(auth.reader)])
+router = APIRouter(prefix="/fragments", include_in_schema=False, dependencies=[Depends(auth.reader)],
+                   route_class=json_route(auth.reader))
 CATCH_UP_WAIT = 3.0
-After = Annotated[int | None, Query(ge=0)]
+After = Annotated[int | None, Query(ge=0, le=LAST_POSITION)]
 Bound = Annotated[str | None, Query(max_length=64)]
 
 
@@ -43,7 +46,7 @@ class CardsWanted(BaseModel):
     """The tasks whose cards the page wants again, and the newest event it saw."""
 
     ids: list[Annotated[str, Field(max_length=512)]] = Field(max_length=5_000)
-    after: int | None = Field(default=None, ge=0)
+    after: int | None = Field(default=None, ge=0, le=LAST_POSITION)
 
 
 @router.post("/cards")
@@ -82,7 +85,7 @@ async def crisis(request: Request, since: Bound = None, until: Bound = None, aft
     """The crisis log table (within the range asked for)."""
     await caught_up(request, after)
     context = await run_in_threadpool(crisis_context, queries(request), since, until)
-    return fragment(request, "_crisis.html", context)
+    return fragment(request, "_crisis.html", context, status_code=crisis_status(context))
 
 
 @router.get("/health", response_class=HTMLResponse)

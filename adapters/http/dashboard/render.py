@@ -25,15 +25,15 @@ STAGES = ("GREEN", "YELLOW", "ORANGE", "RED", "EMERGENCY")
 
 def instant(value: Any) -> datetime | None:
     """An aware UTC datetime from ISO 8601 text (None for None or anything unreadable)."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC)
-    if not isinstance(value, str) or not value:
-        return None
     try:
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        if not isinstance(value, str) or not value:
+            return None
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # unreadable, or outside years 1-9999 once in UTC
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def span(seconds: float | None) -> str:
@@ -110,8 +110,9 @@ async def page(request: Request, name: str, title: str, context: dict[str, Any],
     return TEMPLATES.TemplateResponse(request, name, body, **extra)
 
 
-def fragment(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:
+def fragment(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     """Render a part of a page on its own (live updates swap it in)."""
     body = {"request": request, **context}
     body.setdefault("now", now(request))
-    return TEMPLATES.TemplateResponse(request, name, body, headers={"Cache-Control": "no-store"})
+    return TEMPLATES.TemplateResponse(request, name, body, status_code=status_code,
+                                      headers={"Cache-Control": "no-store"})

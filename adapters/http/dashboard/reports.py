@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -25,9 +25,22 @@ def bounds(since: str | None, until: str | None) -> tuple[datetime | None, datet
     for name, value in (("from", since), ("to", until)):
         moment = instant(value) if value else None
         if value and moment is None:
-            problems.append(f"{name}: {value!r} is not a date and time")
+            problems.append(f"{name}: {value!r} {_unreadable(value)}")
         found.append(moment)
     return found[0], found[1], problems
+
+
+def _unreadable(value: str) -> str:
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return "is not a date and time"
+    return "is outside years 1-9999 once in UTC"
+
+
+def crisis_status(context: dict[str, Any]) -> int:
+    """422 when the range asked for could not be read (the page says why), else 200."""
+    return status.HTTP_422_UNPROCESSABLE_ENTITY if context["problems"] else status.HTTP_200_OK
 
 
 def crisis_context(read: Queries, since: str | None, until: str | None) -> dict[str, Any]:
@@ -43,7 +56,8 @@ async def crisis_page(request: Request, since: Bound = None, until: Bound = None
         return refused
     at = await position(request)
     context = await run_in_threadpool(crisis_context, queries(request), since, until)
-    return await page(request, "crisis.html", "Crisis log", {"position": at, **context})
+    return await page(request, "crisis.html", "Crisis log", {"position": at, **context},
+                      status_code=crisis_status(context))
 
 
 @router.get("/crisis/export")

@@ -20,6 +20,8 @@ from adapters.http.dashboard.render import page
 
 router = APIRouter(include_in_schema=False)
 Next = Annotated[str, Query(alias="next", max_length=2048)]
+FIELDS = 4
+"""Fields a sign-in form may have (it has two)."""
 
 
 def _safe(target: str) -> str:
@@ -36,7 +38,12 @@ async def login_form(request: Request, next_: Next = "/") -> Response:
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
     """Check the token given in the form; set the session cookie and go back, or say it was wrong (401)."""
-    fields = parse_qs((await request.body()).decode("utf-8", errors="replace"), max_num_fields=4)
+    try:
+        fields = parse_qs((await request.body()).decode("utf-8", errors="replace"), max_num_fields=FIELDS)
+    except ValueError:
+        return await page(request, "login.html", "Sign in", {
+            "next": "/", "problem": f"The form has more than {FIELDS} fields: send the token (and next) alone."},
+            status_code=400)
     token, target = fields.get("token", [""])[0], _safe(fields.get("next", ["/"])[0])
     access: auth.Access = request.app.state.access
     if access.token is None:

@@ -26,8 +26,13 @@ export function actions(after) {
         });
         const answer = await response.json().catch(() => ({}));
         if (response.ok) {
-          result.textContent = action === "ack" ? `Acknowledged by ${answer.acknowledged_by}.` :
-            answer.changed === false ? "It was already resolved." : `Resolved by ${answer.resolved_by}.`;
+          if (answer.changed === false) {  // nothing was recorded: say why, as the API did
+            result.textContent = action === "ack" ? `Nothing recorded: ${answer.reason || "nothing changed"}.` :
+              "It was already resolved.";
+          } else {
+            result.textContent = action === "ack" ? `Acknowledged by ${answer.acknowledged_by}.` :
+              `Resolved by ${answer.resolved_by}.`;
+          }
           form.reset();
           after();
         } else if (response.status === 401) {
@@ -48,9 +53,48 @@ export function actions(after) {
   }
 }
 
+/** A path of this site to go to (never another site's address), as the server allows it. */
+function samePath(target) {
+  return target.startsWith("/") && !target.startsWith("//") && !target.includes("\\") ? target : "/";
+}
+
 export function session() {
   const login = document.querySelector("form[data-login]");
-  login?.addEventListener("submit", () => rememberToken(String(new FormData(login).get("token") || "")));
+  // The token is kept only once the server has taken it: the form is sent by the script, which goes on to the
+  // page asked for on success and shows the server's answer otherwise.
+  login?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const fields = new FormData(login);
+    const button = login.querySelector("button");
+    button.disabled = true;
+    try {
+      const response = await fetch(login.action, {
+        method: "POST", body: new URLSearchParams(fields), redirect: "manual",
+      });
+      if (response.type === "opaqueredirect") {
+        rememberToken(String(fields.get("token") || ""));
+        location.assign(samePath(String(fields.get("next") || "/")));
+        return;
+      }
+      const answered = new DOMParser().parseFromString(await response.text(), "text/html");
+      showProblem(login, answered.querySelector(".problem")?.textContent || `Refused (${response.status}).`);
+    } catch (error) {
+      showProblem(login, `The coordinator did not answer: ${error}`);
+    } finally {
+      button.disabled = false;
+    }
+  });
   const signout = document.querySelector("form[data-signout]");
   signout?.addEventListener("submit", () => forgetToken());
+}
+
+function showProblem(form, text) {
+  let problem = form.querySelector(".problem");
+  if (!problem) {
+    problem = document.createElement("p");
+    problem.className = "problem";
+    problem.setAttribute("role", "alert");
+    form.querySelector("input[type=hidden]").before(problem);
+  }
+  problem.textContent = text;
 }
