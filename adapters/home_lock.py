@@ -93,7 +93,7 @@ def holder(home: Path) -> dict[str, Any] | None:
     path = home / LOCK_FILE
     try:
         fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no home there (yet): nobody writes to it
         return None
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)

@@ -16,10 +16,11 @@ export_app = group("Export read models in the upstream system's formats.")
 
 SinceOption = Annotated[str | None, typer.Option("--since", metavar="WHEN", show_default=False,
                                                   help="Only episodes that started at or after this instant "
-                                                  "(ISO 8601, a date, yesterday, 2h...).")]
+                                                  "(ISO 8601, a date, yesterday, 2h ago, @1752704400 for a Unix "
+                                                  "time...).")]
 UntilOption = Annotated[str | None, typer.Option("--until", metavar="WHEN", show_default=False,
                                                   help="Only episodes that started at or before this instant "
-                                                  "(ISO 8601, a date, now, 2h...).")]
+                                                  "(ISO 8601, a date, now, 2h ago, @1752704400 for a Unix time...).")]
 
 
 def audit(

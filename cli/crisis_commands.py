@@ -14,10 +14,19 @@ from cli.render import say
 TaskArgument = Annotated[
     str, typer.Argument(metavar="TASK", help="The task id (a milestone is `milestone:<name>`).")
 ]
+
+
+def _actor(value: str) -> str:
+    """`--by` as given: someone must be named (an empty name would be recorded in the audit trail as no one)."""
+    if not value.strip():
+        raise typer.BadParameter("is empty: name who is acting (or leave --by out for your user name)")
+    return value
+
+
 ByOption = Annotated[
     str | None,
     typer.Option("--by", help="Who is acting (recorded in the audit trail). \\[default: your user name]",
-                 show_default=False),
+                 show_default=False, parser=_actor, metavar="NAME"),
 ]
 
 

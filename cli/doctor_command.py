@@ -49,12 +49,25 @@ def examine(home: Path) -> list[Check]:
     if not home.is_dir():
         what = "is a file" if home.exists() else "does not exist"
         return [Check("home", FAIL, f"{home} {what}", "run `coordinator run` to create a home, or pass --home")]
-    found = [Check("home", OK, str(home.resolve()))]
+    found = [_writable(home)]
     found += _configuration(home)
     found.append(_lock(home))
     found += _stores(home)
     found.append(_space(home))
     return found
+
+
+def _writable(home: Path) -> Check:
+    """Whether this user may write the home (its lock, its files, and the journals SQLite writes beside them)."""
+    import os
+
+    if os.access(home, os.W_OK | os.X_OK):
+        return Check("home", OK, str(home.resolve()))
+    return Check("home", FAIL, f"{home.resolve()}: this user may not write it (read-only or permission denied)",
+                 DENIED_ADVICE)
+
+
+DENIED_ADVICE = "run the command as a user who may write the home, or fix the permissions of the home and its files"
 
 
 def _configuration(home: Path) -> list[Check]:
@@ -144,7 +157,7 @@ def _server_views(home: Path, url: str) -> Check:
 def _stores(home: Path) -> list[Check]:
     from adapters.home_files import EVENTS_FILE, VIEWS_FILE
     from cli.reading import configured_store
-    from cli.storage import damage
+    from cli.storage import damage, denied
 
     events, views = home / EVENTS_FILE, home / VIEWS_FILE
     url = configured_store(home)
@@ -155,6 +168,9 @@ def _stores(home: Path) -> list[Check]:
         return [*found, _server_views(home, url), *_letters(home)]
     if not events.is_file():
         return [Check("event store", WARN, f"{events} does not exist yet", "run `coordinator run` to create it")]
+    for path, name in ((events, "event store"), (views, "read models")):
+        if (refused := denied(path)) is not None:
+            return [Check(name, FAIL, f"{path}: cannot be opened by this user ({refused})", DENIED_ADVICE)]
     if (problem := damage(events, thorough=True)) is not None:
         return [Check("event store", FAIL, f"{events}: {problem}", "restore the file from a backup")]
     found = [Check("event store", OK, f"{events}: integrity ok")]

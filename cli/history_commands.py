@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, HomeOption, JsonOption, fail, settings_for
+from cli.options import EXIT_NOT_FOUND, EXIT_USAGE, MOST_ROWS, HomeOption, JsonOption, fail, settings_for
 from cli.render import say
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def events(
-    count: Annotated[int, typer.Argument(metavar="N", min=1, help="How many events to show.")] = 20,
+    count: Annotated[int, typer.Argument(metavar="N", min=1, max=MOST_ROWS, help="How many events to show.")] = 20,
     event_type: Annotated[
         str | None,
         typer.Option("--type", help="Only events of this kind (e.g. Escalated, Task.Escalated, AlertReceived) or "

@@ -8,7 +8,7 @@ import typer
 
 from adapters.outbox_table import STATUSES
 from cli.help import Command, group
-from cli.options import EXIT_USAGE, HomeOption, JsonOption, fail, settings_for
+from cli.options import EXIT_USAGE, MOST_ROWS, HomeOption, JsonOption, fail, settings_for
 
 if TYPE_CHECKING:
     pass
@@ -21,7 +21,8 @@ StatusOption = Annotated[
     str | None,
     typer.Option("--status", help=f"Only notifications with this status: {', '.join(STATUSES)}.", show_default=False),
 ]
-LimitOption = Annotated[int, typer.Option("--limit", min=1, help="Show at most this many (newest first).")]
+LimitOption = Annotated[int, typer.Option("--limit", min=1, max=MOST_ROWS,
+                                          help="Show at most this many (newest first).")]
 
 
 @app.callback()

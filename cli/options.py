@@ -20,13 +20,20 @@ if TYPE_CHECKING:
     from cli.bootstrap import Services
     from cli.settings import Settings
 
+def _home(value: str) -> Path:
+    """`--home` as given: an empty one is refused (it would quietly be the current directory)."""
+    if not value.strip():
+        raise typer.BadParameter("is empty: name the home's directory (or leave --home out for ./.coordinator)")
+    return Path(value)
+
+
 HomeOption = Annotated[
     Path | None,
     typer.Option(
         "--home",
         envvar="COORDINATOR_HOME",
         help="Directory holding the coordinator's state (event store, read models). \\[default: ./.coordinator]",
-        show_default=False,
+        show_default=False, parser=_home, metavar="PATH",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print stable machine-readable JSON instead of a table.")]
@@ -38,6 +45,9 @@ HttpOption = Annotated[
                  "\\[default: \\[http] listen, 127.0.0.1:8686]"),
 ]
 NoHttpOption = Annotated[bool, typer.Option("--no-http", help="Serve no HTTP API.")]
+
+MOST_ROWS = 1_000_000_000
+"""The largest count or `--limit` a listing takes (a larger one is a usage error, not an overflow in the store)."""
 
 EXIT_NOT_FOUND = 1
 EXIT_USAGE = 2
@@ -67,7 +77,8 @@ def settings_for(home: Path | None, **overrides: Any) -> Settings:
 
 
 def as_of_moment(value: str | None, option: str = "--as-of") -> datetime:
-    """Parse an instant option (ISO 8601, a date, `now`, `yesterday`, `2h`...; see `cli.when`); now when absent."""
+    """Parse an instant option (ISO 8601, a date, `now`, `yesterday`, `2h`, `@1752704400`...; see `cli.when`); now
+    when absent."""
     from adapters.clock import clock_from_environment
     from cli.when import parse_when
 

@@ -53,10 +53,12 @@ def projections_rebuild(
     from cli.views import catch_up
 
     path = existing_home(home)
-    if (found := damage(path / VIEWS_FILE)) is not None:
-        kept = set_aside(path / VIEWS_FILE)
-        say(f"the read models were damaged ({found}): moved aside to {kept}; rebuilding every projection", err=True)
-        name = None
+    with guarded(path):
+        if (found := damage(path / VIEWS_FILE)) is not None:  # not for a file this user may not open: see `denied`
+            kept = set_aside(path / VIEWS_FILE)
+            say(f"the read models were damaged ({found}): moved aside to {kept}; rebuilding every projection",
+                err=True)
+            name = None
     with guarded(path), services(settings_for(home)) as built:
         views = built.views
         try:

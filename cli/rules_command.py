@@ -17,8 +17,8 @@ def rules(
         "--diagram", metavar="FORMAT", show_default=False,
         help="Draw the escalation state machine from the rulebook itself: mermaid (text), svg or png (need "
         "Graphviz).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the diagram to this file.", show_default=False)]
-    = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the diagram to this file (with --diagram only).",
+                                             show_default=False)] = None,
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
@@ -31,6 +31,9 @@ def rules(
     if diagram is not None:
         _draw(diagram, out)
         return
+    if out is not None:
+        raise fail("--out writes the diagram: give --diagram FORMAT too (the rules themselves print to standard "
+                   "output; redirect it to keep them)", EXIT_USAGE)
     from cli.render import print_json, show, table
 
     document = thresholds(settings_for(home))

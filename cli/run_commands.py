@@ -35,10 +35,11 @@ def run(
     as_of: Annotated[
         str | None,
         typer.Option("--as-of", metavar="WHEN", show_default=False,
-                     help="Evaluate deadlines and silences as of this instant (ISO 8601, a date, now, 2h...). "
-                     "\\[default: now]"),
+                     help="Evaluate deadlines and silences as of this instant (ISO 8601, a date, now, 2h ago, "
+                     "@1752704400 for a Unix time...). \\[default: now]"),
     ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any input was quarantined.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if this run quarantined any input (input "
+                                         "quarantined by an earlier run counts as a duplicate).")] = False,
     test_mode: Annotated[
         bool,
         typer.Option("--test-mode", help="Print every notification decided and every delivery; deliver to the "
@@ -97,8 +98,8 @@ def service_log(log_format: str) -> Any:
 
 def tick(
     as_of: Annotated[str | None, typer.Option("--as-of", metavar="WHEN", show_default=False,
-                                              help="The instant to evaluate at (ISO 8601, a date, now, 2h...). "
-                                              "\\[default: now]")] = None,
+                                              help="The instant to evaluate at (ISO 8601, a date, now, 2h ago, "
+                                              "@1752704400 for a Unix time...). \\[default: now]")] = None,
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:

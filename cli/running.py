@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from adapters.http.deps import Side
     from adapters.http.server import HttpServer
     from adapters.postgres_lease import WriterLease
+    from app.intake import IngestReport
 
 TABLE_ROWS = 40
 FOLLOW_FROM_BYTES = 2_000_000
@@ -47,13 +49,16 @@ def once(settings: Settings, path: Path, moment: datetime, test_mode: bool, json
         decided = partial(_print_decisions, built, newest, err=json_output) if test_mode else None
         if _size(path) >= FOLLOW_FROM_BYTES:
             built.views.follow_elsewhere()
+        in_quarantine = built.ledger.quarantine_count()
         done = cycle.once(read_alerts(path), moment, decided)
-        report, delivery = done.ingested, done.delivered
+        report, again = _newly_quarantined(done.ingested, built.ledger.quarantine_count() - in_quarantine)
+        delivery = done.delivered
         if json_output:
             print_json(report.as_dict())
         else:
             typer.echo(
-                f"{path}: {report.processed} processed, {report.duplicates} duplicates, "
+                f"{path}: {report.processed} processed, {report.duplicates} duplicates"
+                f"{f' ({again} already in quarantine)' if again else ''}, "
                 f"{report.quarantined} quarantined{' (see `coordinator quarantine`)' if report.quarantined else ''}, "
                 f"{report.observed} observed "
                 f"(as of {timestamp(moment)})"
@@ -62,6 +67,14 @@ def once(settings: Settings, path: Path, moment: datetime, test_mode: bool, json
             say(f"notifications: {delivery.delivered} delivered, {delivery.failed} failed (will retry), "
                        f"{delivery.dead} dead; see `coordinator notifications`")
     return report.quarantined
+
+
+def _newly_quarantined(report: IngestReport, added: int) -> tuple[IngestReport, int]:
+    """`report` with the items refused on an earlier run (the quarantine keeps each bad item once: reading it again
+    adds nothing) counted as duplicates, not as quarantined again; and how many those were. `added`: how many
+    items the quarantine gained (this run is the home's one writer)."""
+    again = max(report.quarantined - added, 0)
+    return replace(report, quarantined=report.quarantined - again, duplicates=report.duplicates + again), again
 
 
 def _size(path: Path) -> int:
@@ -176,9 +189,11 @@ def serving(built: Services, path: Path, test_mode: bool, log: Log) -> tuple[Ser
 def home_lock(settings: Settings) -> HomeLock:
     """The home's lock for `run` (exit 3 naming the holder when another process has it)."""
     from adapters.home_lock import HomeLock, HomeLocked
+    from cli.storage import guarded
 
     try:
-        return HomeLock(settings.home, "run").acquire()
+        with guarded(settings.home):  # a home that cannot be made or written is said plainly
+            return HomeLock(settings.home, "run").acquire()
     except HomeLocked as error:
         raise fail(str(error), EXIT_BUSY) from None
 

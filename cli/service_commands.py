@@ -59,8 +59,11 @@ def start(
         raise fail(f"already running (pid {running.get('pid')}, {running.get('command')}); "
                    "`coordinator stop` first", EXIT_BUSY)
     path = (alerts_file or settings.alerts_file).absolute()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    log = (settings.home / LOG_FILE).open("ab")
+    from cli.storage import guarded
+
+    with guarded(settings.home):  # a home that cannot be made or written is said plainly
+        settings.home.mkdir(parents=True, exist_ok=True)
+        log = (settings.home / LOG_FILE).open("ab")
     service_log(log_format)  # an unknown format is refused here, not in the background
     serving = ["--no-http"] if no_http else ["--http", http] if http is not None else []
     serving += ["--log-format", log_format]
@@ -142,9 +145,15 @@ def test_event(
                    EXIT_USAGE) from None
     path = alerts_file or settings.alerts_file
     alert = synthetic(kind, task, agent, clock_from_environment().now())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as out:
-        out.write(json.dumps(alert, ensure_ascii=False) + "\n")
+    if path.is_dir():
+        raise fail(f"{path} is a directory, not an alerts file (--alerts-file)", EXIT_USAGE)
+    if not path.parent.is_dir():
+        raise fail(f"cannot append to {path}: its directory {path.parent} does not exist (--alerts-file)", EXIT_USAGE)
+    try:
+        with path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(alert, ensure_ascii=False) + "\n")
+    except OSError as error:
+        raise fail(f"cannot append to {path}: {error.strerror or error} (--alerts-file)", EXIT_USAGE) from None
     say(f"appended {kind.value} for {task} to {path}")
 
 

@@ -46,6 +46,28 @@ def _duration(value: Any) -> Any:
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 
+SHORTEST_REPEAT = timedelta(minutes=1)
+"""The shortest `repeat_interval`: a PM reminded of the same crisis more often is flooded, not informed."""
+SHORTEST_RETRY = timedelta(seconds=1)
+"""The shortest `retry_base_delay` and `retry_max_delay`: a failing channel is not retried in a tight loop."""
+
+
+def at_least(floor: timedelta, shown: str, why: str) -> AfterValidator:
+    """A check that a duration is `floor` or longer (`shown` as people write it), saying `why` when it is not."""
+
+    def check(value: timedelta) -> timedelta:
+        if value < floor:
+            raise ValueError(f"must be at least {shown} ({why}), not {value.total_seconds():g}s")
+        return value
+
+    return AfterValidator(check)
+
+
+RepeatInterval = Annotated[Duration, at_least(SHORTEST_REPEAT, "1 minute", "a shorter one floods the PM with "
+                                                                           "reminders")]
+RetryDelay = Annotated[Duration, at_least(SHORTEST_RETRY, "1s", "a shorter one retries a failing channel in a "
+                                                                "tight loop")]
+
 
 def _store(value: str | None) -> str | None:
     if value is None or not value.strip():
@@ -189,12 +211,14 @@ class Settings(BaseSettings):
     max_line_bytes: int = Field(default=MAX_LINE_BYTES, ge=1024)
     max_document_bytes: int = Field(default=MAX_DOCUMENT_BYTES, ge=1024)
     pm_agent: str = Field(default="pm-agent", min_length=1)
-    repeat_interval: Duration = timedelta(minutes=15)
+    repeat_interval: RepeatInterval = timedelta(minutes=15)
+    """How often the PM is reminded of a crisis nobody has acknowledged (at least `SHORTEST_REPEAT`)."""
     auto_reassign: bool = True
     backup_pool: list[str] = Field(default_factory=list)
     max_attempts: int = Field(default=5, ge=1)
-    retry_base_delay: Duration = timedelta(seconds=2)
-    retry_max_delay: Duration = timedelta(minutes=5)
+    retry_base_delay: RetryDelay = timedelta(seconds=2)
+    retry_max_delay: RetryDelay = timedelta(minutes=5)
+    """The longest wait between two attempts at a notification (both retry delays at least `SHORTEST_RETRY`)."""
     default_channel: str = "file"
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
     routes: list[RouteConfig] = Field(default_factory=list)

@@ -1,8 +1,10 @@
-"""A home's files when they fail: a full disk, a damaged event store or read-model file, said plainly.
+"""A home's files when they fail: a full disk, a damaged event store or read-model file, a home this user may
+not write, said plainly.
 
 The error SQLite raises names neither the file nor what to do. When a command fails on its storage, the files
 are checked (`PRAGMA quick_check`) to say which one is damaged and how to recover: read models can always be
-rebuilt from the events; a damaged event store needs its backup.
+rebuilt from the events; a damaged event store needs its backup. A file that cannot be opened or written for
+want of permission (or on a read-only file system) is not damaged: that is said instead, and nothing is set aside.
 """
 
 from __future__ import annotations
@@ -18,21 +20,55 @@ from pathlib import Path
 import typer
 
 from adapters.home_files import EVENTS_FILE, VIEWS_FILE
-from cli.options import EXIT_DAMAGED, EXIT_FULL, EXIT_UNREACHABLE, fail
+from cli.options import EXIT_DAMAGED, EXIT_FULL, EXIT_UNREACHABLE, EXIT_USAGE, fail
+
+_SQLITE_DENIED = frozenset({3, 8, 14})
+"""SQLite's primary result codes for a file it may not use, which says nothing about its content: SQLITE_PERM,
+SQLITE_READONLY (the file, its journal or its directory cannot be written) and SQLITE_CANTOPEN."""
+_OS_DENIED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
 
 def damage(path: Path, thorough: bool = False) -> str | None:
-    """What is wrong with the SQLite file at `path`, or None when it reads as a sound database (or is absent).
-    `thorough`: check every index against its table too (`integrity_check`; slower than `quick_check`)."""
+    """What is wrong with the SQLite file at `path`, or None when it reads as a sound database (or is absent, or
+    cannot be opened by this user: see `denied`). `thorough`: check every index against its table too
+    (`integrity_check`; slower than `quick_check`)."""
+    found = _check(path, thorough)
+    return None if found is None or found[0] else found[1]
+
+
+def denied(path: Path) -> str | None:
+    """Why this user cannot open the SQLite file at `path` (its permissions, or a read-only directory or file
+    system: SQLite writes beside a file even to read it), or None when it opens (or is absent)."""
+    found = _check(path, thorough=False)
+    return found[1] if found is not None and found[0] else None
+
+
+def _check(path: Path, thorough: bool) -> tuple[bool, str] | None:
+    """(whether it is a matter of access rather than damage, what is wrong) for the SQLite file at `path`."""
     if not path.is_file():
         return None
     try:
         with closing(sqlite3.connect(f"file:{path.resolve().as_posix()}?mode=ro", uri=True)) as db:
             rows = db.execute(f"PRAGMA {'integrity_check' if thorough else 'quick_check'}").fetchall()
     except sqlite3.DatabaseError as error:
-        return str(error)
+        return _denial(error) is not None, str(error)
+    except OSError as error:
+        return True, error.strerror or str(error)
     found = [str(row[0]) for row in rows if row[0] != "ok"]
-    return "; ".join(found[:3]) or None
+    return (False, "; ".join(found[:3])) if found else None
+
+
+def _denial(error: BaseException | None) -> BaseException | None:
+    """The error in `error`'s chain saying a file may not be used (not that it is damaged), if any."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, sqlite3.Error) and (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF in _SQLITE_DENIED:
+            return error
+        if isinstance(error, OSError) and error.errno in _OS_DENIED | {errno.ENOTDIR, errno.ENOENT}:
+            return error
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _database_errors() -> tuple[type[Exception], ...]:
@@ -55,6 +91,8 @@ def failure(home: Path, error: BaseException) -> typer.Exit | None:
                     "free some space and run the command again", EXIT_FULL)
     if (unreachable := _unreachable(home, error)) is not None:
         return unreachable
+    if (refused := _refused(home, error)) is not None:
+        return refused
     if not isinstance(error, _database_errors()):
         return None
     events, views = home / EVENTS_FILE, home / VIEWS_FILE
@@ -64,6 +102,41 @@ def failure(home: Path, error: BaseException) -> typer.Exit | None:
     if (found := damage(views)) is not None:
         return fail(f"read models damaged ({views}: {found}): run `coordinator projections rebuild`", EXIT_DAMAGED)
     return None
+
+
+def _refused(home: Path, error: BaseException) -> typer.Exit | None:
+    """The exit (2) for a home this user may not use: its directory cannot be made (a file in the way, a place
+    that takes none), or it, its lock or its files cannot be written (permissions, a read-only file system)."""
+    cause = _denial(error)
+    if cause is None:
+        return None
+    if isinstance(cause, OSError):
+        where = Path(cause.filename) if isinstance(cause.filename, str) else None
+        if where is None or not _near(where, home):
+            return None  # a file elsewhere (an alerts file, a channel's): its own message says so
+        if cause.errno == errno.ENOTDIR:
+            blocker = next((part for part in (where, *where.parents) if part.exists() and not part.is_dir()), where)
+            return fail(f"--home {home} cannot be made: {blocker} is a file, not a directory", EXIT_USAGE)
+        if cause.errno == errno.ENOENT:
+            return fail(f"cannot create {where} ({cause.strerror}): {home} cannot hold a coordinator's files; use "
+                        "another --home", EXIT_USAGE)
+        why = "read-only file system" if cause.errno == errno.EROFS else "permission denied"
+        return fail(f"cannot write {where} ({why}): {_advice(home)}", EXIT_USAGE)
+    for path in (home / EVENTS_FILE, home / VIEWS_FILE):
+        if (reason := denied(path)) is not None:
+            return fail(f"cannot open {path} ({reason}): {_advice(home)}", EXIT_USAGE)
+    return fail(f"cannot use the files of {home} ({cause}): {_advice(home)}", EXIT_USAGE)
+
+
+def _advice(home: Path) -> str:
+    return (f"this user may not write {home}, which every command needs to (SQLite writes beside its files even to "
+            "read them): run it as a user who may, or fix the permissions of the home and its files")
+
+
+def _near(path: Path, home: Path) -> bool:
+    """Whether `path` is the home, in it, or a directory the home is to be made in."""
+    path, home = path.absolute(), home.absolute()
+    return path == home or home in path.parents or path in home.parents
 
 
 @contextmanager

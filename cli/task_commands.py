@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.help import Command, group
-from cli.options import EXIT_NOT_FOUND, HomeOption, JsonOption, as_of_moment, fail
+from cli.options import EXIT_NOT_FOUND, MOST_ROWS, HomeOption, JsonOption, as_of_moment, fail
 from cli.watching import WatchOption, watched
 from domain.stages import Stage
 
@@ -25,8 +25,8 @@ def show_task(
     at: Annotated[
         str | None,
         typer.Option("--at", metavar="WHEN", show_default=False,
-                     help="Show the task as it was at this instant (ISO 8601, a date, yesterday, 2h...), replayed "
-                     "from its events."),
+                     help="Show the task as it was at this instant (ISO 8601, a date, yesterday, 2h ago, "
+                     "@1752704400 for a Unix time...), replayed from its events."),
     ] = None,
     json_output: JsonOption = False,
     home: HomeOption = None,
@@ -81,8 +81,8 @@ def list_tasks(
     ] = None,
     agent: Annotated[str | None, typer.Option("--agent", help="Only tasks this agent holds.", show_default=False)]
     = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Show at most this many (most severe first).",
-                                              show_default=False)] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, max=MOST_ROWS, show_default=False,
+                                              help="Show at most this many (most severe first).")] = None,
     json_output: JsonOption = False,
     watch: WatchOption = None,
     home: HomeOption = None,

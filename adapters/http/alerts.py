@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -11,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from adapters import alertmanager
 from adapters.alert_body import JSON_TYPES, LINES_TYPES, parse_body
 from adapters.alert_file import Item
+from adapters.alert_json import loads
 from adapters.http import auth, deps
 from adapters.http.bodies import media_type
 from adapters.http.models import IngestResult, Problem
@@ -60,7 +60,7 @@ async def post_alertmanager(request: Request, commands: Annotated[Commands, Depe
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send application/json")
     data = await request.body()
     try:
-        payload = json.loads(data)
+        payload = loads(data)
     except (ValueError, RecursionError) as error:
         broken = parse_body(data, False, alertmanager.SOURCE)
         await _record(commands, broken.items)

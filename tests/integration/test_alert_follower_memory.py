@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import io
 import tracemalloc
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def test_following_a_large_file_in_chunks_keeps_nothing_but_the_mark_and_memory_
     write_big_file(path)
     follower = AlertFollower(path, max_lines=500)
     keys = set(vars(follower))
-    assert keys == {"path", "mark", "max_lines"}
+    assert keys == {"path", "mark", "max_lines", "problem", "_held"}, "a mark, why it could not read, a file handle"
     gc.collect()
     tracemalloc.start()
     try:
@@ -45,6 +46,7 @@ def test_following_a_large_file_in_chunks_keeps_nothing_but_the_mark_and_memory_
             tracemalloc.reset_peak()
             assert set(vars(follower)) == keys
             assert isinstance(follower.mark, SourceMark)
+            assert isinstance(follower._held, io.BufferedReader), "the handle on the file, not what it read"
     finally:
         tracemalloc.stop()
     assert total == BIG_LINES

@@ -26,7 +26,7 @@ from tests.unit.settings_support import config_error, write_config
         ('"1.5 hours"', timedelta(hours=1.5)),
         ('"90 min"', timedelta(minutes=90)),
         ('"2h 15m"', timedelta(hours=2, minutes=15)),
-        ('"45s"', timedelta(seconds=45)),
+        ('"75s"', timedelta(seconds=75)),
         ('"1 day"', timedelta(days=1)),
     ],
 )
@@ -52,7 +52,28 @@ def test_a_duration_in_an_environment_variable_is_parsed_the_same_way(
 
 
 def test_a_duration_given_as_a_timedelta_argument_is_taken_as_it_is(tmp_path: Path) -> None:
-    assert load_settings(tmp_path, repeat_interval=timedelta(seconds=42)).repeat_interval == timedelta(seconds=42)
+    assert load_settings(tmp_path, repeat_interval=timedelta(minutes=42)).repeat_interval == timedelta(minutes=42)
+
+
+@pytest.mark.parametrize(("key", "literal", "floor"), [
+    ("repeat_interval", '"0s"', "1 minute"), ("repeat_interval", '"59s"', "1 minute"),
+    ("retry_base_delay", "0", "1s"), ("retry_base_delay", '"0.5s"', "1s"), ("retry_max_delay", '"0s"', "1s"),
+])
+def test_a_duration_too_short_to_be_sensible_raises_a_config_error_naming_the_key_and_its_floor(
+    tmp_path: Path, key: str, literal: str, floor: str
+) -> None:
+    message = config_error(tmp_path, f"{key} = {literal}\n")
+
+    assert f"{key}: must be at least {floor}" in message
+
+
+def test_the_shortest_sensible_durations_are_accepted(tmp_path: Path) -> None:
+    write_config(tmp_path, 'repeat_interval = "1 minute"\nretry_base_delay = "1s"\nretry_max_delay = "1s"\n')
+
+    settings = load_settings(tmp_path)
+
+    assert (settings.repeat_interval, settings.retry_base_delay, settings.retry_max_delay) == (
+        timedelta(minutes=1), timedelta(seconds=1), timedelta(seconds=1))
 
 
 @pytest.mark.parametrize("literal", ['"soonish"', '"-5 minutes"', '""', "true", '"15 parsecs"'])
