@@ -291,7 +291,8 @@ def serve_http(
         raise fail(f"{error}; choose another address with --http HOST:PORT or [http] listen "
                    "(or --no-http)", EXIT_USAGE) from None
     access = Access(settings.http.token, settings.http.protect_reads)
-    app = create_app(queries, commands, settings.home, access, settings.http.max_body, clock, settings.hive)
+    app = create_app(queries, commands, settings.home, access, settings.http.max_body, clock, settings.hive,
+                     hosts=(host,))  # requests may name the host it was told to listen on
     server = HttpServer(app, sock)
     server.start()
     log(f"serving the HTTP API at {server.address}", event="serving", http=server.address)
