@@ -156,7 +156,7 @@ def _json_lines(numbered: Iterable[tuple[int, Line]], source: str, limit: int) -
             value = loads(text)
         except json.JSONDecodeError as exc:
             column = exc.colno + len(line) - len(line.lstrip())
-            yield Quarantined(source, number, None, text, f"not valid JSON: {exc.msg} at column {column}")
+            yield Quarantined(source, number, None, text, f"not valid JSON: {_said(exc)} at column {column}")
             continue
         except (ValueError, RecursionError) as exc:
             yield Quarantined(source, number, None, text, _json_error(exc))
@@ -311,7 +311,7 @@ def _decode_at(text: str, pos: int) -> tuple[Any, int]:
         except json.JSONDecodeError as exc:
             cut = exc.msg.startswith("Unterminated string") or exc.pos >= len(window) - _LOOKAHEAD
             if whole or not cut:
-                raise _BrokenItem(exc.msg, pos + exc.pos) from None
+                raise _BrokenItem(_said(exc), pos + exc.pos) from None
         except RecursionError:
             raise _BrokenItem("nested too deeply", pos, located=False) from None
         except ValueError as exc:
@@ -390,9 +390,14 @@ def _fallback(data: bytes, source: str, reason: str, limit: int) -> Iterator[Ite
         yield Quarantined(source, line, None, raw, reason)
 
 
+def _said(exc: json.JSONDecodeError) -> str:
+    """What the decoder found wrong, without the `at` some of its messages end with (the place is said after)."""
+    return exc.msg.removesuffix(" at")
+
+
 def _json_error(exc: ValueError | RecursionError) -> str:
     if isinstance(exc, json.JSONDecodeError):
-        return f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        return f"not valid JSON: {_said(exc)} at line {exc.lineno} column {exc.colno}"
     if isinstance(exc, RecursionError):
         return "not valid JSON: nested too deeply"
     return f"not valid JSON: {exc}"

@@ -76,7 +76,8 @@ def run(
         raise fail("--http, --no-http and --log-format only apply to the service (without --once)", EXIT_USAGE)
     moment = as_of_moment(as_of)
     if not path.is_file():
-        raise fail(f"alerts file not found: {path} (--alerts-file)", EXIT_USAGE)
+        what = "not found" if not path.exists() else "not a regular file (a device or a FIFO?)"
+        raise fail(f"alerts file {what}: {path} (--alerts-file)", EXIT_USAGE)
     quarantined = running.once(settings, path, moment, test_mode, json_output)
     if strict and quarantined:
         raise fail(f"{quarantined} item(s) quarantined; see `coordinator quarantine`", EXIT_NOT_FOUND)

@@ -233,3 +233,9 @@ def test_strict_fails_only_on_input_this_run_quarantined_not_on_what_an_earlier_
     assert (summary["quarantined"], summary["processed"]) == (0, 0)
     assert summary["duplicates"] == first.json()["processed"] + first.json()["quarantined"]
     assert len(json.loads(coordinator("quarantine", "--json").out)) == 1, "still in quarantine, once"
+
+
+def test_run_once_on_a_device_says_it_is_no_regular_file_rather_than_missing(coordinator: Run) -> None:
+    result = coordinator("run", "--once", "--alerts-file", "/dev/null")
+    assert refused(result, "not a regular file", "/dev/null"), result.err
+    assert "not found" not in result.err

@@ -362,3 +362,12 @@ def test_a_byte_that_is_not_utf8_in_a_json_array_quarantines_only_the_item_holdi
     (rejected,) = [item for item in read if isinstance(item, Quarantined)]
     assert rejected.index == 2 and rejected.reason == "not UTF-8 text: invalid byte 0xff in this item"
     assert "\ufffd" in rejected.raw
+
+
+@pytest.mark.parametrize(("written", "reason"), [
+    ('{"type": "COORDINATION_CRISIS", "task_id": "a\tb"}', "not valid JSON: Invalid control character at column 46"),
+    ('{"type": "COORDINATION_CRISIS", "task_id": "ab', "not valid JSON: Unterminated string starting at column 44"),
+])
+def test_a_broken_line_s_reason_names_its_column_once(tmp_path: Path, written: str, reason: str) -> None:
+    (rejected,) = list(read_alerts(write(tmp_path, json.dumps(crisis()) + "\n" + written + "\n", "a.jsonl")))[1:]
+    assert isinstance(rejected, Quarantined) and rejected.reason == reason
