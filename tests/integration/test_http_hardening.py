@@ -223,6 +223,20 @@ def test_no_docs_page_needing_the_network_is_served_and_the_openapi_description_
     assert "/api/v1/tasks/{task_id}/ack" in described.json()["paths"]
 
 
+def test_every_refusal_for_an_invalid_request_is_described_as_it_is_answered(url: str) -> None:
+    described = httpx.get(f"{url}/api/v1/openapi.json").json()
+    text = json.dumps(described)
+    assert "ValidationError" not in text, "no reference is left to FastAPI's list of validation errors"
+    invalid = [operation["responses"]["422"] for operations in described["paths"].values()
+               for operation in operations.values() if "422" in operation.get("responses", {})]
+    assert len(invalid) >= 10
+    assert all(response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+               for response in invalid)
+    assert described["components"]["schemas"]["Problem"]["required"] == ["detail"]
+    answered = httpx.get(f"{url}/api/v1/tasks", params={"limit": "many"})
+    assert answered.status_code == 422 and isinstance(answered.json()["detail"], str)
+
+
 # Stopping ------------------------------------------------------------------------------------------------------------
 
 
