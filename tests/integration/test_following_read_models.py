@@ -3,7 +3,6 @@ as bringing them up to date afterwards, and the second process never outlives th
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -11,33 +10,18 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from adapters.alert_file import read_alerts
 from cli.bootstrap import Services, build
 from cli.settings import Settings
-from tests.alert_builders import crisis, reassignment, unresponsive, warning
-from tests.integration.test_parallel_rebuild import alone, contents, stamp
+from tests.integration.test_parallel_rebuild import alerts_file, alone, contents
 
 pytestmark = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a follower is started only with a second CPU")
 ROOT = Path(__file__).resolve().parents[2]
 PATIENCE = 120.0
 """Seconds to wait for something a second process does before failing."""
-
-
-def alerts_file(path: Path, minutes: range) -> Path:
-    alerts: list[dict[str, Any]] = []
-    for minute in minutes:
-        name, agent = f"task-{minute % 7}", f"agent-{minute % 3}"
-        alerts += [warning(name, agent, "40 minutes", stamp(minute)),
-                   crisis(name, agent, ("red", "orange", "yellow")[minute % 3], stamp(minute + 1))]
-        if minute % 30 == 0:
-            alerts += [unresponsive(agent, stamp(minute), stamp(minute + 2)),
-                       reassignment(name, agent, f"agent-{(minute + 1) % 3}", "load", stamp(minute + 2))]
-    path.write_text("".join(json.dumps(alert) + "\n" for alert in alerts))
-    return path
 
 
 def wait_for(condition: Callable[[], bool], what: str) -> None:

@@ -39,18 +39,24 @@ def stamp(minute: int) -> str:
     return f"2025-07-16T{9 + minute // 60:02d}:{minute % 60:02d}:00Z"
 
 
-@pytest.fixture
-def services(tmp_path: Path) -> Any:
+def alerts_file(path: Path, minutes: range) -> Path:
+    """A JSON Lines file of warnings and crises of 7 tasks and 3 agents, with silences and reassignments, one every
+    3 of `minutes` after 09:00."""
     alerts: list[dict[str, Any]] = []
-    for minute in range(0, 300, 3):
+    for minute in minutes:
         name, agent = f"task-{minute % 7}", f"agent-{minute % 3}"
         alerts += [warning(name, agent, "40 minutes", stamp(minute)),
                    crisis(name, agent, ("red", "orange", "yellow")[minute % 3], stamp(minute + 1))]
         if minute % 30 == 0:
             alerts += [unresponsive(agent, stamp(minute), stamp(minute + 2)),
                        reassignment(name, agent, f"agent-{(minute + 1) % 3}", "load", stamp(minute + 2))]
-    source = tmp_path / "alerts.jsonl"
-    source.write_text("".join(json.dumps(alert) + "\n" for alert in alerts))
+    path.write_text("".join(json.dumps(alert) + "\n" for alert in alerts))
+    return path
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Any:
+    source = alerts_file(tmp_path / "alerts.jsonl", range(0, 300, 3))
     built = build(Settings(home=tmp_path / "home"))
     built.coordinator.ingest(read_alerts(source))
     built.dispatcher().drain()
