@@ -10,6 +10,7 @@ from pathlib import Path
 from tests.e2e.service_support import (
     FileClock,
     Run,
+    Service,
     Services,
     alerts_received,
     append,
@@ -29,13 +30,18 @@ from tests.e2e.service_support import services as services  # pytest fixture
 # Following the file ----------------------------------------------------------------------------
 
 
+def following_one_crisis(services: Services, alerts: Path) -> Service:
+    """A service following `alerts`, once it has sent the notifications of the crisis of task-1 written there."""
+    alerts.write_text(crisis("task-1"), encoding="utf-8")
+    service = services.run("--alerts-file", str(alerts))
+    wait_for(lambda: subjects(services.home).count("task-1") == 2, "the first line's notifications")
+    return service
+
+
 def test_follow_mode_delivers_notifications_for_lines_appended_after_it_started(
     services: Services, alerts: Path,
 ) -> None:
-    alerts.write_text(crisis("task-1"), encoding="utf-8")
-    service = services.run("--alerts-file", str(alerts))
-    wait_for(lambda: subjects(services.home).count("task-1") == 2, "the backlog's notifications")
-
+    service = following_one_crisis(services, alerts)
     append(alerts, crisis("task-2"))
     wait_for(lambda: subjects(services.home).count("task-2") == 2, "the appended line's notifications")
     delivered = [row for row in notifications(services.home) if row["subject"] == "task-2"]
@@ -85,9 +91,7 @@ def test_follow_mode_waits_for_a_file_that_does_not_exist_yet_and_reads_it_once_
 def test_follow_mode_keeps_running_when_its_file_becomes_a_directory_says_why_and_reads_the_file_once_it_is_back(
     services: Services, alerts: Path,
 ) -> None:
-    alerts.write_text(crisis("task-1"), encoding="utf-8")
-    service = services.run("--alerts-file", str(alerts))
-    wait_for(lambda: subjects(services.home).count("task-1") == 2, "the first line's notifications")
+    service = following_one_crisis(services, alerts)
     alerts.unlink()
     alerts.mkdir()
     wait_for(lambda: f"{alerts} is not a regular file" in service.stderr(), "the service to say why it waits")
