@@ -20,9 +20,8 @@ from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from adapters.clock import Clock, SystemClock
 from adapters.event_codec import EventMapper
 from adapters.outbox_table import utc
-from adapters.sqlite_store import quarantine_digest
 from app.ledger import AcceptedAlert, LedgerBatch, TaskIndexEntry
-from domain.alerts import Quarantined
+from domain.alerts import Quarantined, quarantine_digest
 from domain.sources import SourceMark
 
 WAITING = ("pending", "failed")
@@ -82,6 +81,9 @@ class MemoryStore(POPOApplicationRecorder):
                 row["delivered_at"] = utc(update.at)
 
     # Ledger ---------------------------------------------------------------------------------------
+
+    def known_quarantine(self, digests: Collection[str]) -> set[str]:
+        return {digest for digest in digests if digest in self.digests}
 
     def known_fingerprints(self, fingerprints: Collection[str]) -> set[str]:
         return {fingerprint for fingerprint in fingerprints if fingerprint in self.accepted}

@@ -33,9 +33,9 @@ from adapters.postgres_ledger import b as _b
 from adapters.postgres_ledger import s as _s
 from adapters.postgres_ledger import text_of as _text_of
 from adapters.postgres_ledger import utc_text as _text
-from adapters.sqlite_store import quarantine_digest
 from app.ledger import LeaseLost, LedgerBatch
 from app.records import DELIVERIES_TOPIC, Record
+from domain.alerts import quarantine_digest
 from domain.sources import SourceMark
 
 _HOLDS_LEASE = ("EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = %(me)s"
@@ -216,6 +216,10 @@ class PostgresStore(PostgresApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute(self._sql(text), params)
             return c.fetchall()
+
+    def known_quarantine(self, digests: Collection[str]) -> set[str]:
+        rows = self._all("SELECT digest FROM {schema}.quarantine WHERE digest = ANY(%s)", (list(digests),))
+        return {row["digest"] for row in rows}
 
     def known_fingerprints(self, fingerprints: Collection[str]) -> set[str]:
         rows = self._all("SELECT fingerprint FROM {schema}.alerts_seen WHERE fingerprint = ANY(%s)",

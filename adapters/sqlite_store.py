@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ from adapters.event_codec import EventMapper
 from adapters.home_files import SNAPSHOTS_TABLE
 from app.ledger import LedgerBatch
 from app.records import DELIVERIES_TOPIC, Record
-from domain.alerts import Quarantined
+from domain.alerts import quarantine_digest
 from domain.sources import SourceMark
 
 _LOOKUP_CHUNK = 500
@@ -97,12 +96,6 @@ def _row(stored: StoredEvent) -> tuple[str, int, str, bytes]:
     originator = stored.originator_id
     return (originator.hex if isinstance(originator, UUID) else str(originator), stored.originator_version,
             stored.topic, stored.state)
-
-
-def quarantine_digest(item: Quarantined) -> str:
-    """Identity of a quarantined item: the same bad item read again is not recorded twice."""
-    key = f"{item.source}\0{item.line}\0{item.index}\0{item.raw}"
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class LedgerRecorder(SQLiteApplicationRecorder):
@@ -192,6 +185,16 @@ class LedgerRecorder(SQLiteApplicationRecorder):
         return dict(c.fetchall())
 
     # Ledger (read side) -------------------------------------------------------------------------
+
+    def known_quarantine(self, digests: Collection[str]) -> set[str]:
+        wanted = list(digests)
+        known: set[str] = set()
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(wanted), _LOOKUP_CHUNK):
+                part = wanted[start : start + _LOOKUP_CHUNK]
+                c.execute(f"SELECT digest FROM quarantine WHERE digest IN ({','.join('?' * len(part))})", part)
+                known.update(row[0] for row in c.fetchall())
+        return known
 
     def known_fingerprints(self, fingerprints: Collection[str]) -> set[str]:
         wanted = list(fingerprints)

@@ -29,6 +29,7 @@ from domain.alerts import (
     Quarantined,
     failed_alert,
     failure_reason,
+    quarantine_digest,
 )
 from domain.deliveries import Deliveries
 from domain.hive import DEFAULT_HIVE, Hive
@@ -78,7 +79,7 @@ class Coordinator(Application[UUID]):
         self, items: Iterable[Item], batch_size: int = DEFAULT_BATCH_SIZE, mark: SourceMark | None = None
     ) -> IngestReport:
         """Apply alerts and record observations in order, quarantine the rejects; duplicates (by fingerprint, alerts
-        and observations alike) change nothing.
+        and observations alike, and lines of a file quarantined before) change nothing.
 
         `mark`: where the input stands once these items are applied; it is recorded in the same
         transaction as the last batch, so a restart resumes exactly after what was recorded.
@@ -95,9 +96,20 @@ class Coordinator(Application[UUID]):
                 self.workspace.batch.source = mark
             known = self.ledger.known_fingerprints(
                 {item.fingerprint for item in chunk if not isinstance(item, Quarantined)})
+            # A line of a file refused before and read again counts as read again (a posted item, with no line, is
+            # refused again: its sender is told each time).
+            refused = {id(item): quarantine_digest(item) for item in chunk
+                       if isinstance(item, Quarantined) and item.line is not None}
+            kept = self.ledger.known_quarantine(set(refused.values())) if refused else set()
             fresh: list[Alert | Observation] = []
             for item in chunk:
                 if isinstance(item, Quarantined):
+                    digest = refused.get(id(item))
+                    if digest in kept:
+                        report.duplicates += 1
+                        continue
+                    if digest is not None:
+                        kept.add(digest)
                     self.workspace.batch.quarantined.append(item)
                     report.quarantined += 1
                 elif item.fingerprint in known:

@@ -106,6 +106,9 @@ class Ledger(Protocol):
     def known_fingerprints(self, fingerprints: Collection[str]) -> set[str]:
         """Those of `fingerprints` already accepted."""
 
+    def known_quarantine(self, digests: Collection[str]) -> set[str]:
+        """Those of `digests` (`domain.alerts.quarantine_digest`) of items already in quarantine."""
+
     def open_tasks(self) -> list[tuple[str, str | None, bool]]:
         """Every open task as (task id, agent in charge, pinned)."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
     from adapters.http.deps import Side
     from adapters.http.server import HttpServer
     from adapters.postgres_lease import WriterLease
-    from app.intake import IngestReport
 
 TABLE_ROWS = 40
 FOLLOW_FROM_BYTES = 2_000_000
@@ -49,16 +47,13 @@ def once(settings: Settings, path: Path, moment: datetime, test_mode: bool, json
         decided = partial(_print_decisions, built, newest, err=json_output) if test_mode else None
         if _size(path) >= FOLLOW_FROM_BYTES:
             built.views.follow_elsewhere()
-        in_quarantine = built.ledger.quarantine_count()
         done = cycle.once(read_alerts(path), moment, decided)
-        report, again = _newly_quarantined(done.ingested, built.ledger.quarantine_count() - in_quarantine)
-        delivery = done.delivered
+        report, delivery = done.ingested, done.delivered
         if json_output:
             print_json(report.as_dict())
         else:
             typer.echo(
-                f"{path}: {report.processed} processed, {report.duplicates} duplicates"
-                f"{f' ({again} already in quarantine)' if again else ''}, "
+                f"{path}: {report.processed} processed, {report.duplicates} duplicates, "
                 f"{report.quarantined} quarantined{' (see `coordinator quarantine`)' if report.quarantined else ''}, "
                 f"{report.observed} observed "
                 f"(as of {timestamp(moment)})"
@@ -67,14 +62,6 @@ def once(settings: Settings, path: Path, moment: datetime, test_mode: bool, json
             say(f"notifications: {delivery.delivered} delivered, {delivery.failed} failed (will retry), "
                        f"{delivery.dead} dead; see `coordinator notifications`")
     return report.quarantined
-
-
-def _newly_quarantined(report: IngestReport, added: int) -> tuple[IngestReport, int]:
-    """`report` with the items refused on an earlier run (the quarantine keeps each bad item once: reading it again
-    adds nothing) counted as duplicates, not as quarantined again; and how many those were. `added`: how many
-    items the quarantine gained (this run is the home's one writer)."""
-    again = max(report.quarantined - added, 0)
-    return replace(report, quarantined=report.quarantined - again, duplicates=report.duplicates + again), again
 
 
 def _size(path: Path) -> int:

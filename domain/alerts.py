@@ -108,6 +108,12 @@ class Quarantined:
     rule: str | None = None
 
 
+def quarantine_digest(item: Quarantined) -> str:
+    """Identity of a quarantined item: where it was read and its text (the same bad item read again is kept once)."""
+    key = f"{item.source}\0{item.line}\0{item.index}\0{item.raw}"
+    return sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 Item = Alert | Observation | Quarantined
 """What a reader makes of one input item."""
 

@@ -15,7 +15,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from adapters import memory_store, postgres_store, sqlite_store
 from app.coordinator import Coordinator
 from app.ledger import AcceptedAlert, DeliveryUpdate, LedgerBatch, OutboxEntry, Store, TaskIndexEntry
-from domain.alerts import Quarantined
+from domain.alerts import Quarantined, quarantine_digest
 from domain.sources import SourceMark
 from domain.task import Task
 
@@ -111,6 +111,10 @@ def test_the_same_bad_item_is_quarantined_once_whatever_its_reason_says(store: A
     store.save([], LedgerBatch(quarantined=[Quarantined("a.jsonl", 3, None, "{bad", "reworded"),
                                             Quarantined("a.jsonl", 4, None, "{bad", "not JSON")]))
     assert store.quarantine_count() == 2
+    known = Quarantined("a.jsonl", 3, None, "{bad", "any reason")
+    unknown = Quarantined("a.jsonl", 5, None, "{bad", "not JSON")
+    assert store.known_quarantine({quarantine_digest(known), quarantine_digest(unknown)}) == {quarantine_digest(known)}
+    assert store.known_quarantine(set()) == set()
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])  # the stores that list notifications

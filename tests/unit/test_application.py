@@ -126,9 +126,12 @@ def test_the_same_bad_item_read_again_is_quarantined_once_whatever_reason_it_was
         coordinator: Coordinator) -> None:
     from domain.alerts import Quarantined
 
-    coordinator.ingest([Quarantined("alerts.jsonl", 3, None, "{not json", "not JSON")])
-    coordinator.ingest([Quarantined("alerts.jsonl", 3, None, "{not json", "a different wording")])
-    assert [item.reason for item in store_of(coordinator).quarantined] == ["not JSON"]
+    first = coordinator.ingest([Quarantined("alerts.jsonl", 3, None, "{not json", "not JSON")])
+    again = coordinator.ingest([Quarantined("alerts.jsonl", 3, None, "{not json", "a different wording"),
+                                Quarantined("alerts.jsonl", 4, None, "{not json", "not JSON")])
+    assert [item.reason for item in store_of(coordinator).quarantined] == ["not JSON", "not JSON"]
+    assert (first.quarantined, first.duplicates) == (1, 0)
+    assert (again.quarantined, again.duplicates) == (1, 1), "what was refused before is counted as read again"
 
 
 def test_a_heartbeat_of_an_agent_at_work_leaves_its_tasks_alone_until_time_settles_them(
