@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -187,26 +187,21 @@ class LedgerRecorder(SQLiteApplicationRecorder):
     # Ledger (read side) -------------------------------------------------------------------------
 
     def known_quarantine(self, digests: Collection[str]) -> set[str]:
-        wanted = list(digests)
-        known: set[str] = set()
-        with self.datastore.transaction(commit=False) as c:
-            for start in range(0, len(wanted), _LOOKUP_CHUNK):
-                part = wanted[start : start + _LOOKUP_CHUNK]
-                c.execute(f"SELECT digest FROM quarantine WHERE digest IN ({','.join('?' * len(part))})", part)
-                known.update(row[0] for row in c.fetchall())
-        return known
+        return self._present("quarantine", "digest", digests)
 
     def known_fingerprints(self, fingerprints: Collection[str]) -> set[str]:
-        wanted = list(fingerprints)
+        return self._present("alerts_seen", "fingerprint", fingerprints, stored_fingerprint)
+
+    def _present(self, table: str, column: str, values: Collection[str], stored: Callable[[str], Any] = str,
+                 ) -> set[str]:
+        """Those of `values` found in `table.column`, where each is kept as `stored(value)` (looked up in chunks)."""
+        wanted = list(values)
         known: set[str] = set()
         with self.datastore.transaction(commit=False) as c:
             for start in range(0, len(wanted), _LOOKUP_CHUNK):
-                part = wanted[start : start + _LOOKUP_CHUNK]
-                chunk = {stored_fingerprint(fingerprint): fingerprint for fingerprint in part}
-                c.execute(
-                    f"SELECT fingerprint FROM alerts_seen WHERE fingerprint IN ({','.join('?' * len(chunk))})",
-                    list(chunk),
-                )
+                chunk = {stored(value): value for value in wanted[start : start + _LOOKUP_CHUNK]}
+                c.execute(f"SELECT {column} FROM {table} WHERE {column} IN ({','.join('?' * len(chunk))})",
+                          list(chunk))
                 known.update(chunk[row[0]] for row in c.fetchall())
         return known
 
