@@ -7,8 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,10 @@ from adapters.alert_file import read_alerts
 from cli.bootstrap import Services, build
 from cli.settings import Settings
 from tests.integration.test_parallel_rebuild import alerts_file, alone, contents
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a follower is started only with a second CPU")
 ROOT = Path(__file__).resolve().parents[2]
-PATIENCE = 120.0
-"""Seconds to wait for something a second process does before failing."""
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    """Return once `condition` holds (checked every few milliseconds), failing after PATIENCE seconds."""
-    deadline = time.monotonic() + PATIENCE
-    while not condition():
-        assert time.monotonic() < deadline, f"gave up waiting: {what}"
-        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -70,7 +60,7 @@ def test_closing_the_read_models_stops_their_follower(services: Services, tmp_pa
 
 
 FOLLOWING = """
-import sys, time
+import signal, sys
 from pathlib import Path
 from cli.bootstrap import build
 from cli.settings import Settings
@@ -78,7 +68,7 @@ built = build(Settings(home=Path(sys.argv[1])))
 assert built.views.follow_elsewhere()
 print(built.views.following.process.pid, flush=True)
 while True:
-    time.sleep(60)
+    signal.pause()  # until killed
 """
 
 
