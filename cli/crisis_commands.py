@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 from typing import Annotated
-from urllib.parse import quote
 
 import typer
 
@@ -36,12 +35,12 @@ def ack(task: TaskArgument, by: ByOption = None, json_output: JsonOption = False
     Example: `coordinator ack task-106 --by alice`
     """
     from cli import actions
-    from cli.remote import carry_out
+    from cli.remote import carry_out, segment
     from cli.render import print_json
 
     who = by or _user()
     document = carry_out(settings_for(home), "ack", lambda built: actions.acknowledge(built, task, who),
-                         f"/api/v1/tasks/{quote(task, safe='')}/ack", {"by": who})
+                         f"/api/v1/tasks/{segment(task)}/ack", {"by": who})
     if json_output:
         print_json(document)
     elif not document["changed"]:
@@ -62,12 +61,12 @@ def resolve(
     Example: `coordinator resolve task-106 --by bob --note "agent replaced"`
     """
     from cli import actions
-    from cli.remote import carry_out
+    from cli.remote import carry_out, segment
     from cli.render import print_json
 
     who = by or _user()
     document = carry_out(settings_for(home), "resolve", lambda built: actions.resolve(built, task, who, note),
-                         f"/api/v1/tasks/{quote(task, safe='')}/resolve", {"by": who, "note": note})
+                         f"/api/v1/tasks/{segment(task)}/resolve", {"by": who, "note": note})
     if document.get("changed") is False:
         say(f"{task} is already completed; nothing to do")
     elif json_output:

@@ -17,6 +17,14 @@ TIMEOUT = 300.0
 """Seconds to wait for the service's answer (it answers once the command is recorded)."""
 
 
+def segment(text: str) -> str:
+    """`text` as one segment of a URL's path: percent-encoded whole, the dots of `.` and `..` too (which a client
+    would otherwise take for the current and the parent path)."""
+    from urllib.parse import quote
+
+    return quote(text, safe="") if text.strip(".") else "%2E" * len(text)
+
+
 def carry_out(
     settings: Settings, command: str, local: Callable[[Services], Document], path: str, body: dict[str, Any],
 ) -> Document:

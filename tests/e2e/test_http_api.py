@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.http_support import crisis, post, serve, sse_events
 from tests.e2e.service_support import FileClock, Run, Services, notifications, task
@@ -195,6 +196,18 @@ def test_ack_and_resolve_reach_the_running_service_and_the_pm_is_reminded_no_mor
     assert (resolved.json()["status"], resolved.json()["resolved_by"]) == ("completed", "bob")
     document = task(coordinator, "task-1")
     assert document is not None and document["status"] == "completed"
+
+
+@pytest.mark.parametrize("name", [".", "..", "a/b", "50% done"])
+def test_ack_reaches_the_running_service_for_a_task_whose_id_is_dots_or_a_path(
+    services: Services, alerts: Path, coordinator: Run, clock: FileClock, name: str,
+) -> None:
+    _, url = serve(services, alerts)
+    post(f"{url}/api/v1/alerts", crisis(name, clock.moment))
+    wait_for(lambda: len(notifications(services.home)) == 2, "the crisis notifications")
+    acked = coordinator("ack", name, "--by", "alice", env_extra=clock.env)
+    assert acked.code == 0, acked.err
+    assert acked.out.startswith(f"{name} acknowledged by alice at ")
 
 
 def test_a_service_without_its_api_makes_writing_commands_exit_3_saying_so(
