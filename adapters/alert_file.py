@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from adapters.alert_items import item_for
 from adapters.alert_json import DECODER as _DECODER
-from adapters.alert_json import loads
+from adapters.alert_json import loads, value_of
 from adapters.input_limits import KEPT, Limits, Line, Oversized, bounded_lines, current, raw_text, too_long
 from domain.alerts import Item, Quarantined
 
@@ -103,7 +103,7 @@ def first_line_is_an_item(data: bytes) -> bool:
     """Whether a file's first non-blank line is a whole JSON value on its own (the file is JSON Lines)."""
     for line in data.splitlines():
         if line.strip():
-            return _decodes(line.strip().removeprefix(codecs.BOM_UTF8)) is not None
+            return value_of(line.strip().removeprefix(codecs.BOM_UTF8)) is not None
     return False
 
 
@@ -117,22 +117,13 @@ def is_json_lines(content: list[Line]) -> bool:
     first, second = content[:2]
     if isinstance(first, Oversized):
         return not first.head.lstrip().startswith(b"[")
-    if _decodes(first) is not None:
+    if value_of(first) is not None:
         return True
     if first.startswith(b"["):
         return False
-    if isinstance(second, bytes) and _decodes(second) is not None:
+    if isinstance(second, bytes) and value_of(second) is not None:
         return True
-    return sum(isinstance(line, bytes) and isinstance(_decodes(line), dict) for line in content[1:]) >= 2
-
-
-def _decodes(data: bytes) -> object | None:
-    """The JSON value of a line, or None when it is not a JSON value on its own."""
-    try:
-        value: object = loads(data.decode("utf-8"))
-    except (ValueError, RecursionError):
-        return None
-    return value
+    return sum(isinstance(line, bytes) and isinstance(value_of(line), dict) for line in content[1:]) >= 2
 
 
 def _json_lines(numbered: Iterable[tuple[int, Line]], source: str, limit: int) -> Iterator[Item]:
@@ -382,7 +373,7 @@ def _fallback(data: bytes, source: str, reason: str, limit: int) -> Iterator[Ite
     rows = data.split(b"\n")
     content = list(islice((row for row in rows if row.strip()), 2))
     if (len(content) == 1 and len(content[0]) > limit) or any(
-            row.lstrip().startswith(b"{") and len(row) <= limit and isinstance(_decodes(row), dict) for row in rows):
+            row.lstrip().startswith(b"{") and len(row) <= limit and isinstance(value_of(row), dict) for row in rows):
         yield from _json_lines(enumerate(rows, 1), source, limit)
     else:
         line = data[: len(data) - len(data.lstrip())].count(b"\n") + 1

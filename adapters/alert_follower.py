@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from adapters.alert_file import LOOKED_AT, Item, is_json_lines, parse_json_lines, read_alerts
-from adapters.alert_json import loads
+from adapters.alert_json import loads, value_of
 from adapters.input_limits import BLOCK, Limits, Line, Oversized, bounded_lines, current, is_complete, width
 from domain.alerts import Quarantined
 from domain.sources import SourceMark
@@ -245,7 +245,7 @@ def _long_mode(handle: BinaryIO, limits: Limits) -> str | None:
     if os.fstat(handle.fileno()).st_size > limits.max_document_bytes:
         return "document"  # too large to tell: read as a document, which is quarantined as too large
     handle.seek(start)
-    if _is_document(_decoded(handle.read(limits.max_document_bytes))):
+    if _is_document(value_of(handle.read(limits.max_document_bytes))):
         return "document"
     return "lines" if is_complete(content[0]) else None
 
@@ -261,29 +261,21 @@ def _mode_of(data: bytes) -> str | None:
     if text.startswith(b"["):
         return "document"
     if not complete:
-        value = _decoded(text)
+        value = value_of(text)
         return "document" if _is_document(value) else None  # one line, no newline yet: wait unless a document
-    first = _decoded(complete[0])
-    if first is not None:
+    first = value_of(complete[0])
+    if first is not None:  # (the only complete line: with two, the file is JSON Lines, above)
         return "document" if _is_document(first) else "lines"
     if not text.startswith(b"{"):
         return "lines"
-    if len(complete) >= 2:
-        return "lines" if isinstance(_decoded(complete[1]), dict) else "document"
+    if len(complete) >= 2:  # neither of its first two lines is JSON on its own (else JSON Lines, above)
+        return "document"
     return None if len(text) < BLOCK else "document"
 
 
 def _is_document(value: object) -> bool:
     return isinstance(value, list) or (isinstance(value, dict) and any(
         isinstance(value.get(key), list) for key in _ENVELOPES))
-
-
-def _decoded(data: bytes) -> object | None:
-    try:
-        value: object = loads(data)
-    except (ValueError, RecursionError):
-        return None
-    return value
 
 
 def _content_start(handle: BinaryIO) -> int:

@@ -12,7 +12,7 @@ import json
 import math
 from typing import Any
 
-__all__ = ["DECODER", "loads"]
+__all__ = ["DECODER", "loads", "value_of"]
 
 
 def _constant(name: str) -> float:
@@ -44,3 +44,11 @@ DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_float=_number, parse
 def loads(text: str | bytes) -> Any:
     """The JSON value of `text` (ValueError for what is not standard JSON, or names a field twice)."""
     return DECODER.decode(text.decode("utf-8") if isinstance(text, bytes) else text)
+
+
+def value_of(text: str | bytes) -> Any | None:
+    """The JSON value of `text`, or None when it holds none (not JSON, not UTF-8, or nested too deeply)."""
+    try:
+        return loads(text)
+    except (ValueError, RecursionError):
+        return None
