@@ -11,6 +11,7 @@ from collections.abc import Collection
 from typing import Any, Protocol
 
 from adapters.home_files import EVENTS_TABLE
+from adapters.state_packing import unpack
 from app.records import Record
 
 _COLUMNS = "rowid, originator_id, originator_version, topic, state"
@@ -27,6 +28,12 @@ def _rows(db: Any, sql: str, parameters: Any = ()) -> list[Any]:
     return list(source.fetchall())
 
 
+def _record(row: Any) -> Record:
+    """A row of `_COLUMNS` as a record, its state unpacked."""
+    position, originator_id, originator_version, topic, state = row
+    return Record(position, originator_id, originator_version, topic, unpack(state))
+
+
 def head(db: Any) -> int:
     """The position of the newest event (0 when there is none)."""
     return int(_rows(db, f"SELECT IFNULL(MAX(rowid), 0) FROM {EVENTS_TABLE}")[0][0])
@@ -35,7 +42,7 @@ def head(db: Any) -> int:
 def records_after(db: Any, after: int, limit: int) -> list[Record]:
     """Up to `limit` events after position `after`, oldest first."""
     sql = f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} WHERE rowid > ? ORDER BY rowid LIMIT ?"
-    return list(map(Record._make, _rows(db, sql, (after, limit))))
+    return list(map(_record, _rows(db, sql, (after, limit))))
 
 
 def newest_records(db: Any, limit: int, topics: Collection[str] | None = None) -> list[Record]:
@@ -45,7 +52,7 @@ def newest_records(db: Any, limit: int, topics: Collection[str] | None = None) -
         where = f"WHERE topic IN ({','.join('?' * len(topics))})"
         params = list(topics)
     sql = f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} {where} ORDER BY rowid DESC LIMIT ?"
-    return list(map(Record._make, _rows(db, sql, [*params, limit])))
+    return list(map(_record, _rows(db, sql, [*params, limit])))
 
 
 def records_at(db: Any, positions: Collection[int]) -> list[Record]:
@@ -55,21 +62,21 @@ def records_at(db: Any, positions: Collection[int]) -> list[Record]:
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         sql = f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} WHERE rowid IN ({','.join('?' * len(chunk))}) ORDER BY rowid"
-        found += map(Record._make, _rows(db, sql, chunk))
+        found += map(_record, _rows(db, sql, chunk))
     return found
 
 
 def records_of(db: Any, originator_id: str) -> list[Record]:
     """Every event of one aggregate, oldest first."""
     sql = f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} WHERE originator_id = ? ORDER BY originator_version"
-    return list(map(Record._make, _rows(db, sql, (originator_id,))))
+    return list(map(_record, _rows(db, sql, (originator_id,))))
 
 
 def first_record(db: Any, originator_id: str) -> tuple[str, bytes] | None:
     """(topic, state) of an aggregate's first event (its registration), if recorded."""
     sql = f"SELECT topic, state FROM {EVENTS_TABLE} WHERE originator_id = ? AND originator_version = 1"
     rows = _rows(db, sql, (originator_id,))
-    return (rows[0][0], rows[0][1]) if rows else None
+    return (rows[0][0], unpack(rows[0][1])) if rows else None
 
 
 def topics(db: Any) -> list[str]:

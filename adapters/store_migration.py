@@ -24,6 +24,7 @@ from adapters.home_files import SNAPSHOTS_TABLE
 from adapters.postgres_ledger import b as _b
 from adapters.postgres_ledger import instant as _instant
 from adapters.postgres_store import PostgresStore
+from adapters.state_packing import pack
 
 PAGE = 5_000
 Progress = Callable[[int], None]
@@ -66,7 +67,7 @@ def migrate(source: Path, target: PostgresStore, progress: Progress | None = Non
             for page in _pages(db):
                 for record in page:
                     copy.write_row((record.position, UUID(record.originator_id), record.originator_version,
-                                    record.topic, record.state))
+                                    record.topic, pack(record.state)))  # packed as today's code writes
                 done.events += len(page)
                 advance(len(page))
         c.execute(SQL("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), GREATEST(%s, 1), %s)"),

@@ -5,7 +5,8 @@ Usage: python bench/rebuild.py [EVENTS] [--runs R]
 Builds (once, then reuses from bench/.cache) a store of at least EVENTS events (default 1,000,000) by
 ingesting generated alerts (`../shared/bench/gen_alerts.py`) and delivering their notifications. Then, in
 one run:
-  - scan: a plain read of the event table with `json.loads` of every stored state (the baseline);
+  - scan: a plain read of the event table with `json.loads` of every stored state, unpacked first if packed
+    (the baseline);
   - rebuild: every projection rebuilt from the start of history into a fresh read-model file (events/s, and
     its ratio to the scan; target >= 1.0);
   - cold processes: `coordinator task show ID` and `coordinator status`, each as a new process, against
@@ -85,10 +86,12 @@ def rebuild(home: Path) -> tuple[int, float]:
 
 
 def scan(home: Path) -> tuple[int, float]:
-    """Events read, and seconds to read every stored state and decode it with `json.loads`: the floor any reader
-    of the whole log pays."""
+    """Events read, and seconds to read every stored state and decode it with `json.loads` (unpacking it first when
+    it is packed): the floor any reader of the whole log pays."""
     import json
     import sqlite3
+
+    from adapters.state_packing import unpack
 
     started = time.perf_counter()
     count = 0
@@ -96,7 +99,7 @@ def scan(home: Path) -> tuple[int, float]:
         cursor = db.execute("SELECT rowid, originator_id, originator_version, topic, state FROM stored_events")
         while rows := cursor.fetchmany(10_000):
             for row in rows:
-                json.loads(row[4])
+                json.loads(unpack(row[4]))
             count += len(rows)
     return count, time.perf_counter() - started
 

@@ -24,6 +24,7 @@ import pytest
 
 from adapters import outbox_table
 from adapters.alert_file import read_alerts
+from adapters.state_packing import unpack
 from app.records import Record, attempts_of
 from domain.alerts import Alert
 from tests.waiting import wait_for
@@ -116,18 +117,26 @@ def store_facts(home: Path) -> dict[str, Any]:
             "decisions": sorted(events.execute(
                 "SELECT originator_id, COUNT(*) FROM stored_events WHERE topic NOT LIKE '%:Deliveries.%'"
                 f" AND topic NOT LIKE '{SIGHTING}' GROUP BY originator_id").fetchall()),
-            "sightings": sorted(events.execute(
-                "SELECT originator_id, SUM(IFNULL(json_extract(CAST(state AS TEXT), '$.sightings'), 1))"
-                f" FROM stored_events WHERE topic LIKE '{SIGHTING}' GROUP BY originator_id").fetchall()),
+            "sightings": sightings(events.execute(
+                f"SELECT originator_id, state FROM stored_events WHERE topic LIKE '{SIGHTING}'").fetchall()),
             "deliveries": delivered_keys(events),
         }
+
+
+def sightings(rows: list[tuple[Any, bytes]]) -> list[tuple[str, int]]:
+    """How many times each agent was seen, from the (originator, stored state) of its `ActivitySeen` events."""
+    seen: Counter[str] = Counter()
+    for originator, state in rows:
+        seen[originator if isinstance(originator, str) else originator.hex] += json.loads(unpack(bytes(state))).get(
+            "sightings", 1)
+    return sorted(seen.items())
 
 
 def delivered_keys(events: sqlite3.Connection) -> list[tuple[str, int]]:
     """Each notification key with how many times its delivery is recorded as done in the delivery stream."""
     counted: Counter[str] = Counter()
     for topic, state in events.execute("SELECT topic, state FROM stored_events WHERE topic LIKE '%:Deliveries.%'"):
-        counted.update(attempt.state["key"] for attempt in attempts_of(Record(0, "", 1, topic, state))
+        counted.update(attempt.state["key"] for attempt in attempts_of(Record(0, "", 1, topic, unpack(state)))
                        if attempt.delivered)
     return sorted(counted.items())
 

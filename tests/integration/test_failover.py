@@ -26,8 +26,17 @@ from typing import IO, Any
 import psycopg
 import pytest
 
+from adapters.state_packing import unpack
 from app.records import DELIVERIES_TOPIC, Record, attempts_of
-from tests.integration.test_crash_safety import SIGHTING, coordinator, environment, store_facts, stream, uninterrupted
+from tests.integration.test_crash_safety import (
+    SIGHTING,
+    coordinator,
+    environment,
+    sightings,
+    store_facts,
+    stream,
+    uninterrupted,
+)
 from tests.waiting import GENEROUS, wait_for
 
 CYCLES = 20
@@ -111,9 +120,8 @@ def postgres_facts(url: str) -> dict[str, Any]:
             "decisions": sorted((originator.hex, count) for originator, count in rows(
                 "SELECT originator_id, COUNT(*) FROM coordinator_events WHERE topic NOT LIKE '%:Deliveries.%'"
                 f" AND topic NOT LIKE '{SIGHTING}' GROUP BY originator_id")),
-            "sightings": sorted((originator.hex, int(count)) for originator, count in rows(
-                "SELECT originator_id, SUM(COALESCE((convert_from(state, 'UTF8')::jsonb ->> 'sightings')::int, 1))"
-                f" FROM coordinator_events WHERE topic LIKE '{SIGHTING}' GROUP BY originator_id")),
+            "sightings": sightings(rows(
+                f"SELECT originator_id, state FROM coordinator_events WHERE topic LIKE '{SIGHTING}'")),
         }
 
 
@@ -122,7 +130,7 @@ def delivered_attempts(url: str) -> Counter[str]:
     recorded delivered would count twice; one sent by a writer killed before recording it counts once)."""
     with psycopg.connect(url) as conn:
         states = conn.execute("SELECT state FROM coordinator_events WHERE topic = %s", [DELIVERIES_TOPIC])
-        attempts = (attempts_of(Record(0, "", 1, DELIVERIES_TOPIC, bytes(state))) for (state,) in states)
+        attempts = (attempts_of(Record(0, "", 1, DELIVERIES_TOPIC, unpack(bytes(state)))) for (state,) in states)
         return Counter(attempt.state["key"] for batch in attempts for attempt in batch if attempt.delivered)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from adapters.channels.kind import Context
 from adapters.channels.registry import build_channels
 from adapters.delivery import Router
+from adapters.state_packing import unpack
 from app.records import event_kind
 from tests.integration.delivery_scenarios import (
     Clock,
@@ -33,8 +34,8 @@ def requested_texts(home: Path) -> dict[str, str]:
 
     with sqlite3.connect(home / "events.sqlite") as db:
         rows = db.execute("SELECT topic, state FROM stored_events").fetchall()
-    return {told["key"]: told["message"] for topic, state in rows
-            if event_kind(topic).endswith(".NotificationsRequested") for told in json.loads(state)["notifications"]}
+    requested = [unpack(state) for topic, state in rows if event_kind(topic).endswith(".NotificationsRequested")]
+    return {told["key"]: told["message"] for state in requested for told in json.loads(state)["notifications"]}
 
 
 def test_the_text_is_kept_only_in_the_requesting_event_and_delivered_and_listed_as_written(tmp_path: Path) -> None:

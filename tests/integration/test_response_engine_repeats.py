@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from adapters.state_packing import unpack
 from domain.notifications import URGENT
 from domain.stages import Stage
 from domain.task import Task
@@ -197,7 +198,7 @@ def test_messages_are_stored_as_valid_utf8_with_their_emoji_intact(tmp_path: Pat
     store.close()
 
     with sqlite3.connect(home / "events.sqlite") as db:  # each text is stored once: in its requesting event
-        raw = [bytes(blob) for (blob,) in db.execute(
+        raw = [unpack(bytes(blob)) for (blob,) in db.execute(
             "SELECT state FROM stored_events WHERE topic LIKE '%.NotificationsRequested'")]
 
     decoded = {told["key"]: told["message"]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.alert_file import read_alerts
+from adapters.state_packing import unpack
 from cli.bootstrap import build
 from cli.settings import Settings
 from domain.task import FACTS, Task
@@ -42,7 +43,7 @@ def downgrade_to_version_1(home: Path) -> int:
     with sqlite3.connect(home / "events.sqlite") as db:
         rows = db.execute("SELECT rowid, originator_id, state FROM stored_events ORDER BY rowid").fetchall()
         for rowid, originator_id, state in rows:
-            fields = json.loads(state)
+            fields = json.loads(unpack(state))
             if fields.pop("class_version", 1) == 1:
                 continue
             if "changes" in fields:

@@ -10,6 +10,7 @@ from unittest import mock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.state_packing import unpack
 from domain.agent import Agent
 from tests.unit.test_domain_agent import replay
 from tests.unit.test_event_codec import mapper
@@ -144,8 +145,8 @@ def test_a_single_sighting_is_stored_without_a_count_and_a_run_with_its_count_an
     [run] = sightings(agent.collect_events())
     codec = mapper()
     stored = [codec.to_stored_event(event) for event in (single, run)]
-    assert json.loads(stored[0].state).keys() == {"timestamp", "at", "fingerprint"}
-    assert json.loads(stored[1].state) | {"timestamp": None} == {
+    assert json.loads(unpack(stored[0].state)).keys() == {"timestamp", "at", "fingerprint"}
+    assert json.loads(unpack(stored[1].state)) | {"timestamp": None} == {
         "timestamp": None, "at": "2025-03-01T08:09:00Z", "fingerprint": "d-3", "sightings": 2,
         "first_at": "2025-03-01T08:05:00Z",
     }

@@ -9,6 +9,7 @@ import pytest
 
 from adapters.delivery import Dispatcher, Router
 from adapters.memory_store import MemoryStore, environment
+from adapters.state_packing import unpack
 from app.coordinator import Coordinator
 from app.cycle import Cycle
 from app.failures import UnknownTask
@@ -156,7 +157,7 @@ def _history(coordinator: Coordinator) -> dict[object, list[tuple[int, str, dict
 
     found: dict[object, list[tuple[int, str, dict[str, object]]]] = {}
     for note in store_of(coordinator).select_notifications(start=1, limit=1_000_000):
-        state = json.loads(note.state)
+        state = json.loads(unpack(note.state))
         state.pop("timestamp", None)
         found.setdefault(note.originator_id, []).append((note.originator_version, note.topic, state))
     return found

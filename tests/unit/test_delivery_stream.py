@@ -12,6 +12,7 @@ from eventsourcing.utils import get_topic
 from adapters.delivery import Dispatcher, RetryPolicy, Router
 from adapters.event_codec import EventMapper
 from adapters.memory_store import MemoryStore, environment
+from adapters.state_packing import unpack
 from app.coordinator import Coordinator
 from app.records import DELIVERIES_TOPIC, Record, attempts_of, event_kind
 from app.transcodings import StageAsName
@@ -55,7 +56,7 @@ def stored(event: object) -> Record:
     for transcoding in (UUIDAsHex(), DatetimeAsISO(), StageAsName()):
         transcoder.register(transcoding)
     mapped = EventMapper(transcoder=transcoder).to_stored_event(event)  # type: ignore[arg-type]
-    return Record(1, str(mapped.originator_id), mapped.originator_version, mapped.topic, mapped.state)
+    return Record(1, str(mapped.originator_id), mapped.originator_version, mapped.topic, unpack(mapped.state))
 
 
 def delivered_and_refused(channel: object) -> tuple[Coordinator, list[Record]]:
@@ -71,7 +72,7 @@ def delivered_and_refused(channel: object) -> tuple[Coordinator, list[Record]]:
 
 
 def _records_after(store: MemoryStore, after: int) -> list[Record]:
-    return [Record(n.id, str(n.originator_id), n.originator_version, n.topic, n.state)
+    return [Record(n.id, str(n.originator_id), n.originator_version, n.topic, unpack(n.state))
             for n in store.select_notifications(after + 1, 1_000)]
 
 

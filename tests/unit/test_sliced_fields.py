@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.state_packing import unpack
 from app.records import Record, event_kind, state_of, utc_text
 from domain.stages import Stage
 from projections.sliced import alert_fields, hour_of, recorded_wall, sliced_delivery, sliced_requests, text_field
@@ -67,7 +68,7 @@ def records(draw: st.DrawFn, text: st.SearchStrategy[str]) -> Record:
     object.__setattr__(event, "__dict__", {"originator_id": uuid.uuid4(), "originator_version": 2,
                                            **fields})
     stored = mapper().to_stored_event(event)
-    state = stored.state
+    state = unpack(stored.state)
     if draw(st.booleans()):  # as stores written before the codec wrote UTC as `Z` kept it
         state = state.replace(b'Z"', b'+00:00"')
     return Record(1, stored.originator_id.hex, 2, stored.topic, state)
