@@ -30,7 +30,7 @@ LEVEL = 3
 
 def pack(state: bytes) -> bytes:
     """`state` packed, or as it is when packing would not make it smaller."""
-    packed: bytes = _codecs().compressor.compress(state)
+    packed: bytes = _codecs().compressor().compress(state)
     return packed if len(packed) < len(state) else state
 
 
@@ -54,9 +54,16 @@ class _Codecs:
         import zstandard
 
         self.zstandard = zstandard
-        self.compressor = zstandard.ZstdCompressor(level=LEVEL, dict_data=_dictionary(CURRENT), write_checksum=False,
-                                                   write_content_size=True, write_dict_id=True)
+        self.packer: Any = None
         self.decompressors: dict[int, Any] = {}
+
+    def compressor(self) -> Any:
+        """The compressor for new states (made on first use: a reader never needs it)."""
+        if self.packer is None:
+            self.packer = self.zstandard.ZstdCompressor(level=LEVEL, dict_data=_dictionary(CURRENT),
+                                                        write_checksum=False, write_content_size=True,
+                                                        write_dict_id=True)
+        return self.packer
 
     def decompressor(self, state: bytes) -> Any:
         """The decompressor for the dictionary `state` was packed with."""
@@ -86,10 +93,7 @@ def _loaded(dictionary_id: int) -> Any:
     path = dictionary_path(dictionary_id)
     if not path.exists():
         raise LookupError(f"a stored event was packed with dictionary {dictionary_id}, which {DICTIONARIES} lacks")
-    dictionary = zstandard.ZstdCompressionDict(path.read_bytes(), dict_type=zstandard.DICT_TYPE_FULLDICT)
-    if dictionary_id == CURRENT:
-        dictionary.precompute_compress(level=LEVEL)
-    return dictionary
+    return zstandard.ZstdCompressionDict(path.read_bytes(), dict_type=zstandard.DICT_TYPE_FULLDICT)
 
 
 def _dictionary(dictionary_id: int) -> Any:

@@ -39,7 +39,7 @@ CHUNK = 50_000
 
 def store(events: int) -> Path:
     """A home holding at least `events` events (built once, then reused)."""
-    home = CACHE / f"store-v3-{events}"  # v3: delivery attempts as rows of values; built by `run --once --as-of`
+    home = CACHE / f"store-v4-{events}"  # v4: states packed; built by `run --once --as-of`
     done = home / "complete"
     if done.exists():
         return home
