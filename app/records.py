@@ -3,7 +3,8 @@ their plain JSON state.
 
 Projections read the notification log as stored, without rebuilding domain objects: the
 coordinator's events are stored as plain JSON (datetimes as ISO 8601, stages by name), which is
-what read models keep anyway, and skipping the object round trip keeps rebuilds fast.
+what read models keep anyway, and skipping the object round trip keeps rebuilds fast. A record's state is that
+JSON text: the stores' readers unpack what they store packed before they hand a record out.
 """
 
 from __future__ import annotations
