@@ -26,13 +26,13 @@ from eventsourcing.persistence import Mapper, StoredEvent, find_id_convertor
 from eventsourcing.utils import get_topic, resolve_topic
 
 from adapters.state_packing import pack, unpack
+from app import stored_json
 from domain.moments import iso_text
 from domain.stages import Stage
 
 Convert = Callable[[Any], Any]
 _PLAIN: frozenset[Any] = frozenset({str, int, float, bool, dict, list, Mapping, Any, type(None)})
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-_DECODE = json.JSONDecoder().decode
 
 
 def _encode_datetime(value: datetime | None) -> str | None:
@@ -175,7 +175,7 @@ class EventMapper(Mapper[UUID]):
         codec = codec_for(cls)
         if codec is None or self.cipher or self.compressor:
             return super().to_domain_event(stored_event)
-        state: dict[str, Any] = _DECODE(unpack(stored_event.state).decode("utf8"))
+        state: dict[str, Any] = stored_json.decode(unpack(stored_event.state))
         convert_id = find_id_convertor(cls, cast(Hashable, type(stored_event.originator_id)))
         state["originator_id"] = convert_id(stored_event.originator_id)
         state["originator_version"] = stored_event.originator_version

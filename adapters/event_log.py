@@ -11,7 +11,7 @@ from collections.abc import Collection
 from typing import Any, Protocol
 
 from adapters.home_files import EVENTS_TABLE
-from adapters.state_packing import unpack
+from adapters.state_packing import unpack, unpack_all
 from app.records import Record
 
 _COLUMNS = "rowid, originator_id, originator_version, topic, state"
@@ -40,9 +40,12 @@ def head(db: Any) -> int:
 
 
 def records_after(db: Any, after: int, limit: int) -> list[Record]:
-    """Up to `limit` events after position `after`, oldest first."""
+    """Up to `limit` events after position `after`, oldest first (their states unpacked together: `unpack_all`)."""
     sql = f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} WHERE rowid > ? ORDER BY rowid LIMIT ?"
-    return list(map(_record, _rows(db, sql, (after, limit))))
+    rows = _rows(db, sql, (after, limit))
+    states = unpack_all([row[4] for row in rows])
+    return [Record(position, originator_id, version, topic, state)
+            for (position, originator_id, version, topic, _), state in zip(rows, states, strict=True)]
 
 
 def newest_records(db: Any, limit: int, topics: Collection[str] | None = None) -> list[Record]:

@@ -33,7 +33,7 @@ from adapters.postgres_ledger import b as _b
 from adapters.postgres_ledger import s as _s
 from adapters.postgres_ledger import text_of as _text_of
 from adapters.postgres_ledger import utc_text as _text
-from adapters.state_packing import unpack
+from adapters.state_packing import unpack_all
 from app.ledger import LeaseLost, LedgerBatch
 from app.records import DELIVERIES_TOPIC, Record
 from domain.alerts import quarantine_digest
@@ -264,8 +264,9 @@ class PostgresStore(PostgresApplicationRecorder):
     def _records(self, where: str, params: Any = ()) -> list[Record]:
         rows = self._all("SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
                          + where, params)
+        states = unpack_all([bytes(row["state"]) for row in rows])
         return [Record(row["notification_id"], _hex(row["originator_id"]), row["originator_version"], row["topic"],
-                       unpack(bytes(row["state"]))) for row in rows]
+                       state) for row, state in zip(rows, states, strict=True)]
 
     def select_records(self, after: int, limit: int) -> list[Record]:
         """Up to `limit` stored events after position `after`, oldest first, as projections read them."""

@@ -9,7 +9,6 @@ JSON text: the stores' readers unpack what they store packed before they hand a 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -17,12 +16,11 @@ from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
+from app.stored_json import decode
 from domain.alerts import fingerprint, heartbeat_record
 from domain.ids import agent_aggregate_id, task_aggregate_id
 from domain.notifications import NotificationKey, fields_of
 from domain.versions import current_version
-
-_DECODE = json.JSONDecoder().decode
 
 
 class Record(NamedTuple):
@@ -78,7 +76,7 @@ def event_kind(topic: str) -> str:
 
 def state_of(record: Record) -> dict[str, Any]:
     """The event's stored fields as plain JSON values, upcast to the event class's current version."""
-    state: dict[str, Any] = _DECODE(record.state.decode("utf8"))
+    state: dict[str, Any] = decode(record.state)
     stored = state.pop("class_version", 1)
     current = current_version(record.topic)
     if stored < current:

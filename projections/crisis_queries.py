@@ -25,6 +25,7 @@ from app.records import (
     with_fingerprint,
     zulu,
 )
+from app.stored_json import decode
 from projections.base import ReadModels, event_source
 from projections.crisis import LOG, LOG_COLUMNS, RANGES, STEPS
 
@@ -155,7 +156,7 @@ def _step_stream(db: ReadModels, wanted: set[int], kinds: Sequence[str] = ()) ->
                     yield episode_id, {"seq": seq, "at": detail["at"], "step": step,
                                        "clock": clock_of(attempt.kind, detail), "detail": detail}
                 continue
-            detail = zulu(with_fingerprint(kind, _DECODE(record.state.decode("utf8"))))
+            detail = zulu(with_fingerprint(kind, decode(record.state)))
             at = detail.get("at")  # an observation without a time of its own: when it was recorded
             clock = clock_of(kind, detail) if at is not None else "wall"
             yield episode_id, {"seq": seq, "at": at or detail.get("timestamp"), "step": step, "clock": clock,

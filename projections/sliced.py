@@ -7,15 +7,14 @@ they have the codec's form, and the caller decodes the event (`state_of`) when t
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from app.records import Record, state_of, utc_text
+from app.stored_json import decode
 from domain.versions import current_version
 
 _TIMESTAMP = b'{"timestamp":"'
-_DECODE = json.JSONDecoder().decode
 
 
 def text_field(state: bytes, name: bytes, last: bool = False) -> str | None:
@@ -132,4 +131,4 @@ def alert_fields(record: Record) -> dict[str, Any] | None:
         return None
     found = state[changes + len(_CHANGES) - 1 : len(state) - len(_ALERT_END)]
     return {"at": at.decode(), "agent_id": agent_id,
-            "changes": {} if found == b"{}" else _DECODE(found.decode())}
+            "changes": {} if found == b"{}" else decode(found)}

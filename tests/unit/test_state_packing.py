@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import struct
 import threading
+from pathlib import Path
 
 import pytest
 import zstandard
@@ -81,3 +82,21 @@ def test_the_dictionary_new_states_are_packed_with_is_shipped_under_its_own_id()
     dictionary = zstandard.ZstdCompressionDict(dictionary_path(state_packing.CURRENT).read_bytes())
 
     assert dictionary.dict_id() == CURRENT
+
+
+def test_a_page_of_states_unpacks_all_at_once_to_what_each_unpacks_to_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shipped = dictionary_path(CURRENT).read_bytes()
+    older = shipped[:4] + struct.pack("<I", CURRENT + 1) + shipped[8:]  # a dictionary beside the current one
+    (tmp_path / f"{CURRENT}.zdict").write_bytes(shipped)
+    (tmp_path / f"{CURRENT + 1}.zdict").write_bytes(older)
+    monkeypatch.setattr(state_packing, "DICTIONARIES", tmp_path)
+    older_frame = zstandard.ZstdCompressor(dict_data=zstandard.ZstdCompressionDict(older)).compress(ESCALATED)
+    page = [pack(ESCALATED), ESCALATED, pack(ESCALATED.replace(b"50%", b"75%")), b"{}", older_frame]
+
+    together = state_packing.unpack_all(page)
+
+    assert together == [unpack(state) for state in page]
+    assert together[-1] == ESCALATED
+    assert state_packing.unpack_all([]) == []
