@@ -21,8 +21,7 @@ class Projection:
     version: ClassVar[int] = 1
     tables: ClassVar[tuple[str, ...]] = ()
     weight: ClassVar[float] = 1.0
-    """Its share of a full rebuild's work, relative to the others (how rebuilds are split across processes): about
-    the microseconds it spends on each event of the rebuild benchmark's store."""
+    """Its share of a full rebuild's work, relative to the others (how rebuilds are split across processes)."""
 
     def create_tables(self, db: sqlite_utils.Database) -> None:
         """Create the tables (idempotent)."""

@@ -140,7 +140,7 @@ class CrisisProjection(Projection):
     name = "crisis"
     version = versions.CRISIS
     tables = (LOG, STEPS, TASKS, RANGES, SILENCES)
-    weight = 9.3
+    weight = 2.0
 
     def create_tables(self, db: sqlite_utils.Database) -> None:
         """Create the tables (idempotent)."""

@@ -48,7 +48,6 @@ class HistoryProjection(Projection):
     name = "history"
     version = versions.HISTORY
     tables = (HISTORY, SUBJECTS)
-    weight = 2.7
 
     def create_tables(self, db: sqlite_utils.Database) -> None:
         """Create `escalation_history` and `history_subjects` (idempotent)."""

@@ -88,7 +88,7 @@ class MetricsProjection(Projection):
         "events_per_hour", "escalation_counts", "alert_counts", "observation_counts", "notification_timing",
         "agent_activity", "metrics_subjects", "response_totals",
     )
-    weight = 12.7
+    weight = 3.0
 
     def create_tables(self, db: sqlite_utils.Database) -> None:
         for statement in _SCHEMA:

@@ -21,7 +21,6 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -185,16 +184,12 @@ def follow_elsewhere(
 
 
 def _share(fresh: list[Projection], total: float) -> list[Projection]:
-    """The fresh projections to lend (at least one, never all of them): of every such share, the one that leaves the
-    two processes the most even work, by weight (the larger of the share's and the rest of `total`'s as small as can
-    be; the lighter share on a tie). There are a handful of projections, so every share is weighed."""
-    shares = (list(share) for size in range(1, len(fresh)) for share in combinations(fresh, size))
-
-    def unevenness(share: list[Projection]) -> tuple[float, float]:
-        lent = sum(p.weight for p in share)
-        return max(lent, total - lent), lent
-
-    return min(shares, key=unevenness)
+    """The heaviest fresh projections whose weight stays within half of the whole rebuild's."""
+    lent: list[Projection] = []
+    for projection in sorted(fresh, key=lambda p: -p.weight):
+        if sum(p.weight for p in lent) + projection.weight <= total / 2 and len(lent) < len(fresh) - 1:
+            lent.append(projection)
+    return lent or [max(fresh, key=lambda p: p.weight)]
 
 
 def _copy(runner: Rebuilding, path: Path, projections: list[Projection]) -> int:

@@ -24,7 +24,6 @@ class StatusProjection(Projection):
     name = "status"
     version = versions.STATUS
     tables = ("task_status", "agent_status")
-    weight = 6.8
 
     def create_tables(self, db: sqlite_utils.Database) -> None:
         for statement in _SCHEMA:

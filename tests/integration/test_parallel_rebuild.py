@@ -105,7 +105,7 @@ def test_a_rebuild_shared_with_a_second_process_gives_the_same_read_models_as_on
     applied = runner.catch_up()
     runner.close()
     assert isinstance(runner.second_process, WatchedSecondProcess) and runner.second_process.lent is not None
-    assert [p.name for p in runner.second_process.lent.projections] == ["metrics", "history"]
+    assert [p.name for p in runner.second_process.lent.projections] == ["metrics"]
     head = services.ledger.max_notification_id() or 0
     assert applied == head * len(projections()), "every projection applied every event once"
     assert contents(tmp_path / "shared.sqlite") == alone(services, tmp_path / "alone.sqlite")
