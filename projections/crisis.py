@@ -37,6 +37,7 @@ from app.records import (
 from domain.notifications import NotificationKey
 from projections import versions
 from projections.base import Projection
+from projections.sliced import sliced_task_requests
 from projections.sql import select_in, upsert
 
 if TYPE_CHECKING:
@@ -154,10 +155,7 @@ class CrisisProjection(Projection):
         for record in records:
             kind = event_kind(record.topic)
             if kind == DELIVERIES_KIND:  # many attempts: a delivery step of each task they were for
-                numbers: dict[str, list[int]] = {}
-                for attempt in attempts_of(record, kind):
-                    if attempt.subject_kind == "task":
-                        numbers.setdefault(subject_key("task", attempt.subject), []).append(attempt.key.request)
+                numbers = _task_requests(record, kind)
                 attempted.update(((record.position, key), found) for key, found in numbers.items())
                 relevant += [(_DELIVERED, key, record) for key in numbers]
             elif kind in _HANDLERS:
@@ -177,6 +175,19 @@ class CrisisProjection(Projection):
                 task.closed = None
             _HANDLERS[kind](page, task, record)
         _save(db, page)
+
+
+def _task_requests(record: Record, kind: str) -> dict[str, list[int]]:
+    """Per task (by its key), the request numbers of a batch's attempts for it: sliced from the stored JSON when it is
+    plain (`projections.sliced`), else read from the decoded attempts."""
+    sliced = sliced_task_requests(record.state)
+    if sliced is not None:
+        return {subject_key("task", name): found for name, found in sliced.items()}
+    numbers: dict[str, list[int]] = {}
+    for attempt in attempts_of(record, kind):
+        if attempt.subject_kind == "task":
+            numbers.setdefault(subject_key("task", attempt.subject), []).append(attempt.key.request)
+    return numbers
 
 
 def _load(db: sqlite_utils.Database, relevant: list[tuple[str, str, Record]]) -> _Page:

@@ -7,10 +7,11 @@ they have the codec's form, and the caller decodes the event (`state_of`) when t
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
-from app.records import Record, state_of, utc_text
+from app.records import DELIVERIES_TOPIC, Record, state_of, utc_text
 from app.stored_json import decode
 from domain.versions import current_version
 
@@ -132,3 +133,27 @@ def alert_fields(record: Record) -> dict[str, Any] | None:
     found = state[changes + len(_CHANGES) - 1 : len(state) - len(_ALERT_END)]
     return {"at": at.decode(), "agent_id": agent_id,
             "changes": {} if found == b"{}" else decode(found)}
+
+
+_BATCH_END = f',"class_version":{current_version(DELIVERIES_TOPIC)}}}'.encode()
+_TASK_ROW = b'["task:'
+_TASK_ATTEMPT = re.compile(rb'\["task:([^"\\]*)#([0-9]+)\.[0-9]+"')
+"""An attempt's row of the delivery stream opening with a task's notification key, `["task:<name>#<request>.<n>"`
+(the name is everything before the key's last `#`, as `NotificationKey.parse` reads it)."""
+
+
+def sliced_task_requests(state: bytes) -> dict[str, list[int]] | None:
+    """Per task named in a batch of the delivery stream, the request numbers in its attempts' keys, in order; None when
+    not sure of them (not as the codec writes a batch, or a task's key is escaped or not a key).
+
+    The codec writes a batch's attempts as rows, `"attempts":[["<key>",…],…]`: an unescaped `["` only occurs as
+    structure there (quotes inside strings are escaped), so each `["task:` opens the row of a task's attempt."""
+    if not state.endswith(_BATCH_END) or b'"attempts":[' not in state:
+        return None
+    found: dict[str, list[int]] = {}
+    rows = 0
+    for match in _TASK_ATTEMPT.finditer(state):
+        name, request = match.groups()
+        found.setdefault(name.decode(), []).append(int(request))
+        rows += 1
+    return found if rows == state.count(_TASK_ROW) else None

@@ -16,7 +16,17 @@ from hypothesis import strategies as st
 from adapters.state_packing import unpack
 from app.records import Record, event_kind, state_of, utc_text
 from domain.stages import Stage
-from projections.sliced import alert_fields, hour_of, recorded_wall, sliced_delivery, sliced_requests, text_field
+from domain.deliveries import Deliveries
+from domain.notifications import DeliveryOutcome, NotificationKey
+from projections.sliced import (
+    alert_fields,
+    hour_of,
+    recorded_wall,
+    sliced_delivery,
+    sliced_requests,
+    sliced_task_requests,
+    text_field,
+)
 from tests.unit.test_event_codec import domain_event_classes, mapper
 
 CLASSES = [cls for cls in domain_event_classes() if typing.get_type_hints(cls).keys() - {
@@ -121,3 +131,45 @@ def test_fast_reads_of_any_event_equal_a_full_decode_or_decline(record: Record) 
 @given(records(PLAIN_TEXT))
 def test_fast_reads_of_events_with_plain_text_are_taken_and_equal_a_full_decode(record: Record) -> None:
     check(record, plain=True)
+
+
+@st.composite
+def batches(draw: st.DrawFn, text: st.SearchStrategy[str]) -> Record:
+    """A batch of the delivery stream, as stored, of attempts for tasks and agents of any names, failed ones too."""
+    outcomes = []
+    for _ in range(draw(st.integers(0, 6))):
+        kind, subject = draw(st.sampled_from(["task", "agent"])), draw(text)
+        key = str(NotificationKey(kind, subject, draw(st.integers(1, 10**6)), draw(st.integers(0, 3))))
+        error = draw(st.none() | text)
+        outcomes.append(DeliveryOutcome(key, kind, subject, draw(text), 1, draw(INSTANTS), error, False,
+                                        None if error is None else draw(INSTANTS)))
+    stored = mapper().to_stored_event(Deliveries.record(outcomes).collect_events()[0])
+    return Record(1, stored.originator_id.hex, 1, stored.topic, unpack(stored.state))
+
+
+def requests_decoded(record: Record) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for row in state_of(record)["attempts"]:
+        key = NotificationKey.parse(row[0])
+        if key.subject_kind == "task":
+            found.setdefault(key.subject, []).append(key.request)
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(batches(ANY_TEXT))
+def test_the_requests_a_batch_of_deliveries_answers_read_fast_equal_a_full_decode_or_decline(record: Record) -> None:
+    assert sliced_task_requests(record.state) in (None, requests_decoded(record))
+
+
+@settings(max_examples=200, deadline=None)
+@given(batches(st.text(alphabet="ab#:.09 é✓", max_size=12)))
+def test_the_requests_a_batch_of_deliveries_with_plain_names_answers_are_read_fast(record: Record) -> None:
+    assert sliced_task_requests(record.state) == requests_decoded(record)
+
+
+def test_a_batch_written_before_attempts_were_rows_is_decoded_not_read_fast() -> None:
+    state = (b'{"timestamp":"2025-07-16T10:00:00.000000Z","attempts":[{"key":"task:t1#3.0","channel":"file",'
+             b'"attempt":1,"at":"2025-07-16T10:00:00.000000Z"}]}')
+
+    assert sliced_task_requests(state) is None
