@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from adapters.state_packing import unpack
 from app.records import Record, event_kind, state_of, utc_text
-from domain.stages import Stage
 from domain.deliveries import Deliveries
 from domain.notifications import DeliveryOutcome, NotificationKey
+from domain.stages import Stage
 from projections.sliced import (
     alert_fields,
     hour_of,
