@@ -28,10 +28,11 @@ def _rows(db: Any, sql: str, parameters: Any = ()) -> list[Any]:
     return list(source.fetchall())
 
 
-def _record(row: Any) -> Record:
-    """A row of `_COLUMNS` as a record, its state unpacked."""
-    position, originator_id, originator_version, topic, state = row
-    return Record(position, originator_id, originator_version, topic, unpack(state))
+def _records(rows: list[Any]) -> list[Record]:
+    """Rows of `_COLUMNS` as records, their states unpacked together (`unpack_all`)."""
+    states = unpack_all([row[4] for row in rows])
+    return [Record(position, originator_id, version, topic, state)
+            for (position, originator_id, version, topic, _), state in zip(rows, states, strict=True)]
 
 
 def head(db: Any) -> int:
@@ -40,12 +41,9 @@ def head(db: Any) -> int:
 
 
 def records_after(db: Any, after: int, limit: int) -> list[Record]:
-    """Up to `limit` events after position `after`, oldest first (their states unpacked together: `unpack_all`)."""
+    """Up to `limit` events after position `after`, oldest first."""
     sql = f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} WHERE rowid > ? ORDER BY rowid LIMIT ?"
-    rows = _rows(db, sql, (after, limit))
-    states = unpack_all([row[4] for row in rows])
-    return [Record(position, originator_id, version, topic, state)
-            for (position, originator_id, version, topic, _), state in zip(rows, states, strict=True)]
+    return _records(_rows(db, sql, (after, limit)))
 
 
 def newest_records(db: Any, limit: int, topics: Collection[str] | None = None) -> list[Record]:
@@ -55,7 +53,7 @@ def newest_records(db: Any, limit: int, topics: Collection[str] | None = None) -
         where = f"WHERE topic IN ({','.join('?' * len(topics))})"
         params = list(topics)
     sql = f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} {where} ORDER BY rowid DESC LIMIT ?"
-    return list(map(_record, _rows(db, sql, [*params, limit])))
+    return _records(_rows(db, sql, [*params, limit]))
 
 
 def records_at(db: Any, positions: Collection[int]) -> list[Record]:
@@ -65,14 +63,14 @@ def records_at(db: Any, positions: Collection[int]) -> list[Record]:
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         sql = f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} WHERE rowid IN ({','.join('?' * len(chunk))}) ORDER BY rowid"
-        found += map(_record, _rows(db, sql, chunk))
+        found += _records(_rows(db, sql, chunk))
     return found
 
 
 def records_of(db: Any, originator_id: str) -> list[Record]:
     """Every event of one aggregate, oldest first."""
     sql = f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} WHERE originator_id = ? ORDER BY originator_version"
-    return list(map(_record, _rows(db, sql, (originator_id,))))
+    return _records(_rows(db, sql, (originator_id,)))
 
 
 def first_record(db: Any, originator_id: str) -> tuple[str, bytes] | None:
