@@ -11,6 +11,8 @@ from enum import StrEnum
 from hashlib import sha256
 from typing import Any
 
+import orjson
+
 from domain.moments import iso_text
 from domain.stages import Stage
 
@@ -63,8 +65,30 @@ class Alert:
 
 def fingerprint(raw: Mapping[str, Any]) -> str:
     """sha256 hex of the item's canonical JSON: same content, same fingerprint, whatever the key order."""
-    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+    return sha256(canonical_json(raw)).hexdigest()
+
+
+_FLAT = frozenset({str, int, bool, type(None)})
+"""The types of the values an item may hold for orjson to write its canonical form (`canonical_json`)."""
+
+
+def canonical_json(raw: Mapping[str, Any]) -> bytes:
+    """The item as compact UTF-8 JSON, keys sorted: what `json.dumps(raw, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)` writes, encoded with lone surrogates passed through.
+
+    Fingerprints are computed for every alert read, so a flat item (strings, integers, booleans and nulls: nearly
+    every alert) is written by orjson, in C, which writes such an item exactly as `json` does, escapes included (a
+    test holds the two to each other); orjson refuses what it would write otherwise (an integer beyond 64 bits, a
+    lone surrogate, a key that is not a string), and such an item, and any holding a float (spelt differently) or a
+    nested value, is written by `json`.
+    """
+    if type(raw) is dict and all(type(value) in _FLAT for value in raw.values()):
+        try:
+            return orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass
+    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8", "surrogatepass")
 
 
 def heartbeat_record(agent_id: str, at: datetime) -> dict[str, Any]:
