@@ -4,7 +4,9 @@ Usage: python bench/ingest.py [N] [--workload hive|chaos|both] [--bad-every K] [
 
 For each workload of the shared generator (`--workload hive`: a simulated hive; `chaos`: random task and agent
 per alert, the stress case), generates N alerts (cached under bench/.cache), then in the same run times
-  - baseline: parse each line with json.loads and insert it into a plain SQLite table, one transaction;
+  - baseline: parse each line with json.loads and insert it into a plain SQLite table, one transaction (the
+    median of five runs, each into a fresh file: one run lasts under a second, and a single hiccup of a shared
+    machine would otherwise move every ratio by a quarter);
   - coordinator: `coordinator run --once --json` as a process on a fresh home (ingest, responses, delivery to
     the file sink, read models);
 and prints alerts/s for both and their ratio (coordinator / baseline), the event store's bytes per alert, and
@@ -22,6 +24,7 @@ import argparse
 import json
 import os
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -55,10 +58,19 @@ def alerts_file(count: int, bad_every: int, workload: str = "chaos") -> Path:
     return path
 
 
-def baseline(path: Path, workdir: Path) -> float:
+BASELINE_RUNS = 5
+
+
+def baseline(path: Path, workdir: Path, runs: int = BASELINE_RUNS) -> tuple[float, list[float]]:
+    """The median of `runs` timings of the baseline (`baseline_once`), and every timing."""
+    timings = [baseline_once(path, workdir / f"baseline-{run}.sqlite") for run in range(runs)]
+    return statistics.median(timings), timings
+
+
+def baseline_once(path: Path, database: Path) -> float:
     """Seconds to parse every line and insert it into a plain SQLite table in one transaction."""
     started = time.perf_counter()
-    db = sqlite3.connect(workdir / "baseline.sqlite")
+    db = sqlite3.connect(database)
     db.execute("CREATE TABLE alerts (type TEXT, timestamp TEXT, body TEXT)")
     with db, path.open() as lines:
         for line in lines:
@@ -131,7 +143,7 @@ def measure(workload: str, count: int, bad_every: int, with_phases: bool) -> Non
     path = alerts_file(count, bad_every, workload)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        base_seconds = baseline(path, workdir)
+        base_seconds, base_timings = baseline(path, workdir)
         run_seconds, summary = coordinator(path, workdir)
         size, kinds = recorded(workdir / "home" / "events.sqlite")
         spent = phases(path, workdir) if with_phases else {}
@@ -139,7 +151,8 @@ def measure(workload: str, count: int, bad_every: int, with_phases: bool) -> Non
     run_rate = count / run_seconds
     events = sum(kinds.values())
     print(f"[{workload}] alerts:       {count:,} ({summary})")
-    print(f"[{workload}] baseline:     {base_rate:,.0f} alerts/s ({base_seconds:.2f} s)")
+    spread = ", ".join(f"{seconds:.2f}" for seconds in sorted(base_timings))
+    print(f"[{workload}] baseline:     {base_rate:,.0f} alerts/s ({base_seconds:.2f} s, median of {spread} s)")
     print(f"[{workload}] run --once:   {run_rate:,.0f} alerts/s ({run_seconds:.2f} s); "
           f"ratio {run_rate / base_rate:.3f} (target >= {FULL_TARGET[workload]})")
     if spent:
